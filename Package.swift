@@ -1,0 +1,52 @@
+// swift-tools-version: 6.0
+// CityTwin: a city-scale, agent-based simulation batch engine.
+// Layers (imports only point down): C shims -> SimCore -> domain models -> SimEngine -> SimIO -> ScenarioJobs -> citytwin.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "CityTwin",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "citytwin", targets: ["citytwin"]),
+        .library(name: "ScenarioJobs", targets: ["ScenarioJobs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // L0: C libraries behind system-library targets with static-inline shims.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // L1
+        .target(name: "SimCore"),
+        // L2 domain models (never import each other)
+        .target(name: "FloodModel", dependencies: ["SimCore"], swiftSettings: strict),
+        // L3
+        .target(name: "SimEngine", dependencies: ["SimCore"]),
+        // L4
+        .target(name: "SimIO", dependencies: ["CHDF5", "SimCore", "SimEngine"]),
+        // L5
+        .target(name: "CityImport", dependencies: ["CZlib", "SimCore"]),
+        .target(name: "ScenarioJobs", dependencies: [
+            "SimCore", "FloodModel", "SimEngine", "SimIO",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // L6
+        .executableTarget(name: "citytwin", dependencies: [
+            "ScenarioJobs", "CityImport", "SimIO", "SimCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),
+        .testTarget(name: "FloodModelTests", dependencies: ["FloodModel", "SimCore", "SimEngine", "ScenarioJobs"]),
+        .testTarget(name: "SimIOTests", dependencies: ["SimIO", "SimCore"]),
+        .testTarget(name: "ScenarioJobsTests", dependencies: ["ScenarioJobs", "SimCore", "CityImport"]),
+        .testTarget(name: "CLITests", dependencies: ["SimIO", "SimCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

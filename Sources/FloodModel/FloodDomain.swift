@@ -1,0 +1,561 @@
+import SimCore
+
+/// Makes the flood domain in the precision the setup asks for.
+public func makeFloodDomain(_ setup: FloodSetup, partitions: Int) -> any DomainModel & FloodInspectable {
+    switch setup.precision {
+    case .single: FloodDomain<Float>(setup, partitions: partitions)
+    case .double: FloodDomain<Double>(setup, partitions: partitions)
+    }
+}
+
+/// Read access to the flood state for tests and coupling, independent of precision.
+public protocol FloodInspectable: AnyObject {
+    var geometry: GridGeometry { get }
+    var depths: [Double] { get }
+    var unitDischargeX: [Double] { get }
+    var unitDischargeY: [Double] { get }
+    var massBalance: FloodMassBalance { get }
+    var lastStep: SimDuration { get }
+    var substeps: Int64 { get }
+}
+
+/// Cumulative water accounting (m³) since the start of the run.
+public struct FloodMassBalance: Sendable, Equatable {
+    public var initialVolume = 0.0, volume = 0.0
+    public var rain = 0.0, inflow = 0.0, outflow = 0.0, infiltration = 0.0, drainage = 0.0
+    /// (volume - initial - rain - inflow + outflow + infiltration + drainage) / (initial + rain + inflow).
+    public var relativeError: Double {
+        let denom = initialVolume + rain + inflow
+        let err = volume - initialVolume - rain - inflow + outflow + infiltration + drainage
+        return denom > 0 ? err / denom : err
+    }
+}
+
+/// 2-D local-inertial shallow-water flood model on a raster.
+///
+/// Momentum (per unit width, at cell faces), Bates, Horritt & Fewtrell (2010, J. Hydrol. 387:33–45) with the
+/// θ-weighting of de Almeida, Bates, Freer & Souvignet (2012, Water Resour. Res. 48, W05528), eq. 7:
+///   q⁺ = [θ q + (1-θ)/2 (q₋ + q₊) − g h_f Δt ∂η/∂x] / [1 + g Δt n² |q| / h_f^{7/3}]
+/// with h_f = max(η_L, η_R) − max(z_L, z_R) the flow depth at the face and semi-implicit Manning friction.
+/// Continuity: h⁺ = h + Δt/Δx (q_in − q_out) + sources − sinks. Time step Δt = α Δx / √(g h_max) (eq. 12 of
+/// Bates et al. 2010), floored to whole milliseconds so that forcing and output times are hit exactly.
+///
+/// Wet/dry: a cell's outgoing fluxes are scaled down so that it never loses more water than it holds in a step
+/// (depths are never clipped; the scaled fluxes are the ones kept, so mass is conserved exactly).
+///
+/// Three phases per step, each parallel over row bands: fluxes → outflow limiters → depths.
+public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
+    public let name = "flood"
+    public let geometry: GridGeometry
+    let setup: FloodSetup
+    let layout: PartitionLayout
+    let nx: Int, ny: Int
+    let dx: Double
+
+    // Static fields
+    let z: FieldBuffer<Real>
+    let gn2: FieldBuffer<Real>            // g · n² per cell
+    let flags: FieldBuffer<UInt8>         // bit 0 fixed level, bit 1 pervious, bit 2 drained
+    let rainGrid: FieldBuffer<Real>?      // current rain block's rates (m/s), gridded rain only
+    // State
+    let h: FieldBuffer<Real>
+    let qx: FieldBuffer<Real>             // (nx + 1) · ny, positive towards +i (east)
+    let qy: FieldBuffer<Real>             // nx · (ny + 1), positive towards +j (south)
+    let cumInfil: FieldBuffer<Real>       // Green-Ampt cumulative infiltration F (m)
+    let maxDepth: FieldBuffer<Real>
+    let maxSpeed: FieldBuffer<Real>
+    let arrival: FieldBuffer<Float>       // s since start; NaN = never
+    // Scratch
+    let qxRaw: FieldBuffer<Real>
+    let qyRaw: FieldBuffer<Real>
+    let limiter: FieldBuffer<Real>
+    /// Per row: volume, rain, inflow, outflow, infiltration, drainage (m³) of the current step, and h_max.
+    let rowAcc: FieldBuffer<Double>
+    static var accWidth: Int { 7 }
+
+    // Tick inputs
+    var dtMs: Int64 = 0
+    var tEndSeconds: Double = 0
+    var rainRate: Double = 0
+    var sourceCells: [Int] = []       // sorted cell indices with an inflow this step
+    var sourceDepth: [Double] = []    // depth added this step (m)
+    var rainBlock: Int? = nil
+
+    public private(set) var massBalance = FloodMassBalance()
+    public private(set) var lastStep = SimDuration.zero
+    public private(set) var substeps: Int64 = 0
+    var hMax: Double = 0
+    var stepDiagnostics: [Double] = []
+
+    public init(_ setup: FloodSetup, partitions: Int) {
+        self.setup = setup
+        geometry = setup.geometry
+        nx = geometry.nx; ny = geometry.ny; dx = geometry.cellSize
+        layout = PartitionLayout(rows: ny, partitions: partitions)
+        let n = nx * ny
+        let g = setup.parameters.gravity
+        z = FieldBuffer(setup.terrain.map { Real($0) })
+        gn2 = FieldBuffer(setup.manning.map { Real(g * $0 * $0) })
+        var fl = [UInt8](repeating: 0, count: n)
+        for k in 0..<n {
+            var b: UInt8 = 0
+            if let m = setup.fixedLevelMask, m[k] != 0 { b |= 1 }
+            if setup.perviousMask.map({ $0[k] != 0 }) ?? true { b |= 2 }
+            if setup.drainedMask.map({ $0[k] != 0 }) ?? true { b |= 4 }
+            fl[k] = b
+        }
+        flags = FieldBuffer(fl)
+        rainGrid = setup.rain.grids == nil ? nil : FieldBuffer(count: n, repeating: 0)
+        var h0 = setup.initialDepth ?? [Double](repeating: 0, count: n)
+        if let m = setup.fixedLevelMask {
+            for k in 0..<n where m[k] != 0 { h0[k] = max(setup.fixedLevel - setup.terrain[k], 0) }
+        }
+        h = FieldBuffer(h0.map { Real($0) })
+        qx = FieldBuffer(count: (nx + 1) * ny, repeating: 0)
+        qy = FieldBuffer(count: nx * (ny + 1), repeating: 0)
+        qxRaw = FieldBuffer(count: (nx + 1) * ny, repeating: 0)
+        qyRaw = FieldBuffer(count: nx * (ny + 1), repeating: 0)
+        limiter = FieldBuffer(count: n, repeating: 1)
+        cumInfil = FieldBuffer(count: n, repeating: 0)
+        maxDepth = FieldBuffer(h0.map { Real($0) })
+        maxSpeed = FieldBuffer(count: n, repeating: 0)
+        let thr = setup.parameters.inundationDepth
+        arrival = FieldBuffer(h0.map { $0 > thr ? 0 : Float.nan })
+        rowAcc = FieldBuffer(count: ny * Self.accWidth, repeating: 0)
+        var v0 = 0.0, hm = 0.0
+        for j in 0..<ny {
+            var rv = 0.0
+            for i in 0..<nx { let d = Double(h[j * nx + i]); rv += d; hm = max(hm, d) }
+            v0 += rv * dx * dx
+        }
+        massBalance.initialVolume = v0
+        massBalance.volume = v0
+        hMax = hm
+    }
+
+    public var partitionCount: Int { layout.count }
+    public var phaseCount: Int { 3 }
+
+    // MARK: step loop contract
+
+    public func proposeStep(at now: SimTime, limit: SimDuration) -> SimDuration {
+        let p = setup.parameters
+        var ms = limit.milliseconds
+        ms = min(ms, p.maxStep.milliseconds)
+        if hMax > 0 {
+            let cfl = p.alpha * dx / (p.gravity * hMax).squareRoot()
+            ms = min(ms, max(1, Int64((cfl * 1000).rounded(.down))))
+        }
+        if let b = setup.rain.nextBreak(after: now) { ms = min(ms, (b - now).milliseconds) }
+        for f in setup.inflows { if let b = f.nextBreak(after: now) { ms = min(ms, (b - now).milliseconds) } }
+        return SimDuration(milliseconds: max(ms, 1))
+    }
+
+    public func beginTick(at now: SimTime, step: SimDuration) {
+        dtMs = step.milliseconds
+        let dt = step.seconds
+        tEndSeconds = (now + step).seconds
+        let blk = setup.rain.block(at: now)
+        rainRate = blk.map { setup.rain.rates[$0] } ?? 0
+        if let grids = setup.rain.grids, let rg = rainGrid, blk != rainBlock {
+            if let b = blk { for k in 0..<rg.count { rg[k] = Real(grids[b][k]) } } else { rg.fill(0) }
+        }
+        rainBlock = blk
+        // Inflows: the discharge at mid-step is the exact mean of a linear hydrograph over the step.
+        var src: [Int: Double] = [:]
+        let tMid = now.seconds + dt / 2
+        for f in setup.inflows {
+            let q = f.discharge(at: tMid)
+            if q == 0 { continue }
+            let depth = q * dt / (Double(f.cells.count) * dx * dx)
+            for c in f.cells { src[c, default: 0] += depth }
+        }
+        sourceCells = src.keys.sorted()
+        sourceDepth = sourceCells.map { src[$0]! }
+        lastStep = step
+    }
+
+    public func step(phase: Int, partition: Int) {
+        let rows = layout.rowRange(partition)
+        switch phase {
+        case 0: for j in rows { fluxRow(j) }
+        case 1: for j in rows { limiterRow(j) }
+        default: depthRows(rows)
+        }
+    }
+
+    public func exchange(phase: Int) {
+        // In-process partitions share the grid arrays; the barrier after each phase is the halo exchange.
+        // A distributed transport copies the band's first and last rows of h/q (phase 0 reads) here.
+    }
+
+    public func endTick(at now: SimTime) {
+        var d = [Double](repeating: 0, count: Self.accWidth)
+        var hm = 0.0
+        let w = Self.accWidth
+        for j in 0..<ny {
+            for k in 0..<6 { d[k] += rowAcc[j * w + k] }
+            hm = max(hm, rowAcc[j * w + 6])
+        }
+        hMax = hm
+        substeps += 1
+        massBalance.volume = d[0]
+        massBalance.rain += d[1]
+        massBalance.inflow += d[2]
+        massBalance.outflow += d[3]
+        massBalance.infiltration += d[4]
+        massBalance.drainage += d[5]
+        stepDiagnostics = [Double(dtMs) / 1000, d[0], d[2], d[3], d[1], d[4], d[5], massBalance.relativeError, hm]
+    }
+
+    // MARK: kernels
+
+    /// Phase 0: raw face discharges of row j (its west/east faces and its north face; the last row also its
+    /// south face) from the state at the start of the step.
+    @inline(__always)
+    func fluxRow(_ j: Int) {
+        let p = setup.parameters
+        let g = Real(p.gravity), dt = Real(Double(dtMs) / 1000), dxr = Real(dx)
+        let theta = Real(p.theta), side = (1 - theta) / 2, hmin = Real(p.flowDepthThreshold)
+        let gdt = g * dt, gdtdx = g * dt / dxr
+        let z = z.base, h = h.base, gn2 = gn2.base, qx = qx.base, qy = qy.base, qxr = qxRaw.base, qyr = qyRaw.base
+        let nx = nx, ny = ny
+        let row = j * nx, qrow = j * (nx + 1)
+
+        @inline(__always) func flux(_ etaL: Real, _ etaR: Real, _ zL: Real, _ zR: Real, _ q: Real, _ qavg: Real, _ gn2f: Real) -> Real {
+            let hf = max(etaL, etaR) - max(zL, zR)
+            if hf <= hmin { return 0 }
+            let num = qavg - gdtdx * hf * (etaR - etaL)
+            let den = 1 + dt * gn2f * abs(q) / (hf * hf * Real.cubeRoot(hf))
+            return num / den
+        }
+        _ = gdt
+        // x faces: interior
+        if nx > 1 {
+            for i in 1..<nx {
+                let kL = row + i - 1, kR = row + i
+                let zL = z[kL], zR = z[kR]
+                let q = qx[qrow + i]
+                let qavg = theta * q + side * (qx[qrow + i - 1] + qx[qrow + i + 1])
+                qxr[qrow + i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2)
+            }
+        }
+        // x faces: west edge (ghost on the left) and east edge (ghost on the right)
+        qxr[qrow] = edgeFlux(setup.boundaries.west, cell: row, inner: nx > 1 ? row + 1 : row, q: qx[qrow], ghostIsLeft: true)
+        qxr[qrow + nx] = edgeFlux(setup.boundaries.east, cell: row + nx - 1, inner: nx > 1 ? row + nx - 2 : row + nx - 1, q: qx[qrow + nx], ghostIsLeft: false)
+        // y faces: north face of row j
+        let yrow = j * nx
+        if j == 0 {
+            for i in 0..<nx {
+                qyr[i] = edgeFlux(setup.boundaries.north, cell: i, inner: ny > 1 ? nx + i : i, q: qy[i], ghostIsLeft: true)
+            }
+        } else {
+            let up = (j - 1) * nx
+            let hasPrev = j >= 2, hasNext = j + 1 <= ny - 1
+            for i in 0..<nx {
+                let kL = up + i, kR = row + i
+                let zL = z[kL], zR = z[kR]
+                let q = qy[yrow + i]
+                let qm = hasPrev ? qy[yrow - nx + i] : q
+                let qp = hasNext ? qy[yrow + nx + i] : q
+                let qavg = theta * q + side * (qm + qp)
+                qyr[yrow + i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2)
+            }
+        }
+        if j == ny - 1 {
+            let srow = ny * nx
+            for i in 0..<nx {
+                qyr[srow + i] = edgeFlux(setup.boundaries.south, cell: row + i, inner: ny > 1 ? row - nx + i : row + i, q: qy[srow + i], ghostIsLeft: false)
+            }
+        }
+    }
+
+    /// Discharge through an edge face. `ghostIsLeft`: the ghost cell is on the negative side (west/north edge).
+    @inline(__always)
+    func edgeFlux(_ b: EdgeBoundary, cell k: Int, inner: Int, q: Real, ghostIsLeft: Bool) -> Real {
+        let p = setup.parameters
+        let zc = z[k], hc = h[k], etac = zc + hc
+        let dxr = Real(dx), dt = Real(Double(dtMs) / 1000), g = Real(p.gravity), hmin = Real(p.flowDepthThreshold)
+        let etaG: Real, zG: Real
+        switch b {
+        case .closed:
+            return 0
+        case .level(let L):
+            zG = zc; etaG = max(Real(L), zc)
+        case .free(let minSlope):
+            let bed = (z[inner] - zc) / dxr  // positive when the bed falls towards the edge
+            let s = max(bed, Real(minSlope))
+            zG = zc - s * dxr; etaG = zG + hc
+        }
+        let (etaL, etaR, zL, zR) = ghostIsLeft ? (etaG, etac, zG, zc) : (etac, etaG, zc, zG)
+        let hf = max(etaL, etaR) - max(zL, zR)
+        if hf <= hmin { return 0 }
+        let num = q - g * dt * hf * (etaR - etaL) / dxr
+        let den = 1 + dt * gn2[k] * abs(q) / (hf * hf * Real.cubeRoot(hf))
+        var out = num / den
+        if case .free = b { out = ghostIsLeft ? min(out, 0) : max(out, 0) }  // outflow only
+        return out
+    }
+
+    /// Phase 1: the factor (≤ 1) by which each cell's outgoing fluxes are scaled so it cannot run dry below zero.
+    @inline(__always)
+    func limiterRow(_ j: Int) {
+        let nx = nx
+        let h = h.base, qxr = qxRaw.base, qyr = qyRaw.base, lim = limiter.base
+        let area = Real(dx * dx), dtw = Real(Double(dtMs) / 1000) * Real(dx)
+        let safety = 1 - 8 * Real.ulpOfOne
+        let row = j * nx, qrow = j * (nx + 1)
+        for i in 0..<nx {
+            let k = row + i
+            let out = max(-qxr[qrow + i], 0) + max(qxr[qrow + i + 1], 0) + max(-qyr[k], 0) + max(qyr[k + nx], 0)
+            let outVol = out * dtw
+            let vol = h[k] * area
+            lim[k] = outVol > vol ? vol / outVol * safety : 1
+        }
+    }
+
+    /// Phase 2: limited fluxes become the new state; depths are updated with fluxes, rain, inflows and losses.
+    @inline(__always)
+    func depthRows(_ rows: Range<Int>) {
+        let p = setup.parameters
+        let nx = nx
+        let dtd = Double(dtMs) / 1000
+        let dt = Real(dtd), dtdx = Real(dtd / dx)
+        let area = dx * dx
+        let z = z.base, h = h.base, qx = qx.base, qy = qy.base, qxr = qxRaw.base, qyr = qyRaw.base, lim = limiter.base
+        let flags = flags.base, mxd = maxDepth.base, mxs = maxSpeed.base, arr = arrival.base, F = cumInfil.base
+        let rainGrid = rainGrid?.base
+        let rainDepth = Real(rainRate * dtd)
+        let fixedLevel = Real(setup.fixedLevel)
+        let thr = Real(p.inundationDepth), speedDepth = Real(p.speedDepth)
+        let tEnd = Float(tEndSeconds)
+        let drain = Real(p.drainageRate * dtd)
+        var infilConst: Real = 0
+        var ga: (ks: Real, psiDt: Real)? = nil
+        switch p.infiltration {
+        case .none: break
+        case .constant(let r): infilConst = Real(r * dtd)
+        case .greenAmpt(let ks, let psi, let dtheta): ga = (Real(ks * dtd), Real(psi * dtheta))
+        }
+        let hasLoss = infilConst > 0 || ga != nil || drain > 0
+        let b = setup.boundaries
+        let westOpen = b.west != .closed, eastOpen = b.east != .closed
+        let w = Self.accWidth
+        // inflow sources of these rows
+        let firstCell = rows.lowerBound * nx, endCell = rows.upperBound * nx
+        var s = lowerBound(sourceCells, firstCell)
+        var inflowRows = [Double](repeating: 0, count: rows.count)
+        while s < sourceCells.count, sourceCells[s] < endCell {
+            let k = sourceCells[s]
+            h[k] += Real(sourceDepth[s])
+            inflowRows[k / nx - rows.lowerBound] += sourceDepth[s] * area
+            s += 1
+        }
+        for j in rows {
+            let row = j * nx, qrow = j * (nx + 1)
+            var vol = 0.0, rain = 0.0, out = 0.0, infil = 0.0, drained = 0.0, hm = 0.0
+            // Limited x-faces of this row (each written once: face i by cell i, face nx by the last cell).
+            var qW: Real = { let q = qxr[qrow]; return q > 0 ? q : q * lim[row] }()  // west edge: ghost side unlimited
+            qx[qrow] = qW
+            if westOpen { out -= Double(qW) * dtd * dx }
+            for i in 0..<nx {
+                let k = row + i
+                let qEraw = qxr[qrow + i + 1]
+                let qE: Real
+                if i + 1 < nx { qE = qEraw > 0 ? qEraw * lim[k] : qEraw * lim[k + 1] } else { qE = qEraw > 0 ? qEraw * lim[k] : qEraw }
+                qx[qrow + i + 1] = qE
+                let qNraw = qyr[k]
+                let qN: Real = j > 0 ? (qNraw > 0 ? qNraw * lim[k - nx] : qNraw * lim[k]) : (qNraw > 0 ? qNraw : qNraw * lim[k])
+                qy[k] = qN
+                let qSraw = qyr[k + nx]
+                let qS: Real = j + 1 < ny ? (qSraw > 0 ? qSraw * lim[k] : qSraw * lim[k + nx]) : (qSraw > 0 ? qSraw * lim[k] : qSraw)
+                var hn = h[k] + dtdx * (qW - qE + qN - qS)
+                let r = rainGrid.map { $0[k] * dt } ?? rainDepth
+                hn += r
+                rain += Double(r)
+                let fl = flags[k]
+                if hasLoss {
+                    if fl & 2 != 0 {
+                        var cap = infilConst
+                        if let ga {
+                            let Fk = max(F[k], Real(0.001))
+                            cap = ga.ks * (1 + ga.psiDt / Fk)
+                        }
+                        let loss = min(hn, cap)
+                        if loss > 0 { hn -= loss; infil += Double(loss); if ga != nil { F[k] += loss } }
+                    }
+                    if fl & 4 != 0, drain > 0 {
+                        let loss = min(hn, drain)
+                        if loss > 0 { hn -= loss; drained += Double(loss) }
+                    }
+                }
+                if fl & 1 != 0 {
+                    let target = max(fixedLevel - z[k], 0)
+                    out += Double(hn - target) * area
+                    hn = target
+                }
+                // Limiting keeps hn >= 0 up to rounding of the last bit; never let that bit go negative.
+                if hn < 0 { hn = 0 }
+                h[k] = hn
+                let hd = Double(hn)
+                vol += hd
+                if hd > hm { hm = hd }
+                let md = mxd[k]
+                if hn > md {
+                    if hn > thr && md <= thr && arr[k].isNaN { arr[k] = tEnd }
+                    mxd[k] = hn
+                }
+                if hn > speedDepth {
+                    let ux = (qW + qE) / 2, uy = (qN + qS) / 2
+                    let sp = (ux * ux + uy * uy).squareRoot() / hn
+                    if sp > mxs[k] { mxs[k] = sp }
+                }
+                qW = qE
+            }
+            if eastOpen { out += Double(qx[qrow + nx]) * dtd * dx }
+            if j == 0, b.north != .closed { for i in 0..<nx { out -= Double(qy[i]) * dtd * dx } }
+            if j == ny - 1 {
+                // south edge faces belong to the last row
+                let srow = ny * nx
+                for i in 0..<nx {
+                    let q = qyr[srow + i]
+                    let ql = q > 0 ? q * lim[row + i] : q
+                    qy[srow + i] = ql
+                    if b.south != .closed { out += Double(ql) * dtd * dx }
+                }
+            }
+            rowAcc[j * w + 0] = vol * area
+            rowAcc[j * w + 1] = rain * area
+            rowAcc[j * w + 2] = inflowRows[j - rows.lowerBound]
+            rowAcc[j * w + 3] = out
+            rowAcc[j * w + 4] = infil * area
+            rowAcc[j * w + 5] = drained * area
+            rowAcc[j * w + 6] = hm
+        }
+    }
+
+    // MARK: outputs
+
+    public var outputSchema: OutputSchema {
+        let g = geometry
+        let crs = g.epsg != 0 ? ["crs": "EPSG:\(g.epsg)"] : [:]
+        return OutputSchema(
+            group: "flood",
+            coordinates: [
+                Coordinate("y", units: "m", longName: "northing of cell centre", values: (0..<g.ny).map { g.yCenter($0) }, attributes: crs.merging(["axis": "Y", "standard_name": "projection_y_coordinate"]) { a, _ in a }),
+                Coordinate("x", units: "m", longName: "easting of cell centre", values: (0..<g.nx).map { g.xCenter($0) }, attributes: crs.merging(["axis": "X", "standard_name": "projection_x_coordinate"]) { a, _ in a }),
+            ],
+            snapshots: [Variable("depth", units: "m", longName: "water depth", dims: ["y", "x"])],
+            finals: [
+                Variable("max_depth", units: "m", longName: "maximum water depth", dims: ["y", "x"]),
+                Variable("max_speed", units: "m s-1", longName: "maximum flow speed (cells deeper than \(setup.parameters.speedDepth) m)", dims: ["y", "x"]),
+                Variable("arrival_time", units: "s", longName: "time of first inundation (depth > \(setup.parameters.inundationDepth) m) since start", dims: ["y", "x"], fillValue: .nan),
+                Variable("terrain", units: "m", longName: "bed elevation used (after scenario changes)", dims: ["y", "x"]),
+            ],
+            diagnostics: [
+                Variable("dt", units: "s", longName: "time step", dims: ["step"], type: .float64),
+                Variable("volume", units: "m3", longName: "stored water volume at the end of the step", dims: ["step"], type: .float64),
+                Variable("inflow", units: "m3", longName: "inflow hydrograph volume in the step", dims: ["step"], type: .float64),
+                Variable("outflow", units: "m3", longName: "net volume leaving through boundaries in the step", dims: ["step"], type: .float64),
+                Variable("rain", units: "m3", longName: "rain volume in the step", dims: ["step"], type: .float64),
+                Variable("infiltration", units: "m3", longName: "infiltrated volume in the step", dims: ["step"], type: .float64),
+                Variable("drainage", units: "m3", longName: "volume removed by urban drainage in the step", dims: ["step"], type: .float64),
+                Variable("mass_error", units: "1", longName: "cumulative relative mass-balance error", dims: ["step"], type: .float64),
+                Variable("max_depth_now", units: "m", longName: "largest depth at the end of the step", dims: ["step"], type: .float64),
+            ],
+            attributes: ["scheme": "local inertial (Bates et al. 2010; de Almeida et al. 2012)",
+                         "theta": "\(setup.parameters.theta)", "alpha": "\(setup.parameters.alpha)",
+                         "precision": setup.precision.rawValue])
+    }
+
+    public func diagnostics() -> [Double] { stepDiagnostics }
+
+    public func snapshot() -> [ArrayData] { [.float32((0..<h.count).map { Float(h[$0]) })] }
+
+    public func finals() -> [ArrayData] {
+        let n = nx * ny
+        return [.float32((0..<n).map { Float(maxDepth[$0]) }),
+                .float32((0..<n).map { Float(maxSpeed[$0]) }),
+                .float32(arrival.array),
+                .float32((0..<n).map { Float(z[$0]) })]
+    }
+
+    public func kpis() -> [KPI] {
+        let n = nx * ny
+        var flooded = 0, maxD = 0.0
+        let thr = Real(setup.parameters.inundationDepth)
+        for k in 0..<n where flags[k] & 1 == 0 {
+            if maxDepth[k] > thr { flooded += 1 }
+            maxD = max(maxD, Double(maxDepth[k]))
+        }
+        let mb = massBalance
+        return [KPI("flooded_area", Double(flooded) * dx * dx, "m2"),
+                KPI("max_depth", maxD, "m"),
+                KPI("rain_volume", mb.rain, "m3"),
+                KPI("inflow_volume", mb.inflow, "m3"),
+                KPI("outflow_volume", mb.outflow, "m3"),
+                KPI("stored_volume", mb.volume, "m3"),
+                KPI("mass_error", mb.relativeError, "1"),
+                KPI("steps", Double(substeps), "1")]
+    }
+
+    // MARK: checkpoint
+
+    public func checkpointState() -> [NamedArray] {
+        func arr(_ f: FieldBuffer<Real>) -> ArrayData {
+            Real.self == Float.self ? .float32((0..<f.count).map { Float(f[$0]) }) : .float64((0..<f.count).map { Double(f[$0]) })
+        }
+        let mb = massBalance
+        return [NamedArray("h", shape: [ny, nx], arr(h)),
+                NamedArray("qx", shape: [ny, nx + 1], arr(qx)),
+                NamedArray("qy", shape: [ny + 1, nx], arr(qy)),
+                NamedArray("cum_infiltration", shape: [ny, nx], arr(cumInfil)),
+                NamedArray("max_depth", shape: [ny, nx], arr(maxDepth)),
+                NamedArray("max_speed", shape: [ny, nx], arr(maxSpeed)),
+                NamedArray("arrival", shape: [ny, nx], .float32(arrival.array)),
+                NamedArray("accounts", .float64([mb.initialVolume, mb.volume, mb.rain, mb.inflow, mb.outflow, mb.infiltration, mb.drainage, hMax])),
+                NamedArray("counters", .int64([substeps, lastStep.milliseconds]))]
+    }
+
+    public func restore(from state: [NamedArray]) throws {
+        func find(_ name: String, _ count: Int) throws -> ArrayData {
+            guard let a = state.first(where: { $0.name == name }) else {
+                throw RunError("checkpoint has no flood state '\(name)'", hint: "the checkpoint was written by another model or version; start the run afresh")
+            }
+            guard a.data.count == count else {
+                throw RunError("checkpoint flood state '\(name)' has \(a.data.count) values, this model needs \(count)", hint: "the checkpoint belongs to a different grid; start the run afresh")
+            }
+            return a.data
+        }
+        func load(_ f: FieldBuffer<Real>, _ name: String) throws {
+            let d = try find(name, f.count)
+            switch d {
+            case .float32(let v) where Real.self == Float.self: for k in 0..<v.count { f[k] = Real(v[k]) }
+            case .float64(let v) where Real.self == Double.self: for k in 0..<v.count { f[k] = Real(v[k]) }
+            default: throw RunError("checkpoint flood state '\(name)' is \(d.typeName), this run uses \(setup.precision.rawValue) precision", hint: "resume with the precision the run started with")
+            }
+        }
+        try load(h, "h"); try load(qx, "qx"); try load(qy, "qy"); try load(cumInfil, "cum_infiltration")
+        try load(maxDepth, "max_depth"); try load(maxSpeed, "max_speed")
+        guard case .float32(let a) = try find("arrival", arrival.count) else { throw RunError("checkpoint flood state 'arrival' has the wrong type") }
+        arrival.assign(a)
+        guard case .float64(let acc) = try find("accounts", 8), case .int64(let c) = try find("counters", 2) else {
+            throw RunError("checkpoint flood accounts have the wrong type")
+        }
+        massBalance = FloodMassBalance(initialVolume: acc[0], volume: acc[1], rain: acc[2], inflow: acc[3], outflow: acc[4], infiltration: acc[5], drainage: acc[6])
+        hMax = acc[7]
+        substeps = c[0]
+        lastStep = SimDuration(milliseconds: c[1])
+    }
+
+    // MARK: inspection
+    public var depths: [Double] { (0..<h.count).map { Double(h[$0]) } }
+    public var unitDischargeX: [Double] { (0..<qx.count).map { Double(qx[$0]) } }
+    public var unitDischargeY: [Double] { (0..<qy.count).map { Double(qy[$0]) } }
+}
+
+@inline(__always) func lowerBound(_ a: [Int], _ v: Int) -> Int {
+    var lo = 0, hi = a.count
+    while lo < hi { let m = (lo + hi) / 2; if a[m] < v { lo = m + 1 } else { hi = m } }
+    return lo
+}

@@ -1,0 +1,31 @@
+import Dispatch
+
+/// Runs partition work on a fixed number of workers. The one audited place where non-Sendable work crosses
+/// threads: callers guarantee that iteration `p` only writes data owned by partition `p` (the step loop's
+/// two-phase contract), and `forEach` returning is the barrier.
+public struct ParallelExecutor: Sendable {
+    public let workers: Int
+    public init(workers: Int) { self.workers = max(1, workers) }
+
+    /// Calls `body(p)` for every p in 0..<count; partitions are dealt to workers round-robin.
+    public func forEach(_ count: Int, _ body: (Int) -> Void) {
+        if workers == 1 || count <= 1 {
+            for p in 0..<count { body(p) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedBox(body)
+            let w = min(workers, count)
+            DispatchQueue.concurrentPerform(iterations: w) { worker in
+                var p = worker
+                while p < count { box.value(p); p += w }
+            }
+        }
+    }
+}
+
+/// The one `@unchecked Sendable`: see `ParallelExecutor`.
+@usableFromInline struct UncheckedBox<T>: @unchecked Sendable {
+    @usableFromInline let value: T
+    @usableFromInline init(_ v: T) { value = v }
+}

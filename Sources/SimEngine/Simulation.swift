@@ -1,0 +1,76 @@
+import SimCore
+
+/// Receives what the step loop produces. Implemented by the result writer, the checkpoint store and the
+/// progress display (all above this layer); any error it throws stops the run.
+public protocol SimulationObserver: AnyObject {
+    /// After every tick, with each domain's diagnostics (in domain order).
+    func didTick(_ sim: Simulation, diagnostics: [[Double]]) throws
+    /// At each output time (including t = 0 and the end), with each domain's snapshot variables.
+    func didReachOutput(_ sim: Simulation, snapshots: [[ArrayData]]) throws
+    /// At each checkpoint time (not at the end).
+    func didReachCheckpoint(_ sim: Simulation) throws
+}
+
+/// The schedule of a run: all in integer milliseconds since the start.
+public struct RunSchedule: Sendable, Equatable {
+    public var end: SimTime
+    public var outputInterval: SimDuration
+    public var checkpointInterval: SimDuration?
+    public init(end: SimTime, outputInterval: SimDuration, checkpointInterval: SimDuration? = nil) {
+        self.end = end; self.outputInterval = outputInterval; self.checkpointInterval = checkpointInterval
+    }
+    func next(after t: SimTime, every d: SimDuration) -> SimTime {
+        SimTime(milliseconds: (t.milliseconds / d.milliseconds + 1) * d.milliseconds)
+    }
+}
+
+/// One simulation: its domains, clock and schedule. Many can live in one process (no globals).
+///
+/// The step loop (the only one): propose → begin → phases in parallel with exchange → reduce → record.
+public final class Simulation {
+    public let domains: [any DomainModel]
+    public let schedule: RunSchedule
+    public let executor: ParallelExecutor
+    public private(set) var clock: SimTime
+    public private(set) var tick: Int64
+    /// Set by the caller (e.g. a signal handler) to stop after the current tick.
+    public var stopRequested: () -> Bool = { false }
+
+    public init(domains: [any DomainModel], schedule: RunSchedule, workers: Int, start: SimTime = .zero, tick: Int64 = 0) {
+        self.domains = domains; self.schedule = schedule
+        self.executor = ParallelExecutor(workers: workers)
+        self.clock = start; self.tick = tick
+    }
+
+    /// Restores the clock from a checkpoint (domains restore their own state).
+    public func restoreClock(_ t: SimTime, tick: Int64) { clock = t; self.tick = tick }
+
+    /// Runs to the end of the schedule. Returns false if stopped early by `stopRequested`.
+    @discardableResult
+    public func run(observer: SimulationObserver?) throws -> Bool {
+        if clock == .zero, tick == 0 { try observer?.didReachOutput(self, snapshots: domains.map { $0.snapshot() }) }
+        while clock < schedule.end {
+            if stopRequested() { return false }
+            let nextOutput = min(schedule.next(after: clock, every: schedule.outputInterval), schedule.end)
+            var stop = nextOutput
+            if let c = schedule.checkpointInterval { stop = min(stop, schedule.next(after: clock, every: c)) }
+            let dt = domains.reduce(stop - clock) { min($0, $1.proposeStep(at: clock, limit: stop - clock)) }
+            for d in domains {
+                d.beginTick(at: clock, step: dt)
+                for phase in 0..<d.phaseCount {
+                    executor.forEach(d.partitionCount) { p in d.step(phase: phase, partition: p) }
+                    d.exchange(phase: phase)
+                }
+            }
+            clock = clock + dt
+            tick += 1
+            for d in domains { d.endTick(at: clock) }
+            try observer?.didTick(self, diagnostics: domains.map { $0.diagnostics() })
+            if clock == nextOutput { try observer?.didReachOutput(self, snapshots: domains.map { $0.snapshot() }) }
+            if let c = schedule.checkpointInterval, clock.milliseconds % c.milliseconds == 0, clock < schedule.end {
+                try observer?.didReachCheckpoint(self)
+            }
+        }
+        return true
+    }
+}
