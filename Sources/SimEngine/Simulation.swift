@@ -52,8 +52,9 @@ public final class Simulation {
         while clock < schedule.end {
             if stopRequested() { return false }
             let nextOutput = min(schedule.next(after: clock, every: schedule.outputInterval), schedule.end)
-            var stop = nextOutput
-            if let c = schedule.checkpointInterval { stop = min(stop, schedule.next(after: clock, every: c)) }
+            // Checkpoints do not shorten steps (so results do not depend on the checkpoint interval): one is
+            // written at the end of the first tick that reaches or passes each checkpoint time.
+            let stop = nextOutput
             let dt = domains.reduce(stop - clock) { min($0, $1.proposeStep(at: clock, limit: stop - clock)) }
             for d in domains {
                 d.beginTick(at: clock, step: dt)
@@ -62,12 +63,14 @@ public final class Simulation {
                     d.exchange(phase: phase)
                 }
             }
+            let before = clock
             clock = clock + dt
             tick += 1
             for d in domains { d.endTick(at: clock) }
             try observer?.didTick(self, diagnostics: domains.map { $0.diagnostics() })
             if clock == nextOutput { try observer?.didReachOutput(self, snapshots: domains.map { $0.snapshot() }) }
-            if let c = schedule.checkpointInterval, clock.milliseconds % c.milliseconds == 0, clock < schedule.end {
+            if let c = schedule.checkpointInterval, clock.milliseconds / c.milliseconds > before.milliseconds / c.milliseconds,
+               clock < schedule.end {
                 try observer?.didReachCheckpoint(self)
             }
         }

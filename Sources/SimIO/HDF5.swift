@@ -62,7 +62,7 @@ public class H5Object {
         defer { HDF5.quiet { H5Sclose(s) } }
         let a = try HDF5.call("H5Acreate2 \(name)", path) { H5Acreate2(id, name, t, s, ct_H5P_DEFAULT(), ct_H5P_DEFAULT()) }
         defer { HDF5.quiet { H5Aclose(a) } }
-        try value.withCString { cs in
+        _ = try value.withCString { cs in
             var p: UnsafePointer<CChar>? = cs
             try HDF5.call("H5Awrite \(name)", path) { H5Awrite(a, t, &p) }
         }
@@ -349,23 +349,23 @@ public final class H5Dataset: H5Object {
         switch try elementType {
         case .float32:
             var a = [Float](repeating: 0, count: n)
-            try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_FLOAT(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
+            _ = try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_FLOAT(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
             return .float32(a)
         case .float64:
             var a = [Double](repeating: 0, count: n)
-            try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_DOUBLE(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
+            _ = try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_DOUBLE(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
             return .float64(a)
         case .int64:
             var a = [Int64](repeating: 0, count: n)
-            try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_INT64(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
+            _ = try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_INT64(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
             return .int64(a)
         case .int32:
             var a = [Int32](repeating: 0, count: n)
-            try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_INT32(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
+            _ = try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_INT32(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
             return .int32(a)
         case .uint8:
             var a = [UInt8](repeating: 0, count: n)
-            try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_UINT8(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
+            _ = try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_UINT8(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
             return .uint8(a)
         }
     }

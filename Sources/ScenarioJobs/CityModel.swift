@@ -1,0 +1,127 @@
+import Foundation
+import SimCore
+import FloodModel
+
+/// A land-cover class of a model: its Manning's n and how water behaves on it.
+public struct LandClass: Sendable, Equatable {
+    public var code: Int
+    public var name: String
+    public var manning: Double
+    public var pervious: Bool
+    public var drained: Bool
+    /// Cells of this class hold the sea level (fixed-level boundary inside the grid).
+    public var sea: Bool
+}
+
+/// A city model directory (`Data/<city>/model.yaml` plus the rasters it names).
+public struct CityModel: Sendable {
+    public var directory: String
+    public var name: String
+    public var epsg: Int
+    public var terrain: Raster<Double>
+    public var landcover: Raster<Int>?
+    public var classes: [LandClass]
+    public var seaLevel: Double
+    public var boundaries: FloodBoundaries
+
+    static let keys = ["schema", "name", "description", "crs", "terrain", "landcover", "classes", "sea_level", "boundaries", "provenance"]
+
+    /// Loads and checks a model; every problem is reported, located in model.yaml or the raster file.
+    public static func load(directory: String) throws -> CityModel {
+        let file = directory + "/model.yaml"
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw InputError(SourceLocation(file: file), code: "E-MODEL-001", message: "no model.yaml in model directory '\(directory)'",
+                             hint: "point 'model:' at a folder made by 'citytwin import' (e.g. Data/monaco)")
+        }
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let r = YAMLReader(file: file, codePrefix: "E-MODEL")
+        guard let root = r.parse(text), let m = r.mapping(root, allowed: keys, required: ["schema", "name", "terrain"]) else {
+            throw InputError(r.diagnostics)
+        }
+        if let s = m["schema"], let v = r.int(s), v != 1 { r.report(s, 20, "unsupported model schema \(v)", hint: "this CityTwin reads schema 1") }
+        let name = r.string(m["name"]) ?? "model"
+        var epsg = 0
+        if let c = m["crs"], let s = r.scalar(c) {
+            if s.hasPrefix("EPSG:"), let e = Int(s.dropFirst(5)) { epsg = e } else { r.report(c, 21, "crs must look like 'EPSG:32632' (got '\(s)')") }
+        }
+        var classes: [LandClass] = []
+        if let cl = m["classes"], let items = r.sequence(cl) {
+            for it in items {
+                guard let c = r.mapping(it, allowed: ["code", "name", "manning", "pervious", "drained", "sea"], required: ["code", "name", "manning"]) else { continue }
+                guard let code = r.int(c["code"], min: 0, max: 255), let nm = r.string(c["name"]),
+                      let n = r.double(c["manning"], min: 0, exclusiveMin: true, units: "s m^-1/3") else { continue }
+                func flag(_ k: String) -> Bool { c[k].flatMap { r.scalar($0) }.map { $0 == "true" } ?? false }
+                classes.append(LandClass(code: code, name: nm, manning: n, pervious: flag("pervious"), drained: flag("drained"), sea: flag("sea")))
+            }
+        }
+        let seaLevel = m["sea_level"].flatMap { r.double($0, units: "m") } ?? 0
+        let boundaries = m["boundaries"].flatMap { parseBoundaries($0, r) } ?? FloodBoundaries(north: .free(minSlope: 0.001), south: .free(minSlope: 0.001), east: .free(minSlope: 0.001), west: .free(minSlope: 0.001))
+        if !r.diagnostics.isEmpty { throw InputError(r.diagnostics) }
+
+        let terrainPath = directory + "/" + (r.string(m["terrain"]) ?? "terrain.asc")
+        let t = try AsciiGrid.read(path: terrainPath, epsg: epsg)
+        if let bad = t.values.firstIndex(where: { $0 == nil }) {
+            throw InputError(SourceLocation(file: terrainPath), code: "E-MODEL-030",
+                             message: "terrain has a NODATA cell at column \(bad % t.geometry.nx), row \(bad / t.geometry.nx)",
+                             hint: "fill voids when importing (citytwin import fills SRTM voids)")
+        }
+        let terrain = Raster(geometry: t.geometry, values: t.values.map { $0 ?? 0 })
+        var landcover: Raster<Int>?
+        if let lc = m["landcover"], let lcName = r.scalar(lc) {
+            let p = directory + "/" + lcName
+            let l = try AsciiGrid.read(path: p, epsg: epsg)
+            guard l.geometry.nx == terrain.geometry.nx, l.geometry.ny == terrain.geometry.ny else {
+                throw InputError(SourceLocation(file: p), code: "E-MODEL-031",
+                                 message: "land cover is \(l.geometry.nx) x \(l.geometry.ny) cells, terrain \(terrain.geometry.nx) x \(terrain.geometry.ny)",
+                                 hint: "both rasters must cover the same grid")
+            }
+            let codes = Set(classes.map(\.code))
+            var vals = [Int](repeating: 0, count: l.values.count)
+            for (k, v) in l.values.enumerated() {
+                let c = Int(v ?? -1)
+                guard codes.contains(c) else {
+                    throw InputError(SourceLocation(file: p), code: "E-MODEL-032",
+                                     message: "land cover code \(c) at column \(k % l.geometry.nx), row \(k / l.geometry.nx) is not in model.yaml classes",
+                                     hint: "add a class with code \(c) to model.yaml")
+                }
+                vals[k] = c
+            }
+            landcover = Raster(geometry: terrain.geometry, values: vals)
+        }
+        return CityModel(directory: directory, name: name, epsg: epsg, terrain: terrain, landcover: landcover,
+                         classes: classes, seaLevel: seaLevel, boundaries: boundaries)
+    }
+
+    static func parseBoundaries(_ n: YNode, _ r: YAMLReader) -> FloodBoundaries? {
+        guard let m = r.mapping(n, allowed: ["north", "south", "east", "west"]) else { return nil }
+        var b = FloodBoundaries()
+        func edge(_ k: String) -> EdgeBoundary? {
+            guard let e = m[k] else { return nil }
+            return parseEdge(e, r)
+        }
+        b.north = edge("north") ?? .closed; b.south = edge("south") ?? .closed
+        b.east = edge("east") ?? .closed; b.west = edge("west") ?? .closed
+        return b
+    }
+
+    /// `closed`, `free`, `{free: {min_slope: 0.002}}` or `{level: 1.5}`.
+    static func parseEdge(_ n: YNode, _ r: YAMLReader) -> EdgeBoundary? {
+        if case .scalar(let s) = n.node {
+            switch s.string {
+            case "closed": return .closed
+            case "free": return .free(minSlope: 0.001)
+            default:
+                let hint = DidYouMean.suggest(s.string, from: ["closed", "free", "level"]).map { "did you mean '\($0)'?" } ?? "use closed, free, {free: {min_slope: S}} or {level: METRES}"
+                r.report(n, 40, "unknown boundary type '\(s.string)'", hint: hint)
+                return nil
+            }
+        }
+        guard let m = r.mapping(n, allowed: ["level", "free"]) else { return nil }
+        if let l = m["level"] { return r.double(l, units: "m").map { .level($0) } }
+        if let f = m["free"], let fm = r.mapping(f, allowed: ["min_slope"]) {
+            return .free(minSlope: r.double(fm["min_slope"], min: 0, exclusiveMin: true) ?? 0.001)
+        }
+        r.report(n, 41, "a boundary mapping needs 'level' or 'free'")
+        return nil
+    }
+}

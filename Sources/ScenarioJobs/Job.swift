@@ -1,0 +1,334 @@
+import Foundation
+import SimCore
+import FloodModel
+
+/// A point given in the model's projected CRS or as WGS 84 longitude/latitude.
+public enum JobPoint: Sendable, Equatable, CustomStringConvertible {
+    case projected(x: Double, y: Double)
+    case lonLat(lon: Double, lat: Double)
+    public var description: String {
+        switch self {
+        case .projected(let x, let y): "(x \(x), y \(y))"
+        case .lonLat(let lon, let lat): "(lon \(lon), lat \(lat))"
+        }
+    }
+}
+
+public struct JobInflow: Sendable, Equatable {
+    public var name: String
+    public var points: [JobPoint]           // one point, or a polyline
+    public var times: [SimDuration]
+    public var discharge: [Double]          // m³/s
+    public var location: SourceLocation
+}
+
+public enum JobRainfall: Sendable, Equatable {
+    case none
+    /// Blocks of constant intensity (mm/h) from each time.
+    case series(times: [SimDuration], mmPerHour: [Double])
+    /// Alternating-block design storm from an IDF curve i = a / (t + b)^c (i in mm/h, t in minutes).
+    case designStorm(a: Double, b: Double, c: Double, duration: SimDuration, step: SimDuration, peak: Double, start: SimDuration)
+    /// Rasters of intensity (mm/h), each from its time.
+    case gridded(times: [SimDuration], files: [String])
+}
+
+public struct TerrainChange: Sendable, Equatable {
+    public enum Kind: String, Sendable { case raise = "raise_terrain", lower = "lower_terrain", setManning = "set_manning" }
+    public var kind: Kind
+    public var name: String
+    public var line: [JobPoint]
+    public var amount: Double        // metres (raise/lower) or Manning's n
+    public var width: Double?        // metres; default one cell
+    public var location: SourceLocation
+}
+
+public struct FloodJobSettings: Sendable, Equatable {
+    public var precision: Precision = .double
+    public var theta = 0.8, alpha = 0.7
+    public var maxStep = SimDuration.seconds(10)
+    public var boundaries: FloodBoundaries?
+    public var seaLevel: Double?
+    public var rainfall: JobRainfall = .none
+    public var inflows: [JobInflow] = []
+    public var manningOverrides: [String: Double] = [:]
+    public var infiltration: Infiltration = .none
+    public var drainageMmPerHour = 0.0
+    public var inundationDepth = 0.1
+}
+
+/// A validated job (schema 1).
+public struct Job: Sendable {
+    public var file: String
+    public var text: String
+    public var name: String
+    public var description: String?
+    public var modelDirectory: String
+    public var startISO: String
+    public var duration: SimDuration
+    public var outputInterval: SimDuration
+    public var checkpointInterval: SimDuration?
+    public var checkpointKeep = 3
+    public var seed: UInt64 = 0
+    public var workers: Int?
+    public var partitions: Int?
+    public var flood: FloodJobSettings?
+    public var changes: [TerrainChange] = []
+
+    static let topKeys = ["schema", "name", "description", "model", "start", "end", "duration", "output_interval",
+                          "checkpoint", "seed", "workers", "partitions", "flood", "changes"]
+    static let floodKeys = ["precision", "theta", "alpha", "max_step", "boundaries", "sea_level", "rainfall", "inflows",
+                            "manning", "infiltration", "drainage", "inundation_depth"]
+
+    /// Reads and checks a job file. Throws an InputError listing every problem found.
+    public static func load(path: String) throws -> Job {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(SourceLocation(file: path), code: "E-JOB-000", message: "cannot read job file",
+                             hint: FileManager.default.fileExists(atPath: path) ? "check its permissions" : "no such file; check the path")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw InputError(SourceLocation(file: path), code: "E-JOB-000", message: "job file is not UTF-8 text")
+        }
+        return try parse(text: text, file: path)
+    }
+
+    public static func parse(text: String, file: String) throws -> Job {
+        let r = YAMLReader(file: file)
+        guard let root = r.parse(text), let m = r.mapping(root, allowed: topKeys, required: ["schema", "name", "model", "start", "output_interval"]) else {
+            throw InputError(r.diagnostics)
+        }
+        if let s = m["schema"], let v = r.int(s), v != 1 {
+            r.report(s, 20, "unsupported job schema \(v)", hint: "this CityTwin reads 'schema: 1'")
+        }
+        let name = r.string(m["name"]) ?? ""
+        if let n = m["name"], !name.isEmpty, !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+            r.report(n, 21, "name '\(name)' may only use letters, digits, '-', '_' and '.'", hint: "it names the result file")
+        }
+        let baseDir = (file as NSString).deletingLastPathComponent
+        var modelDir = ""
+        if let mn = m["model"], let s = r.scalar(mn) {
+            modelDir = s.hasPrefix("/") ? s : (baseDir.isEmpty ? s : baseDir + "/" + s)
+            modelDir = (modelDir as NSString).standardizingPath
+            var isDir: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: modelDir, isDirectory: &isDir) || !isDir.boolValue {
+                r.report(mn, 22, "model directory '\(s)' does not exist (resolved to \(modelDir))", hint: "paths are relative to the job file's folder")
+            } else if !FileManager.default.fileExists(atPath: modelDir + "/model.yaml") {
+                r.report(mn, 23, "'\(s)' has no model.yaml", hint: "point 'model:' at a folder made by 'citytwin import'")
+            }
+        }
+        var startISO = "2000-01-01T00:00:00Z"
+        var startDate: Date?
+        if let st = m["start"], let s = r.scalar(st) {
+            if let d = parseISO(s) { startDate = d; startISO = isoString(d) } else {
+                r.report(st, 24, "'\(s)' is not an ISO 8601 time", hint: "write e.g. 2026-10-14T00:00:00Z")
+            }
+        }
+        var duration: SimDuration?
+        switch (m["duration"], m["end"]) {
+        case (let d?, nil): duration = r.duration(d)
+        case (nil, let e?):
+            if let s = r.scalar(e) {
+                if let ed = parseISO(s), let sd = startDate {
+                    let ms = Int64(((ed.timeIntervalSince(sd)) * 1000).rounded())
+                    if ms > 0 { duration = SimDuration(milliseconds: ms) } else { r.report(e, 25, "end must be after start") }
+                } else if parseISO(s) == nil { r.report(e, 24, "'\(s)' is not an ISO 8601 time", hint: "write e.g. 2026-10-14T06:00:00Z") }
+            }
+        case (_?, let e?): r.report(e, 26, "give either 'end' or 'duration', not both")
+        case (nil, nil): r.report(root, 7, "missing required key 'duration' (or 'end')")
+        }
+        let outInt = r.duration(m["output_interval"])
+        var ckInt: SimDuration?
+        var keep = 3
+        if let c = m["checkpoint"], let cm = r.mapping(c, allowed: ["interval", "keep"], required: ["interval"], what: "checkpoint") {
+            ckInt = r.duration(cm["interval"])
+            if let k = cm["keep"] { keep = r.int(k, min: 1, max: 1000) ?? 3 }
+        }
+        var seed: UInt64 = 0
+        if let s = m["seed"], let str = r.scalar(s) {
+            if let v = UInt64(str) { seed = v } else { r.report(s, 12, "seed must be a whole number >= 0 (got '\(str)')") }
+        }
+        let workers = m["workers"].flatMap { r.int($0, min: 1, max: 4096) }
+        let partitions = m["partitions"].flatMap { r.int($0, min: 1, max: 1_000_000) }
+        var flood: FloodJobSettings?
+        if let f = m["flood"] { flood = parseFlood(f, r, baseDir: baseDir) }
+        var changes: [TerrainChange] = []
+        if let c = m["changes"], let items = r.sequence(c) {
+            for it in items { if let ch = parseChange(it, r) { changes.append(ch) } }
+        }
+        if let d = duration, let o = outInt, o > d, let on = m["output_interval"] {
+            r.report(on, 27, "output_interval \(o) is longer than the run (\(d))", hint: "use an interval no longer than the run")
+        }
+        if flood == nil { r.report(root, 28, "the job has no domain to simulate", hint: "add a 'flood:' section") }
+        if !r.diagnostics.isEmpty { throw InputError(r.diagnostics) }
+        return Job(file: file, text: text, name: name, description: r.string(m["description"]), modelDirectory: modelDir,
+                   startISO: startISO, duration: duration!, outputInterval: outInt!, checkpointInterval: ckInt,
+                   checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, changes: changes)
+    }
+
+    static func parseFlood(_ n: YNode, _ r: YAMLReader, baseDir: String) -> FloodJobSettings? {
+        guard let m = r.mapping(n, allowed: floodKeys, what: "flood") else { return nil }
+        var f = FloodJobSettings()
+        if let p = m["precision"], let s = r.choice(p, Precision.allCases.map(\.rawValue)) { f.precision = Precision(rawValue: s)! }
+        if let t = m["theta"] { f.theta = r.double(t, min: 0, max: 1) ?? f.theta }
+        if let a = m["alpha"] { f.alpha = r.double(a, min: 0, max: 1, exclusiveMin: true) ?? f.alpha }
+        if let s = m["max_step"] { f.maxStep = r.duration(s) ?? f.maxStep }
+        if let b = m["boundaries"] { f.boundaries = CityModel.parseBoundaries(b, r) }
+        if let s = m["sea_level"] { f.seaLevel = r.double(s, units: "m") }
+        if let d = m["inundation_depth"] { f.inundationDepth = r.double(d, min: 0, exclusiveMin: true, units: "m") ?? 0.1 }
+        if let rn = m["rainfall"] { f.rainfall = parseRain(rn, r, baseDir: baseDir) }
+        if let inf = m["inflows"], let items = r.sequence(inf) {
+            for (k, it) in items.enumerated() {
+                guard let im = r.mapping(it, allowed: ["name", "at", "line", "hydrograph"], required: ["hydrograph"], what: "an inflow") else { continue }
+                var pts: [JobPoint] = []
+                switch (im["at"], im["line"]) {
+                case (let a?, nil): if let p = parsePoint(a, r) { pts = [p] }
+                case (nil, let l?): if let items = r.sequence(l) { pts = items.compactMap { parsePoint($0, r) }; if items.count < 2 { r.report(l, 30, "a line needs at least two points") } }
+                case (_?, let l?): r.report(l, 31, "give either 'at' (a point) or 'line', not both")
+                case (nil, nil): r.report(it, 7, "an inflow needs 'at' (a point) or 'line' (a list of points)")
+                }
+                guard let (times, q) = parseSeries(im["hydrograph"]!, r, units: "m3/s") else { continue }
+                f.inflows.append(JobInflow(name: r.string(im["name"]) ?? "inflow\(k + 1)", points: pts, times: times, discharge: q, location: it.location))
+            }
+        }
+        if let mn = m["manning"], let mm = r.mapping(mn, allowed: ["classes"], what: "flood.manning") {
+            if let c = mm["classes"], case .mapping(let cm) = c.node {
+                for (k, v) in cm {
+                    guard case .scalar(let ks) = k else { continue }
+                    if let val = r.double(c.child(ks.string, v), min: 0, exclusiveMin: true, units: "s m^-1/3") { f.manningOverrides[ks.string] = val }
+                }
+            } else if let c = mm["classes"] { r.report(c, 3, "expected a mapping of land-cover class name to Manning's n, e.g. {road: 0.015}") }
+        }
+        if let i = m["infiltration"], let im = r.mapping(i, allowed: ["model", "rate", "ks", "psi", "delta_theta"], required: ["model"], what: "flood.infiltration") {
+            switch r.choice(im["model"], ["none", "constant", "green_ampt"]) {
+            case "constant":
+                if let rate = r.double(im["rate"], min: 0, units: "mm/h") { f.infiltration = .constant(rate: rate / 3_600_000) }
+                else if im["rate"] == nil { r.report(i, 7, "constant infiltration needs 'rate' (mm/h)") }
+            case "green_ampt":
+                for k in ["ks", "psi", "delta_theta"] where im[k] == nil { r.report(i, 7, "Green-Ampt infiltration needs '\(k)'") }
+                if let ks = r.double(im["ks"], min: 0, units: "mm/h"), let psi = r.double(im["psi"], min: 0, units: "mm"),
+                   let dt = r.double(im["delta_theta"], min: 0, max: 1) {
+                    f.infiltration = .greenAmpt(ks: ks / 3_600_000, psi: psi / 1000, deltaTheta: dt)
+                }
+            default: break
+            }
+        }
+        if let d = m["drainage"], let dm = r.mapping(d, allowed: ["capacity"], required: ["capacity"], what: "flood.drainage") {
+            f.drainageMmPerHour = r.double(dm["capacity"], min: 0, units: "mm/h") ?? 0
+        }
+        return f
+    }
+
+    static func parseRain(_ n: YNode, _ r: YAMLReader, baseDir: String) -> JobRainfall {
+        guard let m = r.mapping(n, allowed: ["series", "design_storm", "gridded"], what: "flood.rainfall") else { return .none }
+        if m.count > 1 { r.report(n, 32, "give one of 'series', 'design_storm' or 'gridded'") }
+        if let s = m["series"] {
+            guard let (t, v) = parseSeries(s, r, units: "mm/h") else { return .none }
+            if let bad = v.firstIndex(where: { $0 < 0 }) { r.report(s, 11, "rain intensity must be >= 0 (entry \(bad) is \(v[bad]))") }
+            return .series(times: t, mmPerHour: v)
+        }
+        if let d = m["design_storm"], let dm = r.mapping(d, allowed: ["idf", "duration", "step", "peak", "start"], required: ["idf", "duration"], what: "design_storm") {
+            var a = 0.0, b = 0.0, c = 0.0
+            if let idf = dm["idf"], let im = r.mapping(idf, allowed: ["a", "b", "c"], required: ["a", "b", "c"], what: "idf (i = a / (t + b)^c, i in mm/h, t in minutes)") {
+                a = r.double(im["a"], min: 0, exclusiveMin: true) ?? 0
+                b = r.double(im["b"], min: 0) ?? 0
+                c = r.double(im["c"], min: 0, max: 2, exclusiveMin: true) ?? 0
+            }
+            let dur = r.duration(dm["duration"]) ?? .hours(1)
+            let step = dm["step"].flatMap { r.duration($0) } ?? .minutes(5)
+            if step.milliseconds > 0, dur.milliseconds % step.milliseconds != 0, let sn = dm["step"] ?? dm["duration"] {
+                r.report(sn, 33, "the storm duration \(dur) must be a whole number of steps of \(step)")
+            }
+            let peak = dm["peak"].flatMap { r.double($0, min: 0, max: 1) } ?? 0.5
+            let start = dm["start"].flatMap { r.duration($0, positive: false) } ?? .zero
+            return .designStorm(a: a, b: b, c: c, duration: dur, step: step, peak: peak, start: start)
+        }
+        if let g = m["gridded"], let items = r.sequence(g) {
+            var times: [SimDuration] = [], files: [String] = []
+            for it in items {
+                guard let gm = r.mapping(it, allowed: ["time", "file"], required: ["time", "file"]) else { continue }
+                if let t = r.duration(gm["time"], positive: false), let f = r.string(gm["file"]) {
+                    let p = f.hasPrefix("/") ? f : baseDir.isEmpty ? f : baseDir + "/" + f
+                    if !FileManager.default.fileExists(atPath: p) { r.report(gm["file"]!, 34, "rain grid '\(f)' does not exist (resolved to \(p))") }
+                    if let last = times.last, t <= last { r.report(gm["time"]!, 35, "times must increase") }
+                    times.append(t); files.append(p)
+                }
+            }
+            return .gridded(times: times, files: files)
+        }
+        return .none
+    }
+
+    /// A list of `[time, value]` pairs with increasing times.
+    static func parseSeries(_ n: YNode, _ r: YAMLReader, units: String) -> ([SimDuration], [Double])? {
+        guard let items = r.sequence(n) else { return nil }
+        var t: [SimDuration] = [], v: [Double] = []
+        for it in items {
+            guard case .sequence(let pair) = it.node, pair.count == 2 else {
+                r.report(it, 36, "expected a pair [time, value in \(units)], e.g. [30min, 12.5]"); continue
+            }
+            guard let d = r.duration(it.item(0, pair[0]), positive: false), let x = r.double(it.item(1, pair[1]), units: units) else { continue }
+            if let last = t.last, d <= last { r.report(it, 35, "times must increase (\(d) after \(last))"); continue }
+            t.append(d); v.append(x)
+        }
+        if t.isEmpty { r.report(n, 37, "the series is empty"); return nil }
+        return (t, v)
+    }
+
+    static func parsePoint(_ n: YNode, _ r: YAMLReader) -> JobPoint? {
+        guard let m = r.mapping(n, allowed: ["x", "y", "lon", "lat"], what: "a point") else { return nil }
+        if m["lon"] != nil || m["lat"] != nil {
+            if m["x"] != nil || m["y"] != nil { r.report(n, 38, "give a point as {lon, lat} or {x, y}, not both") }
+            guard let lon = r.double(m["lon"], min: -180, max: 180), let lat = r.double(m["lat"], min: -90, max: 90) else {
+                if m["lon"] == nil || m["lat"] == nil { r.report(n, 7, "a point needs both 'lon' and 'lat'") }
+                return nil
+            }
+            return .lonLat(lon: lon, lat: lat)
+        }
+        guard let x = r.double(m["x"]), let y = r.double(m["y"]) else {
+            if m["x"] == nil || m["y"] == nil { r.report(n, 7, "a point needs {x, y} (model CRS metres) or {lon, lat}") }
+            return nil
+        }
+        return .projected(x: x, y: y)
+    }
+
+    static func parseChange(_ n: YNode, _ r: YAMLReader) -> TerrainChange? {
+        guard let m = r.mapping(n, allowed: ["type", "name", "line", "height", "depth", "manning", "width"], required: ["type", "line"], what: "a change") else { return nil }
+        guard let kindS = r.choice(m["type"], ["raise_terrain", "lower_terrain", "set_manning"]), let kind = TerrainChange.Kind(rawValue: kindS) else { return nil }
+        var pts: [JobPoint] = []
+        if let l = m["line"], let items = r.sequence(l) {
+            pts = items.compactMap { parsePoint($0, r) }
+            if items.isEmpty { r.report(l, 30, "a line needs at least one point") }
+        }
+        let amountKey = kind == .raise ? "height" : kind == .lower ? "depth" : "manning"
+        for other in ["height", "depth", "manning"] where other != amountKey {
+            if let o = m[other] { r.report(o, 39, "'\(other)' does not apply to \(kindS)", hint: "\(kindS) takes '\(amountKey)'") }
+        }
+        guard let an = m[amountKey] else { r.report(n, 7, "\(kindS) needs '\(amountKey)'"); return nil }
+        guard let amount = r.double(an, min: 0, exclusiveMin: true, units: kind == .setManning ? "s m^-1/3" : "m") else { return nil }
+        let width = m["width"].flatMap { r.double($0, min: 0, exclusiveMin: true, units: "m") }
+        return TerrainChange(kind: kind, name: r.string(m["name"]) ?? kindS, line: pts, amount: amount, width: width, location: n.location)
+    }
+
+    /// Everything that determines the results, for matching checkpoints to jobs (not workers or paths).
+    public var resultHash: String {
+        var desc = "\(name)|\(startISO)|\(duration)|\(outputInterval)|\(seed)|"
+        desc += "\(String(describing: flood))|\(changes.map { "\($0.kind)\($0.line)\($0.amount)\(String(describing: $0.width))" })"
+        return fnv1a(desc)
+    }
+}
+
+public func fnv1a(_ s: String) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in s.utf8 { h ^= UInt64(b); h = h &* 0x100_0000_01b3 }
+    let hex = String(h, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}
+
+func parseISO(_ s: String) -> Date? {
+    let f = ISO8601DateFormatter()
+    if let d = f.date(from: s) { return d }
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    if let d = f.date(from: s) { return d }
+    f.formatOptions = [.withFullDate]
+    return f.date(from: s)
+}
+func isoString(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }

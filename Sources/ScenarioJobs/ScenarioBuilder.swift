@@ -1,0 +1,150 @@
+import Foundation
+import SimCore
+import FloodModel
+
+/// Turns a job and its city model into a flood setup: forcing, boundaries, land cover, scenario changes.
+public enum ScenarioBuilder {
+    public static func floodSetup(job: Job, model: CityModel) throws -> FloodSetup {
+        guard let fj = job.flood else { throw InputError(SourceLocation(file: job.file), code: "E-JOB-028", message: "the job has no flood section") }
+        let g = model.terrain.geometry
+        var diags: [Diagnostic] = []
+        var terrain = model.terrain.values
+        // land cover → Manning, masks
+        var manning = [Double](repeating: 0.035, count: g.count)
+        var sea: [UInt8]? = nil, pervious: [UInt8]? = nil, drained: [UInt8]? = nil
+        var classes = model.classes
+        for (name, n) in fj.manningOverrides {
+            if let k = classes.firstIndex(where: { $0.name == name }) { classes[k].manning = n } else {
+                let s = DidYouMean.suggest(name, from: classes.map(\.name))
+                diags.append(Diagnostic(SourceLocation(file: job.file), code: "E-JOB-050", keyPath: "flood.manning.classes.\(name)",
+                                        message: "model '\(model.name)' has no land-cover class '\(name)'",
+                                        hint: s.map { "did you mean '\($0)'?" } ?? "classes: \(classes.map(\.name).joined(separator: ", "))"))
+            }
+        }
+        if let lc = model.landcover {
+            var byCode: [Int: LandClass] = [:]
+            for c in classes { byCode[c.code] = c }
+            var s = [UInt8](repeating: 0, count: g.count), p = s, d = s
+            for k in 0..<g.count {
+                let c = byCode[lc.values[k]]!
+                manning[k] = c.manning
+                s[k] = c.sea ? 1 : 0; p[k] = c.pervious ? 1 : 0; d[k] = c.drained ? 1 : 0
+            }
+            sea = s; pervious = p; drained = d
+        }
+        let proj = model.epsg >= 32601 && model.epsg <= 32760 ? UTMProjection(zone: model.epsg % 100, north: model.epsg < 32700) : nil
+        func xy(_ p: JobPoint, _ loc: SourceLocation, _ path: String) -> (Double, Double)? {
+            switch p {
+            case .projected(let x, let y): return (x, y)
+            case .lonLat(let lon, let lat):
+                guard let proj else {
+                    diags.append(Diagnostic(loc, code: "E-JOB-051", keyPath: path, message: "model '\(model.name)' has no UTM CRS, so lon/lat points cannot be placed", hint: "give the point as {x, y} in the model's coordinates"))
+                    return nil
+                }
+                let r = proj.forward(longitude: lon, latitude: lat)
+                return (r.x, r.y)
+            }
+        }
+        // scenario changes along polylines
+        for (ci, ch) in job.changes.enumerated() {
+            let pts = ch.line.enumerated().compactMap { xy($0.element, ch.location, "changes[\(ci)].line[\($0.offset)]") }
+            guard pts.count == ch.line.count else { continue }
+            let cells = cellsAlong(pts, width: ch.width ?? g.cellSize, geometry: g)
+            if cells.isEmpty {
+                diags.append(Diagnostic(ch.location, code: "E-JOB-052", keyPath: "changes[\(ci)]", message: "change '\(ch.name)' touches no cell of the grid",
+                                        hint: "the grid covers x \(Int(g.xllCorner))...\(Int(g.xllCorner + Double(g.nx) * g.cellSize)), y \(Int(g.yllCorner))...\(Int(g.yllCorner + Double(g.ny) * g.cellSize)) (EPSG:\(g.epsg))"))
+                continue
+            }
+            for k in cells {
+                switch ch.kind {
+                case .raise: terrain[k] += ch.amount
+                case .lower: terrain[k] -= ch.amount
+                case .setManning: manning[k] = ch.amount
+                }
+            }
+        }
+        var setup = FloodSetup(geometry: g, terrain: terrain, manning: manning)
+        setup.fixedLevelMask = sea
+        setup.fixedLevel = fj.seaLevel ?? model.seaLevel
+        setup.perviousMask = pervious
+        setup.drainedMask = drained
+        setup.boundaries = fj.boundaries ?? model.boundaries
+        setup.precision = fj.precision
+        var p = FloodParameters()
+        p.theta = fj.theta; p.alpha = fj.alpha; p.maxStep = fj.maxStep
+        p.infiltration = fj.infiltration
+        p.drainageRate = fj.drainageMmPerHour / 3_600_000
+        p.inundationDepth = fj.inundationDepth
+        setup.parameters = p
+        // rain
+        switch fj.rainfall {
+        case .none: break
+        case .series(let t, let v):
+            setup.rain = RainSeries(times: t.map { SimTime(milliseconds: $0.milliseconds) }, rates: v.map { $0 / 3_600_000 })
+        case .designStorm(let a, let b, let c, let dur, let step, let peak, let start):
+            let blocks = DesignStorm.alternatingBlock(a: a, b: b, c: c, duration: dur, step: step, peak: peak)
+            var times = blocks.indices.map { SimTime(milliseconds: start.milliseconds + Int64($0) * step.milliseconds) }
+            var rates = blocks.map { $0 / 3_600_000 }
+            times.append(SimTime(milliseconds: start.milliseconds + dur.milliseconds)); rates.append(0)
+            setup.rain = RainSeries(times: times, rates: rates)
+        case .gridded(let t, let files):
+            var grids: [[Double]] = []
+            for f in files {
+                let r = try AsciiGrid.read(path: f, epsg: g.epsg)
+                grids.append(resampleNearest(r, to: g).map { ($0 ?? 0) / 3_600_000 })
+            }
+            setup.rain = RainSeries(times: t.map { SimTime(milliseconds: $0.milliseconds) }, grids: grids)
+        }
+        // inflows
+        for (ii, inf) in fj.inflows.enumerated() {
+            let pts = inf.points.enumerated().compactMap { xy($0.element, inf.location, "flood.inflows[\(ii)]") }
+            guard pts.count == inf.points.count else { continue }
+            let cells = cellsAlong(pts, width: g.cellSize, geometry: g)
+            if cells.isEmpty {
+                diags.append(Diagnostic(inf.location, code: "E-JOB-053", keyPath: "flood.inflows[\(ii)]", message: "inflow '\(inf.name)' lies outside the grid",
+                                        hint: "the grid covers x \(Int(g.xllCorner))...\(Int(g.xllCorner + Double(g.nx) * g.cellSize)), y \(Int(g.yllCorner))...\(Int(g.yllCorner + Double(g.ny) * g.cellSize)) (EPSG:\(g.epsg))"))
+                continue
+            }
+            setup.inflows.append(Inflow(name: inf.name, cells: cells, times: inf.times.map { SimTime(milliseconds: $0.milliseconds) }, discharge: inf.discharge))
+        }
+        diags += setup.validate(origin: SourceLocation(file: job.file))
+        if !diags.isEmpty { throw InputError(diags) }
+        return setup
+    }
+
+    /// Cells whose centre lies within width/2 of the polyline (a single point: its cell).
+    public static func cellsAlong(_ pts: [(Double, Double)], width: Double, geometry g: GridGeometry) -> [Int] {
+        if pts.count == 1 {
+            guard let c = g.cell(x: pts[0].0, y: pts[0].1) else { return [] }
+            return [g.index(c.i, c.j)]
+        }
+        let half = max(width / 2, g.cellSize * 0.5)
+        var out = Set<Int>()
+        for s in 0..<(pts.count - 1) {
+            let (ax, ay) = pts[s], (bx, by) = pts[s + 1]
+            let minX = min(ax, bx) - half, maxX = max(ax, bx) + half, minY = min(ay, by) - half, maxY = max(ay, by) + half
+            let i0 = max(0, Int(((minX - g.xllCorner) / g.cellSize).rounded(.down))), i1 = min(g.nx - 1, Int(((maxX - g.xllCorner) / g.cellSize).rounded(.down)))
+            let j0 = max(0, Int((Double(g.ny) - (maxY - g.yllCorner) / g.cellSize).rounded(.down))), j1 = min(g.ny - 1, Int((Double(g.ny) - (minY - g.yllCorner) / g.cellSize).rounded(.down)))
+            if i0 > i1 || j0 > j1 { continue }
+            let dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy
+            for j in j0...j1 {
+                for i in i0...i1 {
+                    let px = g.xCenter(i), py = g.yCenter(j)
+                    let t = len2 > 0 ? max(0, min(1, ((px - ax) * dx + (py - ay) * dy) / len2)) : 0
+                    let qx = ax + t * dx - px, qy = ay + t * dy - py
+                    if qx * qx + qy * qy <= half * half { out.insert(g.index(i, j)) }
+                }
+            }
+        }
+        return out.sorted()
+    }
+
+    static func resampleNearest(_ r: Raster<Double?>, to g: GridGeometry) -> [Double?] {
+        if r.geometry.nx == g.nx && r.geometry.ny == g.ny && r.geometry.cellSize == g.cellSize { return r.values }
+        var out = [Double?](repeating: nil, count: g.count)
+        for j in 0..<g.ny { for i in 0..<g.nx {
+            if let c = r.geometry.cell(x: g.xCenter(i), y: g.yCenter(j)) { out[g.index(i, j)] = r[c.i, c.j] }
+        } }
+        return out
+    }
+}

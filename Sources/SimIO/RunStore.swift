@@ -1,0 +1,391 @@
+import Foundation
+import SimCore
+import SimEngine
+
+/// Identity of a run, written as root attributes of the result file.
+public struct RunMetadata: Sendable {
+    public var jobName: String
+    public var jobYAML: String
+    /// Hash of everything that determines the results (not the worker count or output paths).
+    public var jobHash: String
+    public var seed: UInt64
+    public var engineVersion: String
+    public var gitCommit: String
+    public var workers: Int
+    public var partitions: Int
+    /// ISO 8601 start of simulated time (for CF time units).
+    public var startISO: String
+    public init(jobName: String, jobYAML: String, jobHash: String, seed: UInt64, engineVersion: String, gitCommit: String,
+                workers: Int, partitions: Int, startISO: String) {
+        self.jobName = jobName; self.jobYAML = jobYAML; self.jobHash = jobHash; self.seed = seed
+        self.engineVersion = engineVersion; self.gitCommit = gitCommit; self.workers = workers; self.partitions = partitions
+        self.startISO = startISO
+    }
+}
+
+/// Writes a run's results and checkpoints and makes them survive a kill at any moment.
+///
+/// - Outputs are buffered and written as immutable *segments* (`<work>/segments/seg-NNNNNN.h5`, temporary file +
+///   rename) at every checkpoint; the checkpoint records how many segments belong to it.
+/// - A checkpoint (`<work>/checkpoints/ckpt-<ms>.h5`) holds the complete state; written to a temporary file and
+///   renamed, the last `keep` kept.
+/// - At the end the segments are joined into the result file (`.tmp` + rename), so an earlier result is only
+///   replaced by a complete one, and the work folder is removed.
+public final class RunStore: SimulationObserver {
+    public let resultPath: String
+    public let workDir: String
+    public let metadata: RunMetadata
+    public let keep: Int
+    let schemas: [OutputSchema]
+    var snapTimes: [Int64] = []
+    var snaps: [[[ArrayData]]]          // [domain][snapshot][variable]
+    var diagTimes: [Int64] = []
+    var diags: [[Double]]               // [domain] flattened rows
+    public private(set) var segmentCount = 0
+    var snapshotTotal = 0
+    var stepTotal = 0
+    var bufferedBytes = 0
+    /// Flush outputs to a segment when the buffer passes this many bytes even between checkpoints.
+    public var flushBytes = 512 << 20
+    /// Called after each checkpoint with its path (for progress display).
+    public var onCheckpoint: ((String) -> Void)?
+
+    var segmentsDir: String { workDir + "/segments" }
+    var checkpointsDir: String { workDir + "/checkpoints" }
+
+    public init(resultPath: String, workDir: String, metadata: RunMetadata, schemas: [OutputSchema], keep: Int) throws {
+        self.resultPath = resultPath; self.workDir = workDir; self.metadata = metadata; self.schemas = schemas
+        self.keep = max(1, keep)
+        snaps = schemas.map { _ in [] }
+        diags = schemas.map { _ in [] }
+        for d in [workDir, segmentsDir, checkpointsDir] {
+            do { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) } catch {
+                throw RunError("cannot create the run folder '\(d)': \(error.localizedDescription)",
+                               hint: "check that the output folder exists and is writable, or pass --output DIR")
+            }
+        }
+    }
+
+    // MARK: SimulationObserver
+
+    public func didTick(_ sim: Simulation, diagnostics: [[Double]]) throws {
+        diagTimes.append(sim.clock.milliseconds)
+        for (k, d) in diagnostics.enumerated() { diags[k].append(contentsOf: d) }
+        bufferedBytes += 8 * (1 + diagnostics.reduce(0) { $0 + $1.count })
+        if bufferedBytes > flushBytes { try flushSegment() }
+    }
+
+    public func didReachOutput(_ sim: Simulation, snapshots: [[ArrayData]]) throws {
+        snapTimes.append(sim.clock.milliseconds)
+        for (k, s) in snapshots.enumerated() { snaps[k].append(s) }
+        bufferedBytes += snapshots.reduce(0) { $0 + $1.reduce(0) { $0 + 4 * $1.count } }
+        if bufferedBytes > flushBytes { try flushSegment() }
+    }
+
+    public func didReachCheckpoint(_ sim: Simulation) throws {
+        try flushSegment()
+        let path = try writeCheckpoint(sim)
+        onCheckpoint?(path)
+    }
+
+    // MARK: segments
+
+    func flushSegment() throws {
+        if snapTimes.isEmpty && diagTimes.isEmpty { return }
+        let n = segmentCount + 1
+        let path = segmentsDir + "/" + Self.segmentName(n)
+        let tmp = path + ".tmp"
+        do {
+            let f = try H5File.create(tmp)
+            let root = try f.root
+            try root.setAttribute("snapshots", Int64(snapTimes.count))
+            try root.setAttribute("steps", Int64(diagTimes.count))
+            try root.write("snap_time", .int64(snapTimes))
+            try root.write("diag_time", .int64(diagTimes))
+            for (k, schema) in schemas.enumerated() {
+                let g = try root.createGroup(schema.group)
+                for (v, variable) in schema.snapshots.enumerated() {
+                    let per = schema.shape(of: variable).reduce(1, *)
+                    var all = [Float](); all.reserveCapacity(per * snapTimes.count)
+                    for s in snaps[k] { all.append(contentsOf: s[v].floats) }
+                    try g.write("snap_" + variable.name, .float32(all), shape: [snapTimes.count, per])
+                }
+                try g.write("diag", .float64(diags[k]), shape: [diagTimes.count, schema.diagnostics.count])
+            }
+            try f.flush()
+        } catch {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw RunError("cannot write results segment '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
+        }
+        try rename(tmp, path)
+        segmentCount = n
+        snapshotTotal += snapTimes.count
+        stepTotal += diagTimes.count
+        snapTimes.removeAll(); diagTimes.removeAll()
+        for k in snaps.indices { snaps[k].removeAll(); diags[k].removeAll() }
+        bufferedBytes = 0
+    }
+
+    static func segmentName(_ n: Int) -> String { "seg-" + pad(n, 6) + ".h5" }
+    static func checkpointName(_ ms: Int64) -> String { "ckpt-" + pad(Int(ms), 12) + ".h5" }
+
+    func rename(_ from: String, _ to: String) throws {
+        if Foundation.rename(from, to) != 0 {
+            let e = String(cString: strerror(errno))
+            throw RunError("cannot rename '\(from)' to '\(to)': \(e)")
+        }
+    }
+
+    // MARK: checkpoints
+
+    func writeCheckpoint(_ sim: Simulation) throws -> String {
+        let path = checkpointsDir + "/" + Self.checkpointName(sim.clock.milliseconds)
+        let tmp = path + ".tmp"
+        do {
+            let f = try H5File.create(tmp)
+            let root = try f.root
+            try root.setAttribute("format", "citytwin-checkpoint")
+            try root.setAttribute("format_version", Int64(1))
+            try root.setAttribute("job_name", metadata.jobName)
+            try root.setAttribute("job_hash", metadata.jobHash)
+            try root.setAttribute("engine_version", metadata.engineVersion)
+            try root.setAttribute("clock_ms", sim.clock.milliseconds)
+            try root.setAttribute("tick", sim.tick)
+            try root.setAttribute("segments", Int64(segmentCount))
+            try root.setAttribute("snapshots", Int64(snapshotTotal))
+            try root.setAttribute("steps", Int64(stepTotal))
+            try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+            for d in sim.domains {
+                let g = try root.createGroup(d.name)
+                for a in d.checkpointState() { try g.write(a.name, a.data, shape: a.shape) }
+            }
+            // written last: a checkpoint without it is incomplete
+            try root.setAttribute("complete", Int64(1))
+            try f.flush()
+        } catch {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw RunError("cannot write checkpoint '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
+        }
+        try rename(tmp, path)
+        // keep the newest `keep`
+        let all = Self.checkpointFiles(in: checkpointsDir)
+        for old in all.dropLast(keep) { try? FileManager.default.removeItem(atPath: checkpointsDir + "/" + old) }
+        return path
+    }
+
+    static func checkpointFiles(in dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { $0.hasPrefix("ckpt-") && $0.hasSuffix(".h5") }.sorted()
+    }
+
+    /// What a valid checkpoint holds.
+    public struct Checkpoint {
+        public var path: String
+        public var clock: SimTime
+        public var tick: Int64
+        public var segments: Int
+        public var snapshots: Int
+        public var steps: Int
+        public var state: [String: [NamedArray]]
+    }
+
+    /// The newest checkpoint in `workDir` that is readable, complete and made by this job. Corrupt ones are
+    /// skipped (reported through `warn`); a checkpoint of another job is refused.
+    public static func newestCheckpoint(workDir: String, jobHash: String, warn: (String) -> Void) throws -> Checkpoint? {
+        let dir = workDir + "/checkpoints"
+        for name in checkpointFiles(in: dir).reversed() {
+            let path = dir + "/" + name
+            do {
+                let f = try H5File.open(path)
+                let root = try f.root
+                guard try root.stringAttribute("format") == "citytwin-checkpoint", try root.intAttribute("complete") == 1 else {
+                    warn("skipping checkpoint '\(path)': incomplete or not a CityTwin checkpoint"); continue
+                }
+                let hash = try root.stringAttribute("job_hash") ?? ""
+                if hash != jobHash {
+                    throw RunError("checkpoint '\(path)' was written by a different job (job hash \(hash.prefix(12)), this job \(jobHash.prefix(12)))",
+                                   hint: "resume with the unchanged job file (only --workers may differ), or run without --resume and with --overwrite to start afresh")
+                }
+                var state: [String: [NamedArray]] = [:]
+                for g in try root.memberNames() where try root.isGroup(g) {
+                    let grp = try root.group(g)
+                    var arrays: [NamedArray] = []
+                    for ds in try grp.memberNames() {
+                        let d = try grp.dataset(ds)
+                        arrays.append(NamedArray(ds, shape: try d.shape, try d.read()))
+                    }
+                    state[g] = arrays
+                }
+                return Checkpoint(path: path, clock: SimTime(milliseconds: try root.intAttribute("clock_ms") ?? 0),
+                                  tick: try root.intAttribute("tick") ?? 0, segments: Int(try root.intAttribute("segments") ?? 0),
+                                  snapshots: Int(try root.intAttribute("snapshots") ?? 0), steps: Int(try root.intAttribute("steps") ?? 0),
+                                  state: state)
+            } catch let e as RunError {
+                throw e
+            } catch {
+                warn("skipping unreadable checkpoint '\(path)': \(error)")
+            }
+        }
+        return nil
+    }
+
+    /// Continues after `checkpoint`: segments written after it are discarded.
+    public func adopt(_ checkpoint: Checkpoint) throws {
+        let fm = FileManager.default
+        for n in 1...max(checkpoint.segments, 1) where checkpoint.segments > 0 {
+            let p = segmentsDir + "/" + Self.segmentName(n)
+            guard fm.fileExists(atPath: p) else {
+                throw RunError("results segment '\(p)' of checkpoint '\(checkpoint.path)' is missing",
+                               hint: "the run folder was changed by hand; start the run afresh with --overwrite")
+            }
+        }
+        for name in (try? fm.contentsOfDirectory(atPath: segmentsDir)) ?? [] {
+            let num = Int(name.dropFirst(4).prefix(6)) ?? Int.max
+            if num > checkpoint.segments || name.hasSuffix(".tmp") { try? fm.removeItem(atPath: segmentsDir + "/" + name) }
+        }
+        segmentCount = checkpoint.segments
+        snapshotTotal = checkpoint.snapshots
+        stepTotal = checkpoint.steps
+    }
+
+    // MARK: final result
+
+    /// Joins all segments into the result file, atomically, then removes the work folder.
+    public func finish(_ sim: Simulation, overwrite: Bool) throws {
+        try flushSegment()
+        let fm = FileManager.default
+        if fm.fileExists(atPath: resultPath) && !overwrite {
+            throw RunError("result '\(resultPath)' already exists", hint: "pass --overwrite to replace it, or --output DIR to write elsewhere")
+        }
+        let tmp = resultPath + ".tmp"
+        do {
+            try assemble(into: tmp, sim: sim)
+        } catch {
+            try? fm.removeItem(atPath: tmp)
+            throw RunError("cannot write result '\(resultPath)': \(error)", hint: "is the disk full or the folder read-only? The run folder '\(workDir)' is kept; rerun with --resume")
+        }
+        try rename(tmp, resultPath)
+        try? fm.removeItem(atPath: workDir)
+    }
+
+    func assemble(into path: String, sim: Simulation) throws {
+        let f = try H5File.create(path)
+        let root = try f.root
+        let m = metadata
+        try root.setAttribute("title", "CityTwin results: \(m.jobName)")
+        try root.setAttribute("Conventions", "CF-1.8")
+        try root.setAttribute("job_name", m.jobName)
+        try root.setAttribute("job_yaml", m.jobYAML)
+        try root.setAttribute("job_hash", m.jobHash)
+        try root.setAttribute("seed", Int64(bitPattern: m.seed))
+        try root.setAttribute("engine_version", m.engineVersion)
+        try root.setAttribute("git_commit", m.gitCommit)
+        try root.setAttribute("workers", Int64(m.workers))
+        try root.setAttribute("partitions", Int64(m.partitions))
+        try root.setAttribute("start_time", m.startISO)
+        try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+
+        // gather segment times
+        var snapTimes: [Int64] = [], diagTimes: [Int64] = []
+        var segs: [H5File] = []
+        for n in 0..<segmentCount {
+            let s = try H5File.open(segmentsDir + "/" + Self.segmentName(n + 1))
+            let r = try s.root
+            if case .int64(let t) = try r.dataset("snap_time").read() { snapTimes += t }
+            if case .int64(let t) = try r.dataset("diag_time").read() { diagTimes += t }
+            segs.append(s)
+        }
+        for (k, schema) in schemas.enumerated() {
+            let g = try root.createGroup(schema.group)
+            for (key, value) in schema.attributes.sorted(by: { $0.key < $1.key }) { try g.setAttribute(key, value) }
+            var scales: [String: H5Dataset] = [:]
+            for c in schema.coordinates {
+                let d = try g.write(c.name, .float64(c.values))
+                try d.makeScale(c.name)
+                try d.setAttribute("units", c.units)
+                try d.setAttribute("long_name", c.longName)
+                for (a, v) in c.attributes.sorted(by: { $0.key < $1.key }) { try d.setAttribute(a, v) }
+                scales[c.name] = d
+            }
+            let time = try g.createDataset("time", type: .float64, shape: [snapTimes.count], maxShape: [nil], chunk: [1024])
+            try time.write(.float64(snapTimes.map { Double($0) / 1000 }))
+            try time.makeScale("time")
+            try time.setAttribute("units", "seconds since \(m.startISO)")
+            try time.setAttribute("long_name", "output time")
+            try time.setAttribute("calendar", "proleptic_gregorian")
+            scales["time"] = time
+            let step = try g.createDataset("step", type: .float64, shape: [diagTimes.count], maxShape: [nil], chunk: [4096])
+            try step.write(.float64(diagTimes.map { Double($0) / 1000 }))
+            try step.makeScale("step")
+            try step.setAttribute("units", "s")
+            try step.setAttribute("long_name", "simulated time at the end of each solver step, since start")
+            scales["step"] = step
+
+            func decorate(_ d: H5Dataset, _ v: Variable, dims: [String]) throws {
+                try d.setAttribute("units", v.units)
+                try d.setAttribute("long_name", v.longName)
+                if let fv = v.fillValue { try d.setAttribute("_FillValue", [fv]) }
+                if schema.coordinates.contains(where: { $0.name == "x" }), dims.contains("x") {
+                    if let e = schema.coordinates.first(where: { $0.name == "x" })?.attributes["crs"] { try d.setAttribute("grid_mapping_crs", e) }
+                }
+                for (i, dn) in dims.enumerated() { if let s = scales[dn] { try d.attach(scale: s, dim: i) } }
+            }
+            // snapshots: (time, ...)
+            for (v, variable) in schema.snapshots.enumerated() {
+                let shp = schema.shape(of: variable)
+                let per = shp.reduce(1, *)
+                let d = try g.createDataset(variable.name, type: .float32, shape: [snapTimes.count] + shp,
+                                            maxShape: [nil] + shp.map { Optional($0) }, chunk: [1] + shp, compress: true)
+                var row = 0
+                for s in segs {
+                    let sd = try s.root.group(schema.group).dataset("snap_" + variable.name)
+                    let n = try sd.shape[0]
+                    if n > 0 { try d.write(try sd.read(), start: [row] + shp.map { _ in 0 }, count: [n] + shp) }
+                    row += n
+                }
+                _ = per
+                try decorate(d, variable, dims: ["time"] + variable.dims)
+            }
+            // diagnostics: (step)
+            var columns = [[Double]](repeating: [], count: schema.diagnostics.count)
+            for s in segs {
+                let sd = try s.root.group(schema.group).dataset("diag")
+                let flat = try sd.read().doubles
+                let w = schema.diagnostics.count
+                for r in 0..<(flat.count / max(w, 1)) { for c in 0..<w { columns[c].append(flat[r * w + c]) } }
+            }
+            for (c, variable) in schema.diagnostics.enumerated() {
+                let d = try g.createDataset(variable.name, type: .float64, shape: [diagTimes.count], maxShape: [nil], chunk: [4096], compress: true)
+                try d.write(.float64(columns[c]))
+                try decorate(d, variable, dims: variable.dims)
+            }
+            // finals
+            let dom = sim.domains[k]
+            for (variable, data) in zip(schema.finals, dom.finals()) {
+                let shp = schema.shape(of: variable)
+                let d = try g.createDataset(variable.name, type: ElementType(data), shape: shp, chunk: shp, compress: true, fillValue: variable.fillValue)
+                try d.write(data)
+                try decorate(d, variable, dims: variable.dims)
+            }
+            for kpi in dom.kpis() {
+                try g.setAttribute("kpi_" + kpi.name, kpi.value)
+                try g.setAttribute("kpi_" + kpi.name + "_units", kpi.units)
+            }
+        }
+        try f.flush()
+    }
+}
+
+func pad(_ n: Int, _ w: Int) -> String {
+    let s = String(n)
+    return String(repeating: "0", count: max(0, w - s.count)) + s
+}
+
+extension ArrayData {
+    var floats: [Float] {
+        switch self {
+        case .float32(let a): a
+        default: doubles.map { Float($0) }
+        }
+    }
+}

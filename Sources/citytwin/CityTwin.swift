@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import SimCore
+import ScenarioJobs
+import CityImport
+import SimIO
+
+@main
+struct CityTwin: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "citytwin",
+        abstract: "City-scale simulation batch engine: flood (traffic and energy to come) on a real city.",
+        version: CityTwinVersion.string,
+        subcommands: [Run.self, Validate.self, Inspect.self, Import.self])
+}
+
+/// Exit codes: 0 ok, 1 the run failed, 64 invalid input (EX_USAGE), 130 interrupted (checkpoint written).
+enum Exit {
+    static func fail(_ error: Error) -> ExitCode {
+        switch error {
+        case let e as InputError:
+            printErr(e.description)
+            printErr("\(e.diagnostics.count) problem\(e.diagnostics.count == 1 ? "" : "s") found")
+            return ExitCode(64)
+        case let e as RunError:
+            printErr(e.description); return ExitCode(1)
+        default:
+            printErr("error: \(error)"); return ExitCode(1)
+        }
+    }
+}
+
+func printErr(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a job file and its model; report every problem at once.")
+    @Argument(help: "Job file (YAML).") var job: String
+    func run() throws {
+        do {
+            let j = try Job.load(path: job)
+            let model = try CityModel.load(directory: j.modelDirectory)
+            _ = try ScenarioBuilder.floodSetup(job: j, model: model)
+            let g = model.terrain.geometry
+            print("\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)' (\(g.nx) x \(g.ny) cells of \(fmtNum(g.cellSize)) m)")
+        } catch { throw Exit.fail(error) }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a job: HDF5 results, checkpoints, KPI summary.")
+    @Argument(help: "Job file (YAML).") var job: String
+    @Option(help: "Worker threads (default: the job's 'workers', else all cores).") var workers: Int?
+    @Option(help: "Partitions (default: about 8 per worker). Results do not depend on it.") var partitions: Int?
+    @Option(name: .shortAndLong, help: "Results folder.") var output: String = "results"
+    @Flag(help: "Continue from the newest valid checkpoint of an interrupted run.") var resume = false
+    @Flag(help: "Replace an existing result (only once the new run has completed).") var overwrite = false
+    @Flag(help: "No progress display.") var quiet = false
+
+    func validate() throws {
+        if let w = workers, w < 1 { throw ValidationError("--workers must be at least 1 (got \(w))") }
+        if let p = partitions, p < 1 { throw ValidationError("--partitions must be at least 1 (got \(p))") }
+    }
+
+    func run() throws {
+        let j: Job
+        do { j = try Job.load(path: job) } catch { throw Exit.fail(error) }
+        var o = RunOptions()
+        o.workers = workers; o.partitions = partitions; o.outputDirectory = output
+        o.resume = resume; o.overwrite = overwrite
+        o.gitCommit = gitCommit()
+        let progress = Progress(quiet: quiet)
+        o.progress = { progress.update($0, $1) }
+        o.message = { progress.message($0) }
+        let stop = StopFlag()
+        stop.install()
+        o.stopRequested = { stop.requested }
+        do {
+            let s = try JobRunner.run(j, o)
+            progress.finish()
+            if !s.completed {
+                printErr("interrupted: checkpoint written in \(s.workDir); continue with: citytwin run \(job) --resume")
+                throw ExitCode(130)
+            }
+            print("run '\(j.name)' done in \(fmtNum(s.wallSeconds)) s (\(s.ticks) steps\(s.cellUpdatesPerSecond.map { ", \(fmtNum($0 / 1e6)) M cell-updates/s" } ?? ""))")
+            if let r = s.resumedFrom { print("resumed from \(r)") }
+            for (domain, kpis) in s.kpis.sorted(by: { $0.key < $1.key }) {
+                print("\(domain):")
+                for k in kpis { print("  \(k.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(fmtNum(k.value)) \(k.units)") }
+            }
+            print("result: \(s.resultPath)")
+        } catch let e as ExitCode { throw e } catch {
+            progress.finish()
+            throw Exit.fail(error)
+        }
+    }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show what a result file holds and the run's KPIs.")
+    @Argument(help: "Result file (.h5).") var result: String
+    func run() throws {
+        do {
+            print(try ResultInspector.describe(path: result))
+        } catch { throw Exit.fail(error) }
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Build a city model directory from source data.", subcommands: [Terrain.self])
+    struct Terrain: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Terrain + sea + land cover for flood from an SRTM tile and a .poly boundary.")
+        @Option(help: "SRTM .hgt or .hgt.zip") var hgt: String
+        @Option(help: "Osmosis .poly boundary") var poly: String
+        @Option(help: "Model name") var name: String
+        @Option(help: "Cell size (m)") var cell: Double = 10
+        @Option(help: "Margin around the boundary (m)") var margin: Double = 300
+        @Option(name: .shortAndLong, help: "Output model directory") var output: String
+        func run() throws {
+            var t = TerrainImport(name: name, hgtPath: hgt, polyPath: poly)
+            t.cellSize = cell; t.margin = margin
+            do {
+                let r = try t.run(outputDirectory: output)
+                print("wrote \(output): \(r.geometry.nx) x \(r.geometry.ny) cells of \(fmtNum(cell)) m, EPSG:\(r.geometry.epsg), \(r.voidsFilled) SRTM voids filled, \(r.seaCells) sea cells")
+            } catch { throw Exit.fail(error) }
+        }
+    }
+}
+
+func fmtNum(_ v: Double) -> String {
+    if v == 0 { return "0" }
+    if abs(v) >= 1e6 || abs(v) < 1e-3 { return String(format: "%.4g", v) }
+    if abs(v) >= 100 { return String(format: "%.1f", v) }
+    return String(format: "%.3f", v)
+}
+
+func gitCommit() -> String {
+    if let c = ProcessInfo.processInfo.environment["CITYTWIN_GIT_COMMIT"], !c.isEmpty { return c }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["git", "rev-parse", "--short=12", "HEAD"]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = FileHandle.nullDevice
+    do { try p.run() } catch { return "unknown" }
+    p.waitUntilExit()
+    let s = String(data: pipe.fileHandleForReading.readDataToEndOfFile(), encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    return p.terminationStatus == 0 && !s.isEmpty ? s : "unknown"
+}
