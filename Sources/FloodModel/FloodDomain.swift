@@ -176,6 +176,19 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     }
 
     public func step(phase: Int, partition: Int) {
+        // Calls through the protocol reach the unspecialised generic body; re-enter with the concrete type so
+        // the optimiser's Float/Double specialisations of the kernels run.
+        if Real.self == Float.self {
+            unsafeDowncast(self as AnyObject, to: FloodDomain<Float>.self).stepConcrete(phase: phase, partition: partition)
+        } else if Real.self == Double.self {
+            unsafeDowncast(self as AnyObject, to: FloodDomain<Double>.self).stepConcrete(phase: phase, partition: partition)
+        } else {
+            stepConcrete(phase: phase, partition: partition)
+        }
+    }
+
+    @inline(never)
+    final func stepConcrete(phase: Int, partition: Int) {
         let rows = layout.rowRange(partition)
         switch phase {
         case 0: for j in rows { fluxRow(j) }
@@ -217,19 +230,21 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         let p = setup.parameters
         let g = Real(p.gravity), dt = Real(Double(dtMs) / 1000), dxr = Real(dx)
         let theta = Real(p.theta), side = (1 - theta) / 2, hmin = Real(p.flowDepthThreshold)
-        let gdt = g * dt, gdtdx = g * dt / dxr
+        let gdtdx = g * dt / dxr
         let z = z.base, h = h.base, gn2 = gn2.base, qx = qx.base, qy = qy.base, qxr = qxRaw.base, qyr = qyRaw.base
         let nx = nx, ny = ny
         let row = j * nx, qrow = j * (nx + 1)
 
+        // Branch-free so the loops vectorise: faces with h_f <= threshold compute with h_f = threshold, then select 0.
         @inline(__always) func flux(_ etaL: Real, _ etaR: Real, _ zL: Real, _ zR: Real, _ q: Real, _ qavg: Real, _ gn2f: Real) -> Real {
-            let hf = max(etaL, etaR) - max(zL, zR)
-            if hf <= hmin { return 0 }
+            let hfRaw = max(etaL, etaR) - max(zL, zR)
+            let hf = max(hfRaw, hmin)
+            let r = Real.inverseCubeRoot(hf)          // h_f^(-1/3)
+            let r2 = r * r, r7 = r2 * r2 * r2 * r      // h_f^(-7/3)
             let num = qavg - gdtdx * hf * (etaR - etaL)
-            let den = 1 + dt * gn2f * abs(q) / (hf * hf * Real.cubeRoot(hf))
-            return num / den
+            let den = 1 + dt * gn2f * abs(q) * r7
+            return hfRaw > hmin ? num / den : 0
         }
-        _ = gdt
         // x faces: interior
         if nx > 1 {
             for i in 1..<nx {
@@ -251,14 +266,14 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             }
         } else {
             let up = (j - 1) * nx
-            let hasPrev = j >= 2, hasNext = j + 1 <= ny - 1
+            // neighbouring faces along y; at the first/last interior face the face itself stands in
+            let prev = qy + (j >= 2 ? yrow - nx : yrow), next = qy + (j + 1 <= ny - 1 ? yrow + nx : yrow)
+            let cur = qy + yrow
             for i in 0..<nx {
                 let kL = up + i, kR = row + i
                 let zL = z[kL], zR = z[kR]
-                let q = qy[yrow + i]
-                let qm = hasPrev ? qy[yrow - nx + i] : q
-                let qp = hasNext ? qy[yrow + nx + i] : q
-                let qavg = theta * q + side * (qm + qp)
+                let q = cur[i]
+                let qavg = theta * q + side * (prev[i] + next[i])
                 qyr[yrow + i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2)
             }
         }
@@ -291,7 +306,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         let hf = max(etaL, etaR) - max(zL, zR)
         if hf <= hmin { return 0 }
         let num = q - g * dt * hf * (etaR - etaL) / dxr
-        let den = 1 + dt * gn2[k] * abs(q) / (hf * hf * Real.cubeRoot(hf))
+        let r = Real.inverseCubeRoot(hf), r2 = r * r
+        let den = 1 + dt * gn2[k] * abs(q) * (r2 * r2 * r2 * r)
         var out = num / den
         if case .free = b { out = ghostIsLeft ? min(out, 0) : max(out, 0) }  // outflow only
         return out

@@ -4,6 +4,7 @@ import SimCore
 import ScenarioJobs
 import CityImport
 import SimIO
+import FloodModel
 
 @main
 struct CityTwin: ParsableCommand {
@@ -11,7 +12,7 @@ struct CityTwin: ParsableCommand {
         commandName: "citytwin",
         abstract: "City-scale simulation batch engine: flood (traffic and energy to come) on a real city.",
         version: CityTwinVersion.string,
-        subcommands: [Run.self, Validate.self, Inspect.self, Import.self])
+        subcommands: [Run.self, Validate.self, Inspect.self, Import.self, Bench.self])
 }
 
 /// Exit codes: 0 ok, 1 the run failed, 64 invalid input (EX_USAGE), 130 interrupted (checkpoint written).
@@ -145,4 +146,19 @@ func gitCommit() -> String {
     p.waitUntilExit()
     let s = String(data: pipe.fileHandleForReading.readDataToEndOfFile(), encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     return p.terminationStatus == 0 && !s.isEmpty ? s : "unknown"
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Flood solver benchmark (the Landlab valley case); prints one JSON line.")
+    @Option(help: "Grid is n x n cells of 5 m") var n: Int = 500
+    @Option(help: "Simulated seconds") var seconds: Double = 3600
+    @Option(help: "Worker threads") var workers: Int = 1
+    @Option(help: "single or double") var precision: String = "single"
+    @Option(help: "Stop after this many wall seconds (0 = run to the end)") var maxWall: Double = 0
+    func run() throws {
+        guard let p = Precision(rawValue: precision) else { throw ValidationError("--precision must be single or double") }
+        let r = FloodBenchmark.run(n: n, simSeconds: seconds, workers: workers, precision: p, maxWall: maxWall)
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        print(String(data: try enc.encode(r), encoding: .utf8)!)
+    }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import SimCore
+import SimEngine
+import FloodModel
+
+/// The benchmark case shared with Landlab's `landlab_bench.py`: a tilted V-shaped valley
+/// z = slope_long · y + slope_side · |x − x_c| on an n × n grid of 5 m cells, all edges closed, uniform rain.
+public enum FloodBenchmark {
+    public struct Result: Codable {
+        public var n: Int, workers: Int, precision: String
+        public var simSeconds: Double, steps: Int64
+        public var wallSeconds: Double, cpuSeconds: Double
+        public var cellUpdatesPerSecond: Double, cellUpdatesPerCPUSecond: Double
+        public var massBalanceRelErr: Double, maxDepth: Double
+    }
+
+    public static func valley(n: Int, dx: Double = 5, rainMmH: Double = 50, manning: Double = 0.03,
+                              slopeLong: Double = 0.005, slopeSide: Double = 0.01, precision: Precision) -> FloodSetup {
+        let g = GridGeometry(nx: n, ny: n, cellSize: dx)
+        var z = [Double](repeating: 0, count: n * n)
+        let xc = 0.5 * Double(n - 1) * dx
+        for j in 0..<n { for i in 0..<n {
+            // row j = northing index from the top; y measured from the valley mouth at the south edge
+            let y = Double(n - 1 - j) * dx, x = Double(i) * dx
+            z[j * n + i] = slopeLong * y + slopeSide * abs(x - xc)
+        } }
+        var s = FloodSetup(geometry: g, terrain: z, manning: manning)
+        s.rain = RainSeries(times: [.zero], rates: [rainMmH / 3_600_000])
+        s.precision = precision
+        s.parameters.maxStep = .seconds(60)
+        return s
+    }
+
+    public static func run(n: Int, simSeconds: Double, workers: Int, precision: Precision, maxWall: Double = 0) -> Result {
+        let setup = valley(n: n, precision: precision)
+        let dom = makeFloodDomain(setup, partitions: PartitionLayout.defaultCount(rows: n, workers: workers))
+        let end = SimTime(milliseconds: Int64(simSeconds * 1000))
+        let sim = Simulation(domains: [dom], schedule: RunSchedule(end: end, outputInterval: .seconds(60)), workers: workers)
+        let w0 = Date()
+        let c0 = cpuTime()
+        if maxWall > 0 { sim.stopRequested = { Date().timeIntervalSince(w0) > maxWall } }
+        _ = try? sim.run(observer: nil)
+        let wall = Date().timeIntervalSince(w0), cpu = cpuTime() - c0
+        let cells = Double(n * n), steps = Double(dom.substeps)
+        return Result(n: n, workers: workers, precision: precision.rawValue, simSeconds: sim.clock.seconds, steps: dom.substeps,
+                      wallSeconds: wall, cpuSeconds: cpu, cellUpdatesPerSecond: cells * steps / wall,
+                      cellUpdatesPerCPUSecond: cells * steps / cpu, massBalanceRelErr: dom.massBalance.relativeError,
+                      maxDepth: dom.depths.max() ?? 0)
+    }
+
+    static func cpuTime() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+    }
+}
