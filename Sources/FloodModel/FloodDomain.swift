@@ -38,7 +38,7 @@ public struct FloodMassBalance: Sendable, Equatable {
 ///   q⁺ = [θ q + (1-θ)/2 (q₋ + q₊) − g h_f Δt ∂η/∂x] / [1 + g Δt n² |q| / h_f^{7/3}]
 /// with h_f = max(η_L, η_R) − max(z_L, z_R) the flow depth at the face and semi-implicit Manning friction.
 /// Continuity: h⁺ = h + Δt/Δx (q_in − q_out) + sources − sinks. Time step Δt = α Δx / √(g h_max) (eq. 12 of
-/// Bates et al. 2010), floored to whole milliseconds so that forcing and output times are hit exactly.
+/// Bates et al. 2010) times √θ (see `proposeStep`), floored to whole milliseconds so that forcing and output times are hit exactly.
 ///
 /// Wet/dry: a cell's outgoing fluxes are scaled down so that it never loses more water than it holds in a step
 /// (depths are never clipped; the scaled fluxes are the ones kept, so mass is conserved exactly).
@@ -80,6 +80,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     var sourceCells: [Int] = []       // sorted cell indices with an inflow this step
     var sourceDepth: [Double] = []    // depth added this step (m)
     var rainBlock: Int? = nil
+    /// Levels held at the north, south, east and west edges during this step (level boundaries only).
+    var edgeLevels: [Double] = [0, 0, 0, 0]
 
     public private(set) var massBalance = FloodMassBalance()
     public private(set) var lastStep = SimDuration.zero
@@ -143,7 +145,10 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         var ms = limit.milliseconds
         ms = min(ms, p.maxStep.milliseconds)
         if hMax > 0 {
-            let cfl = p.alpha * dx / (p.gravity * hMax).squareRoot()
+            // Von Neumann analysis of the linearised, frictionless 2-D θ-scheme gives the limit
+            // c Δt/Δx ≤ √(θ/2) (worst mode k = (π, π)); Δt = α √θ Δx / √(g h_max) is stable for α ≤ 1/√2 at any θ
+            // and equals Bates et al.'s Δt = α Δx / √(g h_max) for θ = 1.
+            let cfl = p.alpha * p.theta.squareRoot() * dx / (p.gravity * hMax).squareRoot()
             ms = min(ms, max(1, Int64((cfl * 1000).rounded(.down))))
         }
         if let b = setup.rain.nextBreak(after: now) { ms = min(ms, (b - now).milliseconds) }
@@ -172,6 +177,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         }
         sourceCells = src.keys.sorted()
         sourceDepth = sourceCells.map { src[$0]! }
+        let b = setup.boundaries
+        edgeLevels = [b.north, b.south, b.east, b.west].map { $0.level(at: tMid) ?? 0 }
         lastStep = step
     }
 
@@ -256,18 +263,18 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             }
         }
         // x faces: west edge (ghost on the left) and east edge (ghost on the right)
-        qxr[qrow] = edgeFlux(setup.boundaries.west, cell: row, inner: nx > 1 ? row + 1 : row, q: qx[qrow], ghostIsLeft: true)
-        qxr[qrow + nx] = edgeFlux(setup.boundaries.east, cell: row + nx - 1, inner: nx > 1 ? row + nx - 2 : row + nx - 1, q: qx[qrow + nx], ghostIsLeft: false)
+        qxr[qrow] = edgeFlux(setup.boundaries.west, level: edgeLevels[3], cell: row, inner: nx > 1 ? row + 1 : row, q: qx[qrow], ghostIsLeft: true)
+        qxr[qrow + nx] = edgeFlux(setup.boundaries.east, level: edgeLevels[2], cell: row + nx - 1, inner: nx > 1 ? row + nx - 2 : row + nx - 1, q: qx[qrow + nx], ghostIsLeft: false)
         // y faces: north face of row j
         let yrow = j * nx
         if j == 0 {
             for i in 0..<nx {
-                qyr[i] = edgeFlux(setup.boundaries.north, cell: i, inner: ny > 1 ? nx + i : i, q: qy[i], ghostIsLeft: true)
+                qyr[i] = edgeFlux(setup.boundaries.north, level: edgeLevels[0], cell: i, inner: ny > 1 ? nx + i : i, q: qy[i], ghostIsLeft: true)
             }
         } else {
             let up = (j - 1) * nx
-            // neighbouring faces along y; at the first/last interior face the face itself stands in
-            let prev = qy + (j >= 2 ? yrow - nx : yrow), next = qy + (j + 1 <= ny - 1 ? yrow + nx : yrow)
+            // neighbouring faces along y (faces 0 and ny are the edge faces, as for x)
+            let prev = qy + (yrow - nx), next = qy + (yrow + nx)
             let cur = qy + yrow
             for i in 0..<nx {
                 let kL = up + i, kR = row + i
@@ -280,14 +287,14 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         if j == ny - 1 {
             let srow = ny * nx
             for i in 0..<nx {
-                qyr[srow + i] = edgeFlux(setup.boundaries.south, cell: row + i, inner: ny > 1 ? row - nx + i : row + i, q: qy[srow + i], ghostIsLeft: false)
+                qyr[srow + i] = edgeFlux(setup.boundaries.south, level: edgeLevels[1], cell: row + i, inner: ny > 1 ? row - nx + i : row + i, q: qy[srow + i], ghostIsLeft: false)
             }
         }
     }
 
     /// Discharge through an edge face. `ghostIsLeft`: the ghost cell is on the negative side (west/north edge).
     @inline(__always)
-    func edgeFlux(_ b: EdgeBoundary, cell k: Int, inner: Int, q: Real, ghostIsLeft: Bool) -> Real {
+    func edgeFlux(_ b: EdgeBoundary, level: Double, cell k: Int, inner: Int, q: Real, ghostIsLeft: Bool) -> Real {
         let p = setup.parameters
         let zc = z[k], hc = h[k], etac = zc + hc
         let dxr = Real(dx), dt = Real(Double(dtMs) / 1000), g = Real(p.gravity), hmin = Real(p.flowDepthThreshold)
@@ -295,8 +302,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         switch b {
         case .closed:
             return 0
-        case .level(let L):
-            zG = zc; etaG = max(Real(L), zc)
+        case .level, .levelSeries:
+            zG = zc; etaG = max(Real(level), zc)
         case .free(let minSlope):
             let bed = (z[inner] - zc) / dxr  // positive when the bed falls towards the edge
             let s = max(bed, Real(minSlope))

@@ -9,6 +9,25 @@ public enum EdgeBoundary: Sendable, Equatable {
     case free(minSlope: Double)
     /// A water level held outside the edge (sea, a river stage), in metres of the grid's vertical datum.
     case level(Double)
+    /// A water level varying in time (tide, river stage): linear between points, held before/after.
+    case levelSeries(times: [SimTime], levels: [Double])
+
+    /// The held level at time t (seconds), for level boundaries.
+    func level(at t: Double) -> Double? {
+        switch self {
+        case .level(let l): return l
+        case .levelSeries(let ts, let ls):
+            guard let first = ts.first, let last = ts.last else { return nil }
+            if t <= first.seconds { return ls[0] }
+            if t >= last.seconds { return ls[ls.count - 1] }
+            for k in 1..<ts.count where t <= ts[k].seconds {
+                let t0 = ts[k - 1].seconds, t1 = ts[k].seconds
+                return ls[k - 1] + (ls[k] - ls[k - 1]) * (t - t0) / (t1 - t0)
+            }
+            return ls.last
+        default: return nil
+        }
+    }
 }
 
 public struct FloodBoundaries: Sendable, Equatable {
@@ -142,7 +161,7 @@ public struct FloodSetup: Sendable {
         if let d = initialDepth { need(d.count == n && d.allSatisfy { $0 >= 0 && $0.isFinite }, "E-FLOOD-007", "initial depth must have one finite value >= 0 per cell") }
         let p = parameters
         need(p.theta >= 0 && p.theta <= 1, "E-FLOOD-008", "theta must be in [0, 1] (got \(p.theta))", "0.8 is the usual choice (de Almeida et al. 2012)")
-        need(p.alpha > 0 && p.alpha <= 1, "E-FLOOD-009", "alpha (CFL coefficient) must be in (0, 1] (got \(p.alpha))", "0.7 is the usual choice")
+        need(p.alpha > 0 && p.alpha <= (0.5 as Double).squareRoot(), "E-FLOOD-009", "alpha (CFL coefficient) must be in (0, 0.7071] (got \(p.alpha))", "the 2-D scheme is unstable above 1/√2; 0.7 is the usual choice")
         need(p.maxStep.milliseconds >= 1, "E-FLOOD-010", "max step must be at least 1 ms")
         for (k, r) in rain.rates.enumerated() { need(r >= 0 && r.isFinite, "E-FLOOD-011", "rain rate \(k) must be >= 0 (got \(r))") }
         if let g = rain.grids { for grid in g { need(grid.count == n && grid.allSatisfy { $0 >= 0 && $0.isFinite }, "E-FLOOD-012", "each rain grid must have one rate >= 0 per cell") } }

@@ -169,7 +169,7 @@ public struct Job: Sendable {
         var f = FloodJobSettings()
         if let p = m["precision"], let s = r.choice(p, Precision.allCases.map(\.rawValue)) { f.precision = Precision(rawValue: s)! }
         if let t = m["theta"] { f.theta = r.double(t, min: 0, max: 1) ?? f.theta }
-        if let a = m["alpha"] { f.alpha = r.double(a, min: 0, max: 1, exclusiveMin: true) ?? f.alpha }
+        if let a = m["alpha"] { f.alpha = r.double(a, min: 0, max: 0.7071, exclusiveMin: true) ?? f.alpha }
         if let s = m["max_step"] { f.maxStep = r.duration(s) ?? f.maxStep }
         if let b = m["boundaries"] { f.boundaries = CityModel.parseBoundaries(b, r) }
         if let s = m["sea_level"] { f.seaLevel = r.double(s, units: "m") }
