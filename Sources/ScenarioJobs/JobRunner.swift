@@ -60,6 +60,9 @@ public enum JobRunner {
             }
         }
 
+        if o.resume && !fm.fileExists(atPath: workDir) {
+            throw RunError("nothing to resume: no run folder '\(workDir)'", hint: "run without --resume to start the job")
+        }
         let model = try CityModel.load(directory: job.modelDirectory)
         let setup = try ScenarioBuilder.floodSetup(job: job, model: model)
         let workers = o.workers ?? job.workers ?? ProcessInfo.processInfo.activeProcessorCount

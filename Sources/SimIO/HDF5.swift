@@ -100,7 +100,7 @@ public class H5Object {
         try HDF5.call("H5Oget_info", path) { H5Oget_info2(id, &info, UInt32(H5O_INFO_NUM_ATTRS)) }
         var names: [String] = []
         for k in 0..<Int(info.num_attrs) {
-            let len = try HDF5.call("H5Aget_name_by_idx", path) { H5Aget_name_by_idx(id, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, hsize_t(k), nil, 0, ct_H5P_DEFAULT()) }
+            let len = try HDF5.call("H5Aget_name_by_idx", path) { H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(k), nil, 0, ct_H5P_DEFAULT()) }
             var buf = [CChar](repeating: 0, count: Int(len) + 1)
             try HDF5.call("H5Aget_name_by_idx", path) { H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(k), &buf, buf.count, ct_H5P_DEFAULT()) }
             names.append(buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
@@ -125,6 +125,7 @@ public class H5Object {
                 let mt = try HDF5.call("H5Tcopy", path) { H5Tcopy(ct_H5T_C_S1()) }
                 defer { HDF5.quiet { H5Tclose(mt) } }
                 try HDF5.call("H5Tset_size", path) { H5Tset_size(mt, ct_H5T_VARIABLE()) }
+                try HDF5.call("H5Tset_cset", path) { H5Tset_cset(mt, H5Tget_cset(t)) }
                 var p: UnsafeMutablePointer<CChar>? = nil
                 try HDF5.call("H5Aread \(name)", path) { H5Aread(a, mt, &p) }
                 defer { if let p { HDF5.quiet { H5free_memory(p) } } }

@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-@testable import SimCore
+import SimCore
 
 @Suite struct PhiloxTests {
     // Reference blocks from numpy.random.Philox (numpy 2.x): numpy increments the counter before each block,

@@ -1,0 +1,21 @@
+# Sourced by scripts/*: installs what the build and tests need, only when missing.
+ensure_system_packages() {
+    local need=()
+    pkg-config --exists hdf5-serial 2>/dev/null || need+=(libhdf5-dev)
+    command -v pkg-config >/dev/null || need+=(pkg-config)
+    [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+    if [ ${#need[@]} -gt 0 ]; then
+        echo "installing: ${need[*]}" >&2
+        local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+    fi
+}
+# h5py/xarray/h5netcdf/numpy: the tests read our results the way an analyst would.
+ensure_python_readers() {
+    if ! python3 -c 'import h5py, xarray, h5netcdf, numpy' 2>/dev/null; then
+        echo "installing python readers: h5py xarray h5netcdf numpy" >&2
+        python3 -m pip install -q h5py xarray h5netcdf numpy >/dev/null 2>&1 \
+          || python3 -m pip install -q --break-system-packages h5py xarray h5netcdf numpy >/dev/null
+    fi
+}
