@@ -107,6 +107,17 @@ public enum ScenarioBuilder {
             }
             setup.inflows.append(Inflow(name: inf.name, cells: cells, times: inf.times.map { SimTime(milliseconds: $0.milliseconds) }, discharge: inf.discharge))
         }
+        // settings that would silently do nothing on this model are errors
+        if fj.infiltration != .none, let p = pervious, !p.contains(1) {
+            diags.append(Diagnostic(SourceLocation(file: job.file), code: "E-JOB-054", keyPath: "flood.infiltration",
+                                    message: "model '\(model.name)' has no pervious land-cover class, so infiltration would do nothing",
+                                    hint: "remove 'infiltration', or mark a class 'pervious: true' in the model"))
+        }
+        if fj.drainageMmPerHour > 0, let d = drained, !d.contains(1) {
+            diags.append(Diagnostic(SourceLocation(file: job.file), code: "E-JOB-055", keyPath: "flood.drainage",
+                                    message: "model '\(model.name)' has no drained land-cover class, so drainage would do nothing",
+                                    hint: "remove 'drainage', or mark a class 'drained: true' in the model"))
+        }
         diags += setup.validate(origin: SourceLocation(file: job.file))
         if !diags.isEmpty { throw InputError(diags) }
         return setup

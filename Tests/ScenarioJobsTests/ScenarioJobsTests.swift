@@ -1,0 +1,77 @@
+import Testing
+import Foundation
+import SimCore
+import ScenarioJobs
+import CityImport
+
+@Suite struct DesignStormTests {
+    /// Alternating block (Chow et al. 1988 §14.4): the total depth equals the IDF depth for the full duration,
+    /// the peak block sits at the requested position, and every centred window is the IDF depth of its duration.
+    @Test func alternatingBlockHonoursTheIDFCurve() {
+        let a = 2200.0, b = 12.0, c = 0.8
+        let blocks = DesignStorm.alternatingBlock(a: a, b: b, c: c, duration: .hours(2), step: .minutes(5), peak: 0.5)
+        #expect(blocks.count == 24)
+        let depth = blocks.reduce(0) { $0 + $1 * 5 / 60 }
+        let idf = a / pow(120 + b, c) * 120 / 60
+        #expect(abs(depth - idf) < 1e-9 * idf)
+        let peak = blocks.indices.max { blocks[$0] < blocks[$1] }!
+        #expect(peak == 12)
+        #expect(abs(blocks[peak] - a / pow(5 + b, c)) < 1e-9)
+        let three = (blocks[11] + blocks[12] + blocks[13]) * 5 / 60
+        #expect(abs(three - a / pow(15 + b, c) * 15 / 60) < 1e-9)
+    }
+}
+
+@Suite struct CityModelTests {
+    /// The shipped default city loads and is what PROVENANCE.md says: 10 m UTM 32N grid with a sea.
+    @Test func shippedMonacoModel() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let m = try CityModel.load(directory: root + "/Data/monaco")
+        #expect(m.epsg == 32632 && m.terrain.geometry.cellSize == 10)
+        let sea = m.landcover!.values.filter { $0 == 9 }.count
+        #expect(sea > 1000 && sea < m.terrain.geometry.count / 2)
+        // Monaco's Rocher is ~60 m and the hills behind reach several hundred metres
+        #expect((m.terrain.values.max() ?? 0) > 300)
+    }
+
+    /// Re-importing from ../shared reproduces the shipped terrain exactly.
+    @Test func importReproducesShippedData() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let shared = URL(fileURLWithPath: root).deletingLastPathComponent().path + "/shared/data/cities/monaco"
+        let out = NSTemporaryDirectory() + "citytwin-import-\(UUID().uuidString.prefix(6))"
+        let r = try TerrainImport(name: "monaco", hgtPath: shared + "/N43E007.hgt.zip", polyPath: shared + "/monaco.poly").run(outputDirectory: out)
+        #expect(r.geometry.nx == 380 && r.geometry.ny == 374)
+        for f in ["terrain.asc", "landcover.asc", "model.yaml"] {
+            #expect(FileManager.default.contents(atPath: out + "/" + f) == FileManager.default.contents(atPath: root + "/Data/monaco/" + f), "\(f) differs")
+        }
+    }
+
+    @Test func cellsAlongPolyline() {
+        let g = GridGeometry(nx: 10, ny: 10, cellSize: 1)
+        let cells = ScenarioBuilder.cellsAlong([(0.5, 5.5), (9.5, 5.5)], width: 1, geometry: g)
+        #expect(cells == (0..<10).map { g.index($0, 4) })
+        #expect(ScenarioBuilder.cellsAlong([(50, 50)], width: 1, geometry: g).isEmpty)
+    }
+}
+
+@Suite struct JobParsingTests {
+    @Test func locatesEveryProblem() throws {
+        let text = """
+        schema: 1
+        name: t
+        model: /nonexistent
+        start: yesterday
+        duration: 1h
+        output_interval: 10min
+        flood:
+          thetaa: 0.8
+        """
+        do { _ = try Job.parse(text: text, file: "j.yaml"); Issue.record("no error") } catch let e as InputError {
+            let s = e.description
+            #expect(s.contains("j.yaml:3:8") && s.contains("does not exist"))
+            #expect(s.contains("j.yaml:4:8") && s.contains("not an ISO 8601 time"))
+            #expect(s.contains("j.yaml:8:3") && s.contains("did you mean 'theta'?"))
+            #expect(e.diagnostics.count == 3)
+        }
+    }
+}
