@@ -331,9 +331,8 @@ public final class RunStore: SimulationObserver {
                 for (i, dn) in dims.enumerated() { if let s = scales[dn] { try d.attach(scale: s, dim: i) } }
             }
             // snapshots: (time, ...)
-            for (v, variable) in schema.snapshots.enumerated() {
+            for variable in schema.snapshots {
                 let shp = schema.shape(of: variable)
-                let per = shp.reduce(1, *)
                 let d = try g.createDataset(variable.name, type: .float32, shape: [snapTimes.count] + shp,
                                             maxShape: [nil] + shp.map { Optional($0) }, chunk: [1] + shp, compress: true)
                 var row = 0
@@ -343,7 +342,6 @@ public final class RunStore: SimulationObserver {
                     if n > 0 { try d.write(try sd.read(), start: [row] + shp.map { _ in 0 }, count: [n] + shp) }
                     row += n
                 }
-                _ = per
                 try decorate(d, variable, dims: ["time"] + variable.dims)
             }
             // diagnostics: (step)
