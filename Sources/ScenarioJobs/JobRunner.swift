@@ -76,6 +76,7 @@ public enum JobRunner {
                                engineVersion: o.engineVersion, gitCommit: o.gitCommit, workers: workers, partitions: flood.partitionCount,
                                startISO: job.startISO)
         var resumedFrom: String?
+        var checkpoint: RunStore.Checkpoint?
         if o.resume {
             guard fm.fileExists(atPath: workDir) else {
                 throw RunError("nothing to resume: no run folder '\(workDir)'", hint: "run without --resume to start the job")
@@ -91,10 +92,11 @@ public enum JobRunner {
             }
             sim.restoreClock(ck.clock, tick: ck.tick)
             resumedFrom = ck.path
+            checkpoint = ck
             o.message("resuming from \(ck.path) at \(ck.clock)")
         }
         let store = try RunStore(resultPath: resultPath, workDir: workDir, metadata: meta, schemas: sim.domains.map(\.outputSchema), keep: job.checkpointKeep)
-        if o.resume, let ck = try RunStore.newestCheckpoint(workDir: workDir, jobHash: job.resultHash, warn: { _ in }) { try store.adopt(ck) }
+        if let checkpoint { try store.adopt(checkpoint) }
         store.onCheckpoint = { o.message("checkpoint \($0)") }
         let observer = ProgressObserver(store: store, progress: o.progress, end: schedule.end)
         let t0 = Date()

@@ -347,27 +347,21 @@ public final class H5Dataset: H5Object {
     /// Reads the whole dataset in its stored element type.
     public func read() throws -> ArrayData {
         let n = try shape.reduce(1, *)
-        switch try elementType {
-        case .float32:
-            var a = [Float](repeating: 0, count: n)
-            _ = try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_FLOAT(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
-            return .float32(a)
-        case .float64:
-            var a = [Double](repeating: 0, count: n)
-            _ = try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_DOUBLE(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
-            return .float64(a)
-        case .int64:
-            var a = [Int64](repeating: 0, count: n)
-            _ = try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_INT64(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
-            return .int64(a)
-        case .int32:
-            var a = [Int32](repeating: 0, count: n)
-            _ = try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_INT32(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
-            return .int32(a)
-        case .uint8:
-            var a = [UInt8](repeating: 0, count: n)
-            _ = try a.withUnsafeMutableBytes { b in try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_UINT8(), ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) } }
-            return .uint8(a)
+        func values<T: BitwiseCopyable>(_ zero: T, _ memType: hid_t) throws -> [T] {
+            var a = [T](repeating: zero, count: n)
+            _ = try a.withUnsafeMutableBytes { b in
+                try HDF5.call("H5Dread", path) { H5Dread(id, memType, ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) }
+            }
+            return a
+        }
+        let type = try elementType
+        let mem = HDF5.nativeType(type)
+        switch type {
+        case .float32: return .float32(try values(Float(0), mem))
+        case .float64: return .float64(try values(Double(0), mem))
+        case .int64: return .int64(try values(Int64(0), mem))
+        case .int32: return .int32(try values(Int32(0), mem))
+        case .uint8: return .uint8(try values(UInt8(0), mem))
         }
     }
 

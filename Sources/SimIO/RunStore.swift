@@ -232,7 +232,7 @@ public final class RunStore: SimulationObserver {
     /// Continues after `checkpoint`: segments written after it are discarded.
     public func adopt(_ checkpoint: Checkpoint) throws {
         let fm = FileManager.default
-        for n in 1...max(checkpoint.segments, 1) where checkpoint.segments > 0 {
+        for n in stride(from: 1, through: checkpoint.segments, by: 1) {
             let p = segmentsDir + "/" + Self.segmentName(n)
             guard fm.fileExists(atPath: p) else {
                 throw RunError("results segment '\(p)' of checkpoint '\(checkpoint.path)' is missing",
