@@ -69,9 +69,12 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     let qxRaw: FieldBuffer<Real>
     let qyRaw: FieldBuffer<Real>
     let limiter: FieldBuffer<Real>
-    /// Per row: volume, rain, inflow, outflow, infiltration, drainage (m³) of the current step, and h_max.
+    let faceU: FieldBuffer<Real>?         // velocity q/h_f at each x face, start of step (momentum advection only)
+    let faceV: FieldBuffer<Real>?         // velocity at each y face
+    /// Per row: volume, rain, inflow, outflow, infiltration, drainage (m³) of the current step, h_max, and the
+    /// largest face speed at the start of the step (momentum advection only).
     let rowAcc: FieldBuffer<Double>
-    static var accWidth: Int { 7 }
+    static var accWidth: Int { 8 }
 
     // Tick inputs
     var dtMs: Int64 = 0
@@ -87,6 +90,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     public private(set) var lastStep = SimDuration.zero
     public private(set) var substeps: Int64 = 0
     var hMax: Double = 0
+    var uMax: Double = 0
     var stepDiagnostics: [Double] = []
 
     public init(_ setup: FloodSetup, partitions: Int) {
@@ -118,6 +122,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         qxRaw = FieldBuffer(count: (nx + 1) * ny, repeating: 0)
         qyRaw = FieldBuffer(count: nx * (ny + 1), repeating: 0)
         limiter = FieldBuffer(count: n, repeating: 1)
+        faceU = setup.parameters.advection ? FieldBuffer(count: (nx + 1) * ny, repeating: 0) : nil
+        faceV = setup.parameters.advection ? FieldBuffer(count: nx * (ny + 1), repeating: 0) : nil
         cumInfil = FieldBuffer(count: n, repeating: 0)
         maxDepth = FieldBuffer(h0.map { Real($0) })
         maxSpeed = FieldBuffer(count: n, repeating: 0)
@@ -136,7 +142,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     }
 
     public var partitionCount: Int { layout.count }
-    public var phaseCount: Int { 3 }
+    public var phaseCount: Int { faceU == nil ? 3 : 4 }
 
     // MARK: step loop contract
 
@@ -148,7 +154,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             // Von Neumann analysis of the linearised, frictionless 2-D θ-scheme gives the limit
             // c Δt/Δx ≤ √(θ/2) (worst mode k = (π, π)); Δt = α √θ Δx / √(g h_max) is stable for α ≤ 1/√2 at any θ
             // and equals Bates et al.'s Δt = α Δx / √(g h_max) for θ = 1.
-            let cfl = p.alpha * p.theta.squareRoot() * dx / (p.gravity * hMax).squareRoot()
+            // With momentum advection the fastest signal is |u| + √(g h).
+            let cfl = p.alpha * p.theta.squareRoot() * dx / ((p.gravity * hMax).squareRoot() + uMax)
             ms = min(ms, max(1, Int64((cfl * 1000).rounded(.down))))
         }
         if let b = setup.rain.nextBreak(after: now) { ms = min(ms, (b - now).milliseconds) }
@@ -197,9 +204,11 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     @inline(never)
     final func stepConcrete(phase: Int, partition: Int) {
         let rows = layout.rowRange(partition)
-        switch phase {
-        case 0: for j in rows { fluxRow(j) }
-        case 1: for j in rows { limiterRow(j) }
+        // With momentum advection a velocity phase comes first.
+        switch faceU == nil ? phase + 1 : phase {
+        case 0: for j in rows { velocityRow(j) }
+        case 1: for j in rows { fluxRow(j) }
+        case 2: for j in rows { limiterRow(j) }
         default: depthRows(rows)
         }
     }
@@ -211,13 +220,15 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
 
     public func endTick(at now: SimTime) {
         var d = [Double](repeating: 0, count: Self.accWidth)
-        var hm = 0.0
+        var hm = 0.0, um = 0.0
         let w = Self.accWidth
         for j in 0..<ny {
             for k in 0..<6 { d[k] += rowAcc[j * w + k] }
             hm = max(hm, rowAcc[j * w + 6])
+            um = max(um, rowAcc[j * w + 7])
         }
         hMax = hm
+        uMax = um
         substeps += 1
         massBalance.volume = d[0]
         massBalance.rain += d[1]
@@ -243,17 +254,37 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         let row = j * nx, qrow = j * (nx + 1)
 
         // Branch-free so the loops vectorise: faces with h_f <= threshold compute with h_f = threshold, then select 0.
-        @inline(__always) func flux(_ etaL: Real, _ etaR: Real, _ zL: Real, _ zR: Real, _ q: Real, _ qavg: Real, _ gn2f: Real) -> Real {
+        @inline(__always) func flux(_ etaL: Real, _ etaR: Real, _ zL: Real, _ zR: Real, _ q: Real, _ qavg: Real, _ gn2f: Real, _ adv: Real = 0) -> Real {
             let hfRaw = max(etaL, etaR) - max(zL, zR)
             let hf = max(hfRaw, hmin)
             let r = Real.inverseCubeRoot(hf)          // h_f^(-1/3)
             let r2 = r * r, r7 = r2 * r2 * r2 * r      // h_f^(-7/3)
-            let num = qavg - gdtdx * hf * (etaR - etaL)
+            let num = qavg - gdtdx * hf * (etaR - etaL) - dt * adv
             let den = 1 + dt * gn2f * abs(q) * r7
             return hfRaw > hmin ? num / den : 0
         }
         // x faces: interior
-        if nx > 1 {
+        if nx > 1, let fu = faceU?.base {
+            // Momentum advection ∂(qu)/∂x + ∂(qv)/∂y at x face i: momentum fluxes at the centres of cells i-1, i
+            // (mean mass flux times upwind face velocity) and at the face's north and south corners.
+            let inv = 1 / dxr
+            let uN = fu + (j > 0 ? qrow - (nx + 1) : qrow), uC = fu + qrow, uS = fu + (j + 1 < ny ? qrow + (nx + 1) : qrow)
+            let qN = qy + j * nx, qS = qy + (j + 1) * nx, qc = qx + qrow
+            for i in 1..<nx {
+                let kL = row + i - 1, kR = row + i
+                let zL = z[kL], zR = z[kR]
+                let q = qc[i]
+                let qavg = theta * q + side * (qc[i - 1] + qc[i + 1])
+                // every operand loaded unconditionally, then selected, so the loop vectorises
+                let uW = uC[i - 1], u0 = uC[i], uE = uC[i + 1], uUp = uN[i], uDn = uS[i]
+                let mW = (qc[i - 1] + q) / 2, mE = (q + qc[i + 1]) / 2
+                let fW = mW * (mW > 0 ? uW : u0), fE = mE * (mE > 0 ? u0 : uE)
+                let mN = (qN[i - 1] + qN[i]) / 2, mS = (qS[i - 1] + qS[i]) / 2
+                let gN = mN * (mN > 0 ? uUp : u0), gS = mS * (mS > 0 ? u0 : uDn)
+                let adv = ((fE - fW) + (gS - gN)) * inv   // grouped so an x-mirror gives mirrored bits
+                qxr[qrow + i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2, adv)
+            }
+        } else if nx > 1 {
             for i in 1..<nx {
                 let kL = row + i - 1, kR = row + i
                 let zL = z[kL], zR = z[kR]
@@ -276,12 +307,36 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             // neighbouring faces along y (faces 0 and ny are the edge faces, as for x)
             let prev = qy + (yrow - nx), next = qy + (yrow + nx)
             let cur = qy + yrow
+            if let fv = faceV?.base {
+                let inv = 1 / dxr
+                let vP = fv + (yrow - nx), vC = fv + yrow, vN = fv + (yrow + nx)
+                let qxN = qx + (j - 1) * (nx + 1), qxS = qx + j * (nx + 1)
+                @inline(__always) func face(_ i: Int, _ vW: Real, _ vE: Real) {
+                    let kL = up + i, kR = row + i
+                    let zL = z[kL], zR = z[kR]
+                    let q = cur[i], qP = prev[i], qNx = next[i], v0 = vC[i], vUp = vP[i], vDn = vN[i]
+                    let qavg = theta * q + side * (qP + qNx)
+                    // along y: momentum fluxes at the centres of cells (i, j-1) and (i, j)
+                    let mU = (qP + q) / 2, mD = (q + qNx) / 2
+                    let fU = mU * (mU > 0 ? vUp : v0), fD = mD * (mD > 0 ? v0 : vDn)
+                    // across: at the west and east corners (x faces i and i+1 between rows j-1 and j)
+                    let mW = (qxN[i] + qxS[i]) / 2, mE = (qxN[i + 1] + qxS[i + 1]) / 2
+                    let gW = mW * (mW > 0 ? vW : v0), gE = mE * (mE > 0 ? v0 : vE)
+                    let adv = ((fD - fU) + (gE - gW)) * inv
+                    qyr[yrow + i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2, adv)
+                }
+                // the edge columns continue the velocity outwards
+                face(0, vC[0], vC[min(1, nx - 1)])
+                if nx > 2 { for i in 1..<(nx - 1) { face(i, vC[i - 1], vC[i + 1]) } }
+                if nx > 1 { face(nx - 1, vC[nx - 2], vC[nx - 1]) }
+            } else {
             for i in 0..<nx {
                 let kL = up + i, kR = row + i
                 let zL = z[kL], zR = z[kR]
                 let q = cur[i]
                 let qavg = theta * q + side * (prev[i] + next[i])
                 qyr[yrow + i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2)
+            }
             }
         }
         if j == ny - 1 {
@@ -290,6 +345,43 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
                 qyr[srow + i] = edgeFlux(setup.boundaries.south, level: edgeLevels[1], cell: row + i, inner: ny > 1 ? row - nx + i : row + i, q: qy[srow + i], ghostIsLeft: false)
             }
         }
+    }
+
+    /// Momentum advection only, first phase: face velocities u = q/h_f of row j's x faces and of its north y face
+    /// (the last row also its south face) from the start-of-step state; faces shallower than `speedDepth` get 0
+    /// (thin films give meaningless speeds). Also the row's largest speed, for the time step.
+    @inline(__always)
+    func velocityRow(_ j: Int) {
+        let nx = nx, ny = ny
+        let z = z.base, h = h.base, qx = qx.base, qy = qy.base, fu = faceU!.base, fv = faceV!.base
+        let hAdv = Real(setup.parameters.speedDepth)
+        let row = j * nx, qrow = j * (nx + 1)
+        var speed: Real = 0
+        @inline(__always) func vel(_ q: Real, _ hf: Real) -> Real { hf > hAdv ? q / max(hf, hAdv) : 0 }
+        fu[qrow] = vel(qx[qrow], h[row])
+        fu[qrow + nx] = vel(qx[qrow + nx], h[row + nx - 1])
+        speed = max(abs(fu[qrow]), abs(fu[qrow + nx]))
+        for i in 1..<max(nx, 1) {
+            let kL = row + i - 1, kR = kL + 1
+            let u = vel(qx[qrow + i], max(z[kL] + h[kL], z[kR] + h[kR]) - max(z[kL], z[kR]))
+            fu[qrow + i] = u
+            speed = max(speed, abs(u))
+        }
+        if j == 0 {
+            for i in 0..<nx { let v = vel(qy[i], h[i]); fv[i] = v; speed = max(speed, abs(v)) }
+        } else {
+            for i in 0..<nx {
+                let kL = row - nx + i, kR = row + i
+                let v = vel(qy[row + i], max(z[kL] + h[kL], z[kR] + h[kR]) - max(z[kL], z[kR]))
+                fv[row + i] = v
+                speed = max(speed, abs(v))
+            }
+        }
+        if j == ny - 1 {
+            let s = ny * nx
+            for i in 0..<nx { let v = vel(qy[s + i], h[row + i]); fv[s + i] = v; speed = max(speed, abs(v)) }
+        }
+        rowAcc[j * Self.accWidth + 7] = Double(speed)
     }
 
     /// Discharge through an edge face. `ghostIsLeft`: the ghost cell is on the negative side (west/north edge).
@@ -486,7 +578,9 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
                 Variable("mass_error", units: "1", longName: "cumulative relative mass-balance error", dims: ["step"], type: .float64),
                 Variable("max_depth_now", units: "m", longName: "largest depth at the end of the step", dims: ["step"], type: .float64),
             ],
-            attributes: ["scheme": "local inertial (Bates et al. 2010; de Almeida et al. 2012)",
+            attributes: ["scheme": setup.parameters.advection
+                            ? "local inertial with momentum advection (Bates et al. 2010; de Almeida et al. 2012; Stelling & Duinmeijer 2003)"
+                            : "local inertial (Bates et al. 2010; de Almeida et al. 2012)",
                          "theta": "\(setup.parameters.theta)", "alpha": "\(setup.parameters.alpha)",
                          "precision": setup.precision.rawValue])
     }
@@ -536,7 +630,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
                 NamedArray("max_depth", shape: [ny, nx], arr(maxDepth)),
                 NamedArray("max_speed", shape: [ny, nx], arr(maxSpeed)),
                 NamedArray("arrival", shape: [ny, nx], .float32(arrival.array)),
-                NamedArray("accounts", .float64([mb.initialVolume, mb.volume, mb.rain, mb.inflow, mb.outflow, mb.infiltration, mb.drainage, hMax])),
+                NamedArray("accounts", .float64([mb.initialVolume, mb.volume, mb.rain, mb.inflow, mb.outflow, mb.infiltration, mb.drainage, hMax, uMax])),
                 NamedArray("counters", .int64([substeps, lastStep.milliseconds]))]
     }
 
@@ -562,11 +656,12 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         try load(maxDepth, "max_depth"); try load(maxSpeed, "max_speed")
         guard case .float32(let a) = try find("arrival", arrival.count) else { throw RunError("checkpoint flood state 'arrival' has the wrong type") }
         arrival.assign(a)
-        guard case .float64(let acc) = try find("accounts", 8), case .int64(let c) = try find("counters", 2) else {
+        guard case .float64(let acc) = try find("accounts", 9), case .int64(let c) = try find("counters", 2) else {
             throw RunError("checkpoint flood accounts have the wrong type")
         }
         massBalance = FloodMassBalance(initialVolume: acc[0], volume: acc[1], rain: acc[2], inflow: acc[3], outflow: acc[4], infiltration: acc[5], drainage: acc[6])
         hMax = acc[7]
+        uMax = acc[8]
         substeps = c[0]
         lastStep = SimDuration(milliseconds: c[1])
     }

@@ -110,6 +110,13 @@ public struct FloodParameters: Sendable, Equatable {
     public var infiltration: Infiltration = .none
     /// Urban drainage capacity as a sink (m/s) on drained cells.
     public var drainageRate: Double = 0
+    /// Adds the momentum advection terms ∂(qu)/∂x + ∂(qv)/∂y that the local-inertial equations drop, in
+    /// conservative first-order upwind form on the staggered grid (Stelling & Duinmeijer 2003, Int. J. Numer.
+    /// Meth. Fluids 43:1329–1354, momentum-conservative variant). Needed where the Froude number is not small
+    /// (low friction, steep streets): the local-inertial momentum equation then lacks the u² ∂h/∂x that full
+    /// shallow-water inertia cancels. Costs about half again the time per cell-update, and the time step also
+    /// honours the flow speed (Δt ∝ 1/(√(g h) + |u|)).
+    public var advection: Bool = false
     public init() {}
 }
 

@@ -7,7 +7,7 @@ import FloodModel
 /// z = slope_long · y + slope_side · |x − x_c| on an n × n grid of 5 m cells, all edges closed, uniform rain.
 public enum FloodBenchmark {
     public struct Result: Codable {
-        public var n: Int, workers: Int, precision: String
+        public var n: Int, workers: Int, precision: String, advection: Bool
         public var simSeconds: Double, steps: Int64
         public var wallSeconds: Double, cpuSeconds: Double
         public var cellUpdatesPerSecond: Double, cellUpdatesPerCPUSecond: Double
@@ -31,8 +31,9 @@ public enum FloodBenchmark {
         return s
     }
 
-    public static func run(n: Int, simSeconds: Double, workers: Int, precision: Precision, maxWall: Double = 0) -> Result {
-        let setup = valley(n: n, precision: precision)
+    public static func run(n: Int, simSeconds: Double, workers: Int, precision: Precision, advection: Bool = false, maxWall: Double = 0) -> Result {
+        var setup = valley(n: n, precision: precision)
+        setup.parameters.advection = advection
         let dom = makeFloodDomain(setup, partitions: PartitionLayout.defaultCount(rows: n, workers: workers))
         let end = SimTime(milliseconds: Int64(simSeconds * 1000))
         let sim = Simulation(domains: [dom], schedule: RunSchedule(end: end, outputInterval: .seconds(60)), workers: workers)
@@ -42,7 +43,7 @@ public enum FloodBenchmark {
         _ = try? sim.run(observer: nil)
         let wall = Date().timeIntervalSince(w0), cpu = cpuTime() - c0
         let cells = Double(n * n), steps = Double(dom.substeps)
-        return Result(n: n, workers: workers, precision: precision.rawValue, simSeconds: sim.clock.seconds, steps: dom.substeps,
+        return Result(n: n, workers: workers, precision: precision.rawValue, advection: advection, simSeconds: sim.clock.seconds, steps: dom.substeps,
                       wallSeconds: wall, cpuSeconds: cpu, cellUpdatesPerSecond: cells * steps / wall,
                       cellUpdatesPerCPUSecond: cells * steps / cpu, massBalanceRelErr: dom.massBalance.relativeError,
                       maxDepth: dom.depths.max() ?? 0)

@@ -45,6 +45,7 @@ public struct TerrainChange: Sendable, Equatable {
 public struct FloodJobSettings: Sendable, Equatable {
     public var precision: Precision = .double
     public var theta = 0.8, alpha = 0.7
+    public var advection = false
     public var maxStep = SimDuration.seconds(10)
     public var boundaries: FloodBoundaries?
     public var seaLevel: Double?
@@ -76,7 +77,7 @@ public struct Job: Sendable {
 
     static let topKeys = ["schema", "name", "description", "model", "start", "end", "duration", "output_interval",
                           "checkpoint", "seed", "workers", "partitions", "flood", "changes"]
-    static let floodKeys = ["precision", "theta", "alpha", "max_step", "boundaries", "sea_level", "rainfall", "inflows",
+    static let floodKeys = ["precision", "theta", "alpha", "advection", "max_step", "boundaries", "sea_level", "rainfall", "inflows",
                             "manning", "infiltration", "drainage", "inundation_depth"]
 
     /// Reads and checks a job file. Throws an InputError listing every problem found.
@@ -170,6 +171,7 @@ public struct Job: Sendable {
         if let p = m["precision"], let s = r.choice(p, Precision.allCases.map(\.rawValue)) { f.precision = Precision(rawValue: s)! }
         if let t = m["theta"] { f.theta = r.double(t, min: 0, max: 1) ?? f.theta }
         if let a = m["alpha"] { f.alpha = r.double(a, min: 0, max: 0.7071, exclusiveMin: true) ?? f.alpha }
+        if let a = m["advection"] { f.advection = r.bool(a) ?? f.advection }
         if let s = m["max_step"] { f.maxStep = r.duration(s) ?? f.maxStep }
         if let b = m["boundaries"] { f.boundaries = CityModel.parseBoundaries(b, r) }
         if let s = m["sea_level"] { f.seaLevel = r.double(s, units: "m") }

@@ -71,7 +71,7 @@ public enum ScenarioBuilder {
         setup.boundaries = fj.boundaries ?? model.boundaries
         setup.precision = fj.precision
         var p = FloodParameters()
-        p.theta = fj.theta; p.alpha = fj.alpha; p.maxStep = fj.maxStep
+        p.theta = fj.theta; p.alpha = fj.alpha; p.maxStep = fj.maxStep; p.advection = fj.advection
         p.infiltration = fj.infiltration
         p.drainageRate = fj.drainageMmPerHour / 3_600_000
         p.inundationDepth = fj.inundationDepth

@@ -124,6 +124,15 @@ public final class YAMLReader {
         return d
     }
 
+    public func bool(_ n: YNode?) -> Bool? {
+        guard let n, let s = scalar(n) else { return nil }
+        switch s.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: report(n, 15, "expected true or false, got '\(s)'"); return nil
+        }
+    }
+
     public func choice(_ n: YNode?, _ options: [String]) -> String? {
         guard let n, let s = scalar(n) else { return nil }
         guard options.contains(s) else {

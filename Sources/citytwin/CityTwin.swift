@@ -155,9 +155,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Worker threads") var workers: Int = 1
     @Option(help: "single or double") var precision: String = "single"
     @Option(help: "Stop after this many wall seconds (0 = run to the end)") var maxWall: Double = 0
+    @Flag(help: "Include momentum advection (flood.advection in a job)") var advection = false
     func run() throws {
         guard let p = Precision(rawValue: precision) else { throw ValidationError("--precision must be single or double") }
-        let r = FloodBenchmark.run(n: n, simSeconds: seconds, workers: workers, precision: p, maxWall: maxWall)
+        let r = FloodBenchmark.run(n: n, simSeconds: seconds, workers: workers, precision: p, advection: advection, maxWall: maxWall)
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
         print(String(data: try enc.encode(r), encoding: .utf8)!)
     }

@@ -8,7 +8,8 @@ import FloodModel
 @Suite struct FloodValidationTests {
 
     /// Lake at rest over uneven terrain with dry islands: nothing may move (|q| < 1e-10 m²/s).
-    @Test func lakeAtRestStaysAtRest() {
+    @Test(arguments: [false, true])
+    func lakeAtRestStaysAtRest(advection: Bool) {
         let g = GridGeometry(nx: 60, ny: 40, cellSize: 5)
         var z = [Double](repeating: 0, count: g.count), h = z
         for j in 0..<g.ny { for i in 0..<g.nx {
@@ -19,6 +20,7 @@ import FloodModel
         } }
         var s = FloodSetup(geometry: g, terrain: z, manning: 0.03)
         s.initialDepth = h
+        s.parameters.advection = advection
         let d = simulate(s, seconds: 1800)
         let maxQ = (d.unitDischargeX + d.unitDischargeY).map(abs).max() ?? 0
         #expect(maxQ < 1e-10, "max |q| = \(maxQ)")
@@ -29,7 +31,7 @@ import FloodModel
     /// Planar wetting front over a flat dry bed (Hunter et al. 2005; used by Bates et al. 2010 and de Almeida
     /// et al. 2012): with the upstream depth h0(t) = [(7/3) n² u³ t]^(3/7) the front moves at speed u and
     /// h(x, t) = [(7/3) n² u² (u t − x)]^(3/7) behind it.
-    func wettingFront(n: Double, u: Double = 1, tEnd: Double = 3600, dx: Double = 10, alpha: Double = 0.7, threshold: Double = 1e-4, theta: Double = 0.8) -> (rmse: Double, maxErr: Double, h0: Double, front: Double, frontAnalytic: Double, profile: [Double]) {
+    func wettingFront(n: Double, u: Double = 1, tEnd: Double = 3600, dx: Double = 10, alpha: Double = 0.7, threshold: Double = 1e-4, theta: Double = 0.8, advection: Bool = false) -> (rmse: Double, maxErr: Double, h0: Double, front: Double, frontAnalytic: Double, profile: [Double]) {
         func analytic(_ x: Double, _ t: Double) -> Double {
             let a = (7.0 / 3.0) * n * n * u * u * (u * t - x)
             return a > 0 ? pow(a, 3.0 / 7.0) : 0
@@ -44,6 +46,7 @@ import FloodModel
         s.parameters.alpha = alpha
         s.parameters.theta = theta
         s.parameters.flowDepthThreshold = threshold
+        s.parameters.advection = advection
         let d = simulate(s, seconds: tEnd, workers: 1, partitions: 1)
         let hs = d.depths
         var se = 0.0, cnt = 0, maxErr = 0.0, front = 0.0, frontA = 0.0
@@ -57,30 +60,52 @@ import FloodModel
         return ((se / Double(cnt)).squareRoot(), maxErr, analytic(0, tEnd), front, frontA, hs)
     }
 
-    @Test func wettingFrontN003() {
-        let r = wettingFront(n: 0.03)
+    @Test(arguments: [false, true])
+    func wettingFrontN003(advection: Bool) {
+        let r = wettingFront(n: 0.03, advection: advection)
         #expect(r.rmse <= 0.05 * r.h0, "RMSE \(r.rmse) m vs boundary depth \(r.h0) m")
         #expect(abs(r.front - r.frontAnalytic) <= 0.05 * r.frontAnalytic, "front \(r.front) m, analytic \(r.frontAnalytic) m")
+        if advection {
+            // measured: RMSE 0.5 % of h0, front 1.1 % ahead
+            #expect(r.rmse <= 0.01 * r.h0 && r.maxErr < 0.1 * r.h0, "RMSE \(r.rmse) m, max error \(r.maxErr) m")
+        }
     }
 
-    @Test func wettingFrontN001NoOscillation() {
+    /// n = 0.01: the Froude number behind the front is ≈ 0.33, and the analytic profile, an exact solution of the
+    /// full shallow-water equations (for uniform u the advection term cancels the local acceleration u ∂h/∂t),
+    /// is not one of the local-inertial equations, which keep u ∂h/∂t and drop the advection. Their travelling
+    /// wave obeys (g h − u²) h' = g n² u² h^(−4/3) instead, and the front runs ~8 % behind (Landlab's OverlandFlow
+    /// measures the same: max error 0.34 h0). With momentum advection the scheme reproduces the solution.
+    @Test func wettingFrontN001WithAdvection() {
+        let r = wettingFront(n: 0.01, advection: true)
+        #expect(r.maxErr < 0.15 * r.h0, "max error \(r.maxErr) m vs boundary depth \(r.h0) m")
+        #expect(r.rmse < 0.02 * r.h0, "RMSE \(r.rmse) m")
+        #expect(abs(r.front - r.frontAnalytic) <= 0.03 * r.frontAnalytic, "front \(r.front) m, analytic \(r.frontAnalytic) m")
+        #expect(Self.rises(r.profile, r.h0) == 0, "the profile oscillates")
+    }
+
+    /// Plain local inertial at n = 0.01: no oscillation with θ = 0.8 (de Almeida et al. 2012), and the known
+    /// lag of the inertia-free analytic front (see above) stays within its measured size.
+    @Test func wettingFrontN001LocalInertialNoOscillation() {
         let r = wettingFront(n: 0.01)
-        // Known gap: at n = 0.01 the front runs ~8 % behind the (inertia-free) analytic front for every θ,
-        // so the largest error, at the front, is ~0.34 h0. Tracked in the issue notes.
-        withKnownIssue("front lags the inertia-free analytic solution at n = 0.01") {
-            #expect(r.maxErr < 0.15 * r.h0, "max error \(r.maxErr) m vs boundary depth \(r.h0) m")
-        }
+        #expect(Self.rises(r.profile, r.h0) == 0, "the profile oscillates")
         #expect(r.rmse < 0.1 * r.h0, "RMSE \(r.rmse) m")
-        // no oscillation: the profile falls monotonically from the boundary to the front (to 0.1 % of h0)
-        var rises = 0
-        for i in 1..<r.profile.count where r.profile[i] > r.profile[i - 1] + 1e-3 * r.h0 { rises += 1 }
-        #expect(rises == 0)
+        #expect(r.maxErr < 0.4 * r.h0 && r.front < r.frontAnalytic, "max error \(r.maxErr) m, front \(r.front) m")
+    }
+
+    /// Local rises of the profile from the boundary to the front larger than 0.1 % of h0.
+    static func rises(_ p: [Double], _ h0: Double) -> Int {
+        var n = 0
+        for i in 1..<p.count where p[i] > p[i - 1] + 1e-3 * h0 { n += 1 }
+        return n
     }
 
     /// MacDonald long channels (SWASHES, Delestre et al. 2013) from ../shared/data/flood: steady state against
-    /// the analytic water surface; mean absolute error below 0.03 m (the acceptance used by Itzï).
-    @Test(arguments: [("no_rain", 1200.0, 0.0), ("rain", 2400.0, 0.001)])
-    func macDonaldChannel(caseName: String, seconds: Double, rain: Double) throws {
+    /// the analytic water surface; mean absolute error below 0.03 m (the acceptance used by Itzï), with and
+    /// without momentum advection.
+    @Test(arguments: [("no_rain", 1200.0, 0.0), ("rain", 2400.0, 0.001)], [false, true])
+    func macDonaldChannel(_ c: (caseName: String, seconds: Double, rain: Double), advection: Bool) throws {
+        let (caseName, seconds, rain) = c
         let dir = sharedData + "/flood/macdonald_1d_channel/" + caseName
         let dem = try AsciiGrid.read(path: dir + "/dem.asc")
         let q = try AsciiGrid.read(path: dir + "/q.asc")
@@ -93,6 +118,7 @@ import FloodModel
         }
         if rain > 0 { s.rain = RainSeries(times: [.zero], rates: [rain]) }
         s.parameters.flowDepthThreshold = 1e-6
+        s.parameters.advection = advection
         let d = simulate(s, seconds: seconds, workers: 2, partitions: 3)
         let ref = String(decoding: try readFileBytes(dir + "/reference_profile.csv"), as: UTF8.self)
             .split(separator: "\n").dropFirst().map { $0.split(separator: ",").compactMap { Double($0) } }.filter { $0.count == 3 }
@@ -104,18 +130,21 @@ import FloodModel
             err += abs(s.terrain[k] + d.depths[k] - r[2])
         }
         let mae = err / Double(ref.count)
-        if rain > 0 {
-            // Known gap: with rain the discharge grows along the channel and the advection term that the
-            // local-inertial equations drop matters; we reach 0.034 m. Tracked in the issue notes.
+        if advection {
+            // measured: 0.008 m (no rain) and 0.005 m (rain)
+            #expect(mae < 0.015, "\(caseName) with advection: mean |WSE error| = \(mae) m")
+        } else if rain > 0 {
+            // With rain the discharge grows along the channel; the advection term the local-inertial equations
+            // drop matters there (measured 0.034 m). The advection variant above meets the 0.03 m acceptance.
             #expect(mae < 0.04, "\(caseName): mean |WSE error| = \(mae) m")
-            withKnownIssue("rain case 0.034 m vs 0.03 m target") { #expect(mae < 0.03) }
         } else {
             #expect(mae < 0.03, "\(caseName): mean |WSE error| = \(mae) m")
         }
     }
 
     /// Rain on a closed valley: stored water equals rain to a relative 1e-9 (double precision).
-    @Test func closedDomainRainConservesMass() {
+    @Test(arguments: [false, true])
+    func closedDomainRainConservesMass(advection: Bool) {
         var s = FloodSetup(geometry: GridGeometry(nx: 80, ny: 60, cellSize: 5), terrain: [], manning: 0.03)
         s.terrain = (0..<s.geometry.count).map { (k: Int) -> Double in
             let along: Double = 0.025 * Double(k / 80)
@@ -124,6 +153,7 @@ import FloodModel
         }
         s.manning = [Double](repeating: 0.03, count: s.geometry.count)
         s.rain = RainSeries(times: [.zero, SimTime(milliseconds: 1_200_000)], rates: [50.0 / 3_600_000, 0])
+        s.parameters.advection = advection
         let d = simulate(s, seconds: 3600)
         let mb = d.massBalance
         let expected = 50.0 / 3_600_000 * 1200 * Double(s.geometry.count) * 25
@@ -136,13 +166,15 @@ import FloodModel
     /// A square column of water released in a closed square box: the solution keeps its mirror symmetries.
     /// Mirror in x is exact to the bit (each face flux is computed antisymmetrically); mirrors in y and the
     /// diagonal agree to rounding (the continuity sum is evaluated in a fixed order).
-    @Test func symmetricDamBreakStaysSymmetric() {
+    @Test(arguments: [false, true])
+    func symmetricDamBreakStaysSymmetric(advection: Bool) {
         let n = 41
         let g = GridGeometry(nx: n, ny: n, cellSize: 2)
         var s = FloodSetup(geometry: g, terrain: [Double](repeating: 0, count: n * n), manning: 0.02)
         var h = [Double](repeating: 0.05, count: n * n)
         for j in 15..<26 { for i in 15..<26 { h[g.index(i, j)] = 2.0 } }
         s.initialDepth = h
+        s.parameters.advection = advection
         let d = simulate(s, seconds: 60, workers: 2, partitions: 5)
         let hs = d.depths
         var xExact = true, maxY = 0.0, maxT = 0.0
