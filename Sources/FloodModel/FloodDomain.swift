@@ -69,6 +69,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     let qxRaw: FieldBuffer<Real>
     let qyRaw: FieldBuffer<Real>
     let limiter: FieldBuffer<Real>
+    let ones: FieldBuffer<Real>           // nx ones: the limiter of a ghost cell beyond an edge
+    let rowScratch: FieldBuffer<Real>     // per partition, 4 rows: infiltration, drainage, fixed-level outflow, rain
     let faceU: FieldBuffer<Real>?         // velocity q/h_f at each x face, start of step (momentum advection only)
     let faceV: FieldBuffer<Real>?         // velocity at each y face
     /// Per row: volume, rain, inflow, outflow, infiltration, drainage (m³) of the current step, h_max, and the
@@ -122,6 +124,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         qxRaw = FieldBuffer(count: (nx + 1) * ny, repeating: 0)
         qyRaw = FieldBuffer(count: nx * (ny + 1), repeating: 0)
         limiter = FieldBuffer(count: n, repeating: 1)
+        ones = FieldBuffer(count: nx, repeating: 1)
+        rowScratch = FieldBuffer(count: layout.count * 4 * nx, repeating: 0)
         faceU = setup.parameters.advection ? FieldBuffer(count: (nx + 1) * ny, repeating: 0) : nil
         faceV = setup.parameters.advection ? FieldBuffer(count: nx * (ny + 1), repeating: 0) : nil
         cumInfil = FieldBuffer(count: n, repeating: 0)
@@ -209,7 +213,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         case 0: for j in rows { velocityRow(j) }
         case 1: for j in rows { fluxRow(j) }
         case 2: for j in rows { limiterRow(j) }
-        default: depthRows(rows)
+        default: depthRows(rows, partition: partition)
         }
     }
 
@@ -426,126 +430,6 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             let outVol = out * dtw
             let vol = h[k] * area
             lim[k] = outVol > vol ? vol / outVol * safety : 1
-        }
-    }
-
-    /// Phase 2: limited fluxes become the new state; depths are updated with fluxes, rain, inflows and losses.
-    @inline(__always)
-    func depthRows(_ rows: Range<Int>) {
-        let p = setup.parameters
-        let nx = nx
-        let dtd = Double(dtMs) / 1000
-        let dt = Real(dtd), dtdx = Real(dtd / dx)
-        let area = dx * dx
-        let z = z.base, h = h.base, qx = qx.base, qy = qy.base, qxr = qxRaw.base, qyr = qyRaw.base, lim = limiter.base
-        let flags = flags.base, mxd = maxDepth.base, mxs = maxSpeed.base, arr = arrival.base, F = cumInfil.base
-        let rainGrid = rainGrid?.base
-        let rainDepth = Real(rainRate * dtd)
-        let fixedLevel = Real(setup.fixedLevel)
-        let thr = Real(p.inundationDepth), speedDepth = Real(p.speedDepth)
-        let tEnd = Float(tEndSeconds)
-        let drain = Real(p.drainageRate * dtd)
-        var infilConst: Real = 0
-        var ga: (ks: Real, psiDt: Real)? = nil
-        switch p.infiltration {
-        case .none: break
-        case .constant(let r): infilConst = Real(r * dtd)
-        case .greenAmpt(let ks, let psi, let dtheta): ga = (Real(ks * dtd), Real(psi * dtheta))
-        }
-        let hasLoss = infilConst > 0 || ga != nil || drain > 0
-        let b = setup.boundaries
-        let westOpen = b.west != .closed, eastOpen = b.east != .closed
-        let w = Self.accWidth
-        // inflow sources of these rows
-        let firstCell = rows.lowerBound * nx, endCell = rows.upperBound * nx
-        var s = lowerBound(sourceCells, firstCell)
-        var inflowRows = [Double](repeating: 0, count: rows.count)
-        while s < sourceCells.count, sourceCells[s] < endCell {
-            let k = sourceCells[s]
-            h[k] += Real(sourceDepth[s])
-            inflowRows[k / nx - rows.lowerBound] += sourceDepth[s] * area
-            s += 1
-        }
-        for j in rows {
-            let row = j * nx, qrow = j * (nx + 1)
-            var vol = 0.0, rain = 0.0, out = 0.0, infil = 0.0, drained = 0.0, hm = 0.0
-            // Limited x-faces of this row (each written once: face i by cell i, face nx by the last cell).
-            var qW: Real = { let q = qxr[qrow]; return q > 0 ? q : q * lim[row] }()  // west edge: ghost side unlimited
-            qx[qrow] = qW
-            if westOpen { out -= Double(qW) * dtd * dx }
-            for i in 0..<nx {
-                let k = row + i
-                let qEraw = qxr[qrow + i + 1]
-                let qE: Real
-                if i + 1 < nx { qE = qEraw > 0 ? qEraw * lim[k] : qEraw * lim[k + 1] } else { qE = qEraw > 0 ? qEraw * lim[k] : qEraw }
-                qx[qrow + i + 1] = qE
-                let qNraw = qyr[k]
-                let qN: Real = j > 0 ? (qNraw > 0 ? qNraw * lim[k - nx] : qNraw * lim[k]) : (qNraw > 0 ? qNraw : qNraw * lim[k])
-                qy[k] = qN
-                let qSraw = qyr[k + nx]
-                let qS: Real = j + 1 < ny ? (qSraw > 0 ? qSraw * lim[k] : qSraw * lim[k + nx]) : (qSraw > 0 ? qSraw * lim[k] : qSraw)
-                var hn = h[k] + dtdx * (qW - qE + qN - qS)
-                let r = rainGrid.map { $0[k] * dt } ?? rainDepth
-                hn += r
-                rain += Double(r)
-                let fl = flags[k]
-                if hasLoss {
-                    if fl & 2 != 0 {
-                        var cap = infilConst
-                        if let ga {
-                            let Fk = max(F[k], Real(0.001))
-                            cap = ga.ks * (1 + ga.psiDt / Fk)
-                        }
-                        let loss = min(hn, cap)
-                        if loss > 0 { hn -= loss; infil += Double(loss); if ga != nil { F[k] += loss } }
-                    }
-                    if fl & 4 != 0, drain > 0 {
-                        let loss = min(hn, drain)
-                        if loss > 0 { hn -= loss; drained += Double(loss) }
-                    }
-                }
-                if fl & 1 != 0 {
-                    let target = max(fixedLevel - z[k], 0)
-                    out += Double(hn - target) * area
-                    hn = target
-                }
-                // Limiting keeps hn >= 0 up to rounding of the last bit; never let that bit go negative.
-                if hn < 0 { hn = 0 }
-                h[k] = hn
-                let hd = Double(hn)
-                vol += hd
-                if hd > hm { hm = hd }
-                let md = mxd[k]
-                if hn > md {
-                    if hn > thr && md <= thr && arr[k].isNaN { arr[k] = tEnd }
-                    mxd[k] = hn
-                }
-                if hn > speedDepth {
-                    let ux = (qW + qE) / 2, uy = (qN + qS) / 2
-                    let sp = (ux * ux + uy * uy).squareRoot() / hn
-                    if sp > mxs[k] { mxs[k] = sp }
-                }
-                qW = qE
-            }
-            if eastOpen { out += Double(qx[qrow + nx]) * dtd * dx }
-            if j == 0, b.north != .closed { for i in 0..<nx { out -= Double(qy[i]) * dtd * dx } }
-            if j == ny - 1 {
-                // south edge faces belong to the last row
-                let srow = ny * nx
-                for i in 0..<nx {
-                    let q = qyr[srow + i]
-                    let ql = q > 0 ? q * lim[row + i] : q
-                    qy[srow + i] = ql
-                    if b.south != .closed { out += Double(ql) * dtd * dx }
-                }
-            }
-            rowAcc[j * w + 0] = vol * area
-            rowAcc[j * w + 1] = rain * area
-            rowAcc[j * w + 2] = inflowRows[j - rows.lowerBound]
-            rowAcc[j * w + 3] = out
-            rowAcc[j * w + 4] = infil * area
-            rowAcc[j * w + 5] = drained * area
-            rowAcc[j * w + 6] = hm
         }
     }
 

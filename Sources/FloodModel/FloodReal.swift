@@ -29,3 +29,29 @@ extension Double: FloodReal {
         return y
     }
 }
+
+// MARK: deterministic row reductions
+
+extension FloodReal {
+    /// Sum of `n` values in double precision, eight interleaved lanes then the lanes in a fixed order and the tail
+    /// in sequence: vectorised, and the same bits for the same row whatever the partitioning.
+    @inline(__always) static func laneSum(_ p: UnsafeMutablePointer<Self>, _ n: Int) -> Double {
+        var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0, a7 = 0.0
+        var i = 0
+        while i + 8 <= n {
+            a0 += Double(p[i]); a1 += Double(p[i + 1]); a2 += Double(p[i + 2]); a3 += Double(p[i + 3])
+            a4 += Double(p[i + 4]); a5 += Double(p[i + 5]); a6 += Double(p[i + 6]); a7 += Double(p[i + 7])
+            i += 8
+        }
+        var s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+        while i < n { s += Double(p[i]); i += 1 }
+        return s
+    }
+
+    /// Largest of `n` values (n ≥ 1; max is exact in any order).
+    @inline(__always) static func laneMax(_ p: UnsafeMutablePointer<Self>, _ n: Int) -> Self {
+        var m = p[0]
+        for i in 0..<n { let v = p[i]; m = v > m ? v : m }
+        return m
+    }
+}
