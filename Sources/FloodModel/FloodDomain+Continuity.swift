@@ -33,7 +33,7 @@ extension FloodDomain {
         }
         let infiltrates = infilConst > 0 || greenAmpt, drains = drain > 0
         let hasFixed = setup.fixedLevelMask != nil
-        let sc = rowScratch.base + partition * 4 * nx
+        let sc = rowScratch.base + partition * 5 * nx
         let sInfil = sc, sDrain = sc + nx, sFixed = sc + 2 * nx, sRain = sc + 3 * nx
         let b = setup.boundaries
         let westOpen = b.west != .closed, eastOpen = b.east != .closed

@@ -43,7 +43,8 @@ public struct FloodMassBalance: Sendable, Equatable {
 /// Wet/dry: a cell's outgoing fluxes are scaled down so that it never loses more water than it holds in a step
 /// (depths are never clipped; the scaled fluxes are the ones kept, so mass is conserved exactly).
 ///
-/// Three phases per step, each parallel over row bands: fluxes → outflow limiters → depths.
+/// Two phases per step, each parallel over row bands: fluxes and outflow limiters → depths (with momentum
+/// advection a velocity phase comes first).
 public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     public let name = "flood"
     public let geometry: GridGeometry
@@ -70,7 +71,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     let qyRaw: FieldBuffer<Real>
     let limiter: FieldBuffer<Real>
     let ones: FieldBuffer<Real>           // nx ones: the limiter of a ghost cell beyond an edge
-    let rowScratch: FieldBuffer<Real>     // per partition, 4 rows: infiltration, drainage, fixed-level outflow, rain
+    let rowScratch: FieldBuffer<Real>     // per partition, 5 rows: infiltration, drainage, fixed-level outflow, rain, faces below
     let faceU: FieldBuffer<Real>?         // velocity q/h_f at each x face, start of step (momentum advection only)
     let faceV: FieldBuffer<Real>?         // velocity at each y face
     /// Per row: volume, rain, inflow, outflow, infiltration, drainage (m³) of the current step, h_max, and the
@@ -125,7 +126,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         qyRaw = FieldBuffer(count: nx * (ny + 1), repeating: 0)
         limiter = FieldBuffer(count: n, repeating: 1)
         ones = FieldBuffer(count: nx, repeating: 1)
-        rowScratch = FieldBuffer(count: layout.count * 4 * nx, repeating: 0)
+        rowScratch = FieldBuffer(count: layout.count * 5 * nx, repeating: 0)
         faceU = setup.parameters.advection ? FieldBuffer(count: (nx + 1) * ny, repeating: 0) : nil
         faceV = setup.parameters.advection ? FieldBuffer(count: nx * (ny + 1), repeating: 0) : nil
         cumInfil = FieldBuffer(count: n, repeating: 0)
@@ -146,7 +147,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     }
 
     public var partitionCount: Int { layout.count }
-    public var phaseCount: Int { faceU == nil ? 3 : 4 }
+    public var phaseCount: Int { faceU == nil ? 2 : 3 }
 
     // MARK: step loop contract
 
@@ -211,8 +212,23 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         // With momentum advection a velocity phase comes first.
         switch faceU == nil ? phase + 1 : phase {
         case 0: for j in rows { velocityRow(j) }
-        case 1: for j in rows { fluxRow(j) }
-        case 2: for j in rows { limiterRow(j) }
+        case 1:
+            // Fluxes, and each row's limiter as soon as the row below has its fluxes; the band's last row needs
+            // the north faces of the next band's first row, computed here again (same inputs, same bits).
+            let qyr = qyRaw.base
+            for j in rows {
+                fluxRow(j)
+                if j > rows.lowerBound { limiterRow(j - 1, south: qyr + j * nx) }
+            }
+            if let last = rows.last {
+                if last + 1 < ny {
+                    let below = rowScratch.base + (partition * 5 + 4) * nx
+                    fluxRow(last + 1, northOnly: below)
+                    limiterRow(last, south: below)
+                } else {
+                    limiterRow(last, south: qyr + ny * nx)
+                }
+            }
         default: depthRows(rows, partition: partition)
         }
     }
@@ -245,10 +261,11 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
 
     // MARK: kernels
 
-    /// Phase 0: raw face discharges of row j (its west/east faces and its north face; the last row also its
-    /// south face) from the state at the start of the step.
+    /// Flux phase: raw face discharges of row j (its west/east faces and its north face; the last row also its
+    /// south face) from the state at the start of the step. With `northOnly`, only the north faces, written
+    /// there instead (a band computes the face row below it again for its last row's limiter).
     @inline(__always)
-    func fluxRow(_ j: Int) {
+    func fluxRow(_ j: Int, northOnly: UnsafeMutablePointer<Real>? = nil) {
         let p = setup.parameters
         let g = Real(p.gravity), dt = Real(Double(dtMs) / 1000), dxr = Real(dx)
         let theta = Real(p.theta), side = (1 - theta) / 2, hmin = Real(p.flowDepthThreshold)
@@ -256,6 +273,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         let z = z.base, h = h.base, gn2 = gn2.base, qx = qx.base, qy = qy.base, qxr = qxRaw.base, qyr = qyRaw.base
         let nx = nx, ny = ny
         let row = j * nx, qrow = j * (nx + 1)
+        let yDest = northOnly ?? qyr + j * nx
 
         // Branch-free so the loops vectorise: faces with h_f <= threshold compute with h_f = threshold, then select 0.
         @inline(__always) func flux(_ etaL: Real, _ etaR: Real, _ zL: Real, _ zR: Real, _ q: Real, _ qavg: Real, _ gn2f: Real, _ adv: Real = 0) -> Real {
@@ -268,7 +286,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             return hfRaw > hmin ? num / den : 0
         }
         // x faces: interior
-        if nx > 1, let fu = faceU?.base {
+        if northOnly != nil {
+        } else if nx > 1, let fu = faceU?.base {
             // Momentum advection ∂(qu)/∂x + ∂(qv)/∂y at x face i: momentum fluxes at the centres of cells i-1, i
             // (mean mass flux times upwind face velocity) and at the face's north and south corners.
             let inv = 1 / dxr
@@ -298,13 +317,15 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             }
         }
         // x faces: west edge (ghost on the left) and east edge (ghost on the right)
+        if northOnly == nil {
         qxr[qrow] = edgeFlux(setup.boundaries.west, level: edgeLevels[3], cell: row, inner: nx > 1 ? row + 1 : row, q: qx[qrow], ghostIsLeft: true)
         qxr[qrow + nx] = edgeFlux(setup.boundaries.east, level: edgeLevels[2], cell: row + nx - 1, inner: nx > 1 ? row + nx - 2 : row + nx - 1, q: qx[qrow + nx], ghostIsLeft: false)
+        }
         // y faces: north face of row j
         let yrow = j * nx
         if j == 0 {
             for i in 0..<nx {
-                qyr[i] = edgeFlux(setup.boundaries.north, level: edgeLevels[0], cell: i, inner: ny > 1 ? nx + i : i, q: qy[i], ghostIsLeft: true)
+                yDest[i] = edgeFlux(setup.boundaries.north, level: edgeLevels[0], cell: i, inner: ny > 1 ? nx + i : i, q: qy[i], ghostIsLeft: true)
             }
         } else {
             let up = (j - 1) * nx
@@ -327,7 +348,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
                     let mW = (qxN[i] + qxS[i]) / 2, mE = (qxN[i + 1] + qxS[i + 1]) / 2
                     let gW = mW * (mW > 0 ? vW : v0), gE = mE * (mE > 0 ? v0 : vE)
                     let adv = ((fD - fU) + (gE - gW)) * inv
-                    qyr[yrow + i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2, adv)
+                    yDest[i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2, adv)
                 }
                 // the edge columns continue the velocity outwards
                 face(0, vC[0], vC[min(1, nx - 1)])
@@ -339,11 +360,11 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
                 let zL = z[kL], zR = z[kR]
                 let q = cur[i]
                 let qavg = theta * q + side * (prev[i] + next[i])
-                qyr[yrow + i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2)
+                yDest[i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2)
             }
             }
         }
-        if j == ny - 1 {
+        if j == ny - 1, northOnly == nil {
             let srow = ny * nx
             for i in 0..<nx {
                 qyr[srow + i] = edgeFlux(setup.boundaries.south, level: edgeLevels[1], cell: row + i, inner: ny > 1 ? row - nx + i : row + i, q: qy[srow + i], ghostIsLeft: false)
@@ -416,9 +437,10 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         return out
     }
 
-    /// Phase 1: the factor (≤ 1) by which each cell's outgoing fluxes are scaled so it cannot run dry below zero.
+    /// Flux phase, one row behind: the factor (≤ 1) by which each cell's outgoing fluxes are scaled so it cannot
+    /// run dry below zero. `south` holds the raw discharges of the row's south faces.
     @inline(__always)
-    func limiterRow(_ j: Int) {
+    func limiterRow(_ j: Int, south: UnsafeMutablePointer<Real>) {
         let nx = nx
         let h = h.base, qxr = qxRaw.base, qyr = qyRaw.base, lim = limiter.base
         let area = Real(dx * dx), dtw = Real(Double(dtMs) / 1000) * Real(dx)
@@ -426,7 +448,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         let row = j * nx, qrow = j * (nx + 1)
         for i in 0..<nx {
             let k = row + i
-            let out = max(-qxr[qrow + i], 0) + max(qxr[qrow + i + 1], 0) + max(-qyr[k], 0) + max(qyr[k + nx], 0)
+            let out = max(-qxr[qrow + i], 0) + max(qxr[qrow + i + 1], 0) + max(-qyr[k], 0) + max(south[i], 0)
             let outVol = out * dtw
             let vol = h[k] * area
             lim[k] = outVol > vol ? vol / outVol * safety : 1

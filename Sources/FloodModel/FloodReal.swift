@@ -4,6 +4,10 @@ public protocol FloodReal: BinaryFloatingPoint, BitwiseCopyable, Sendable {
     /// x^(-1/3) for x > 0: bit-level first guess then Newton steps y ← y (4 − x y³) / 3, which need no division,
     /// vectorise, and give the same bits on every platform (unlike libm's cbrt/pow).
     static func inverseCubeRoot(_ x: Self) -> Self
+    /// Sum of `n` values in double precision: eight interleaved lanes, then the lanes in the fixed order
+    /// ((0+1)+(2+3))+((4+5)+(6+7)), then the tail in sequence. Vectorised, and the same bits for the same row
+    /// whatever the partitioning.
+    static func laneSum(_ p: UnsafeMutablePointer<Self>, _ n: Int) -> Double
 }
 
 extension Float: FloodReal {
@@ -32,22 +36,37 @@ extension Double: FloodReal {
 
 // MARK: deterministic row reductions
 
-extension FloodReal {
-    /// Sum of `n` values in double precision, eight interleaved lanes then the lanes in a fixed order and the tail
-    /// in sequence: vectorised, and the same bits for the same row whatever the partitioning.
-    @inline(__always) static func laneSum(_ p: UnsafeMutablePointer<Self>, _ n: Int) -> Double {
-        var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0, a5 = 0.0, a6 = 0.0, a7 = 0.0
+extension Float {
+    @inline(__always) public static func laneSum(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Double {
+        var acc = SIMD8<Double>()
         var i = 0
+        let raw = UnsafeRawPointer(p)
         while i + 8 <= n {
-            a0 += Double(p[i]); a1 += Double(p[i + 1]); a2 += Double(p[i + 2]); a3 += Double(p[i + 3])
-            a4 += Double(p[i + 4]); a5 += Double(p[i + 5]); a6 += Double(p[i + 6]); a7 += Double(p[i + 7])
+            acc += SIMD8<Double>(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
             i += 8
         }
-        var s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+        var s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
         while i < n { s += Double(p[i]); i += 1 }
         return s
     }
+}
 
+extension Double {
+    @inline(__always) public static func laneSum(_ p: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+        var acc = SIMD8<Double>()
+        var i = 0
+        let raw = UnsafeRawPointer(p)
+        while i + 8 <= n {
+            acc += raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
+            i += 8
+        }
+        var s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+        while i < n { s += p[i]; i += 1 }
+        return s
+    }
+}
+
+extension FloodReal {
     /// Largest of `n` values (n ≥ 1; max is exact in any order).
     @inline(__always) static func laneMax(_ p: UnsafeMutablePointer<Self>, _ n: Int) -> Self {
         var m = p[0]
