@@ -37,7 +37,7 @@ let package = Package(
         // L3
         .target(name: "SimEngine", dependencies: ["SimCore"]),
         // L4
-        .target(name: "SimIO", dependencies: ["CHDF5", "SimCore", "SimEngine"]),
+        .target(name: "SimIO", dependencies: ["CHDF5", "CZlib", "SimCore", "SimEngine"]),
         // L5
         .target(name: "CityImport", dependencies: ["CZlib", "SimCore"]),
         .target(name: "ScenarioJobs", dependencies: [

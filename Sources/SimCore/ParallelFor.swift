@@ -24,6 +24,17 @@ public struct ParallelExecutor: Sendable {
     }
 }
 
+extension ParallelExecutor {
+    /// `body(i)` for every i in 0..<count, in parallel, results in index order (each iteration writes only its slot).
+    public func map<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buf, initialised in
+            let base = buf.baseAddress
+            forEach(count) { i in (base! + i).initialize(to: body(i)) }
+            initialised = count
+        }
+    }
+}
+
 /// The one `@unchecked Sendable`: see `ParallelExecutor`.
 @usableFromInline struct UncheckedBox<T>: @unchecked Sendable {
     @usableFromInline let value: T

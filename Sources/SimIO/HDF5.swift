@@ -85,7 +85,7 @@ public class H5Object {
         defer { HDF5.quiet { H5Sclose(s) } }
         let a = try HDF5.call("H5Acreate2 \(name)", path) { H5Acreate2(id, name, ct_H5T_NATIVE_DOUBLE(), s, ct_H5P_DEFAULT(), ct_H5P_DEFAULT()) }
         defer { HDF5.quiet { H5Aclose(a) } }
-        try values.withUnsafeBufferPointer { b in
+        _ = try values.withUnsafeBufferPointer { b in
             try HDF5.call("H5Awrite \(name)", path) { H5Awrite(a, ct_H5T_NATIVE_DOUBLE(), b.baseAddress) }
         }
     }
@@ -284,6 +284,11 @@ extension ElementType {
 }
 
 public final class H5Dataset: H5Object {
+    /// Bytes the dataset's data take in the file (after filters).
+    public var storageSize: Int {
+        get throws { Int(try HDF5.call("H5Dget_storage_size", path) { H5Dget_storage_size(id) }) }
+    }
+
     public var shape: [Int] {
         get throws {
             let s = try HDF5.call("H5Dget_space", path) { H5Dget_space(id) }
@@ -331,6 +336,21 @@ public final class H5Dataset: H5Object {
         defer { HDF5.quiet { H5Sclose(ms) } }
         try withBytes(data) { type, ptr in
             try HDF5.call("H5Dwrite", path) { H5Dwrite(id, type, ms, fs, ct_H5P_DEFAULT(), ptr) }
+        }
+    }
+
+    /// Stores one chunk that is already filtered (all of the dataset's filters applied, e.g. by `ChunkCodec`),
+    /// bypassing libhdf5's pipeline; `offset` is the chunk's first element. Grows the dataset to hold it.
+    public func writeChunk(_ bytes: [UInt8], offset: [Int], count: [Int]) throws {
+        let cur = try shape
+        let need = zip(offset, count).map { $0 + $1 }
+        if zip(need, cur).contains(where: { $0 > $1 }) {
+            var newDims = zip(need, cur).map { hsize_t(max($0, $1)) }
+            try HDF5.call("H5Dset_extent", path) { H5Dset_extent(id, &newDims) }
+        }
+        var off = offset.map { hsize_t($0) }
+        _ = try bytes.withUnsafeBytes { b in
+            try HDF5.call("H5Dwrite_chunk", path) { H5Dwrite_chunk(id, ct_H5P_DEFAULT(), 0, &off, b.count, b.baseAddress) }
         }
     }
 

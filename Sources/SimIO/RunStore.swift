@@ -47,6 +47,8 @@ public final class RunStore: SimulationObserver {
     var bufferedBytes = 0
     /// Flush outputs to a segment when the buffer passes this many bytes even between checkpoints.
     public var flushBytes = 512 << 20
+    /// Compresses result chunks in parallel (the run's worker count) while this thread writes them.
+    let compressor: ParallelExecutor
     /// Called after each checkpoint with its path (for progress display).
     public var onCheckpoint: ((String) -> Void)?
 
@@ -56,6 +58,7 @@ public final class RunStore: SimulationObserver {
     public init(resultPath: String, workDir: String, metadata: RunMetadata, schemas: [OutputSchema], keep: Int) throws {
         self.resultPath = resultPath; self.workDir = workDir; self.metadata = metadata; self.schemas = schemas
         self.keep = max(1, keep)
+        compressor = ParallelExecutor(workers: metadata.workers)
         snaps = schemas.map { _ in [] }
         diags = schemas.map { _ in [] }
         for d in [workDir, segmentsDir, checkpointsDir] {
@@ -335,11 +338,22 @@ public final class RunStore: SimulationObserver {
                 let shp = schema.shape(of: variable)
                 let d = try g.createDataset(variable.name, type: .float32, shape: [snapTimes.count] + shp,
                                             maxShape: [nil] + shp.map { Optional($0) }, chunk: [1] + shp, compress: true)
+                // One chunk per snapshot, compressed on the workers, stored by this (the writer) thread.
                 var row = 0
+                let per = shp.reduce(1, *)
                 for s in segs {
                     let sd = try s.root.group(schema.group).dataset("snap_" + variable.name)
                     let n = try sd.shape[0]
-                    if n > 0 { try d.write(try sd.read(), start: [row] + shp.map { _ in 0 }, count: [n] + shp) }
+                    if n == 0 { continue }
+                    let values = try sd.read().floats
+                    let chunks = compressor.map(n) { t in
+                        Result { try values.withUnsafeBytes { all in
+                            try ChunkCodec.shuffleDeflate(UnsafeRawBufferPointer(rebasing: all[(t * per * 4)..<((t + 1) * per * 4)]), elementSize: 4)
+                        } }
+                    }
+                    for (t, c) in chunks.enumerated() {
+                        try d.writeChunk(try c.get(), offset: [row + t] + shp.map { _ in 0 }, count: [1] + shp)
+                    }
                     row += n
                 }
                 try decorate(d, variable, dims: ["time"] + variable.dims)
