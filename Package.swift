@@ -34,23 +34,25 @@ let package = Package(
         .target(name: "SimCore"),
         // L2 domain models (never import each other)
         .target(name: "FloodModel", dependencies: ["SimCore"], swiftSettings: strict),
+        .target(name: "TrafficModel", dependencies: ["SimCore"]),
         // L3
         .target(name: "SimEngine", dependencies: ["SimCore"]),
         // L4
         .target(name: "SimIO", dependencies: ["CHDF5", "CZlib", "SimCore", "SimEngine"]),
         // L5
-        .target(name: "CityImport", dependencies: ["CZlib", "SimCore"]),
+        .target(name: "CityImport", dependencies: ["CZlib", "SimCore", "TrafficModel"]),
         .target(name: "ScenarioJobs", dependencies: [
-            "SimCore", "FloodModel", "SimEngine", "SimIO",
+            "SimCore", "FloodModel", "TrafficModel", "SimEngine", "SimIO",
             .product(name: "Yams", package: "Yams"),
         ]),
         // L6
         .executableTarget(name: "citytwin", dependencies: [
-            "ScenarioJobs", "CityImport", "SimIO", "SimCore", "FloodModel",
+            "ScenarioJobs", "CityImport", "SimIO", "SimCore", "FloodModel", "TrafficModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),
         .testTarget(name: "FloodModelTests", dependencies: ["FloodModel", "SimCore", "SimEngine", "ScenarioJobs"]),
+        .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel", "CityImport", "SimCore"]),
         .testTarget(name: "SimIOTests", dependencies: ["SimIO", "SimCore"]),
         .testTarget(name: "ScenarioJobsTests", dependencies: ["ScenarioJobs", "SimCore", "CityImport"]),
         .testTarget(name: "CLITests", dependencies: ["SimIO", "SimCore"]),

@@ -1,0 +1,111 @@
+import SimCore
+
+/// A directed road network, struct-of-arrays: node and link attributes in parallel arrays indexed by dense ids
+/// (`Int32`), outgoing links in compressed-sparse-row form. Times are seconds, lengths metres, speeds m/s,
+/// capacities vehicles per hour.
+///
+/// Nodes `0..<zoneCount` are zones (trip ends, e.g. TNTP centroids); when `zonesAreThrough` is false a path may
+/// start or end at a zone but not pass through one.
+public struct RoadNetwork: Sendable {
+    public var nodeIDs: [String]
+    public var nodeX: [Double], nodeY: [Double]
+    public var zoneCount: Int
+    public var zonesAreThrough: Bool
+
+    public var linkIDs: [String]
+    public var from: [Int32], to: [Int32]
+    public var length: [Double]
+    public var lanes: [Double]
+    public var freeSpeed: [Double]
+    public var capacity: [Double]
+    public var freeFlowTime: [Double]
+    /// BPR volume-delay t = t0 (1 + α (x/c)^β) (Bureau of Public Roads 1964).
+    public var bprAlpha: [Double], bprBeta: [Double]
+    /// Time-independent generalised-cost term of a link (s), e.g. weighted toll and distance.
+    public var fixedCost: [Double]
+
+    /// Outgoing links of node v: `outLinks[outStart[v] ..< outStart[v + 1]]`.
+    public private(set) var outStart: [Int32] = []
+    public private(set) var outLinks: [Int32] = []
+
+    public var nodeCount: Int { nodeIDs.count }
+    public var linkCount: Int { from.count }
+
+    public init(nodeIDs: [String], nodeX: [Double]? = nil, nodeY: [Double]? = nil, zoneCount: Int, zonesAreThrough: Bool,
+                linkIDs: [String], from: [Int32], to: [Int32], length: [Double], lanes: [Double], freeSpeed: [Double],
+                capacity: [Double], freeFlowTime: [Double], bprAlpha: [Double], bprBeta: [Double], fixedCost: [Double]) {
+        self.nodeIDs = nodeIDs
+        self.nodeX = nodeX ?? [Double](repeating: 0, count: nodeIDs.count)
+        self.nodeY = nodeY ?? [Double](repeating: 0, count: nodeIDs.count)
+        self.zoneCount = zoneCount; self.zonesAreThrough = zonesAreThrough
+        self.linkIDs = linkIDs; self.from = from; self.to = to; self.length = length; self.lanes = lanes
+        self.freeSpeed = freeSpeed; self.capacity = capacity; self.freeFlowTime = freeFlowTime
+        self.bprAlpha = bprAlpha; self.bprBeta = bprBeta; self.fixedCost = fixedCost
+        buildAdjacency()
+    }
+
+    /// Rebuilds the CSR adjacency (links keep their order within a node: stable, so results are reproducible).
+    public mutating func buildAdjacency() {
+        let n = nodeCount
+        var start = [Int32](repeating: 0, count: n + 1)
+        for f in from { start[Int(f) + 1] += 1 }
+        for v in 0..<n { start[v + 1] += start[v] }
+        var fill = start
+        var links = [Int32](repeating: 0, count: linkCount)
+        for a in 0..<linkCount {
+            let f = Int(from[a])
+            links[Int(fill[f])] = Int32(a)
+            fill[f] += 1
+        }
+        outStart = start; outLinks = links
+    }
+
+    /// Problems that make the network unusable, each with the link or node it concerns.
+    public func validate(origin: SourceLocation) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        let n = Int32(nodeCount)
+        let arrays: [(String, Int)] = [("to", to.count), ("length", length.count), ("lanes", lanes.count),
+                                       ("free speed", freeSpeed.count), ("capacity", capacity.count),
+                                       ("free-flow time", freeFlowTime.count), ("BPR alpha", bprAlpha.count),
+                                       ("BPR beta", bprBeta.count), ("fixed cost", fixedCost.count), ("link ids", linkIDs.count)]
+        for (name, c) in arrays where c != linkCount {
+            out.append(Diagnostic(origin, code: "E-NET-001", message: "network has \(linkCount) links but \(c) values of \(name)"))
+        }
+        if !out.isEmpty { return out }
+        for a in 0..<linkCount {
+            let id = linkIDs[a]
+            if from[a] < 0 || from[a] >= n || to[a] < 0 || to[a] >= n {
+                out.append(Diagnostic(origin, code: "E-NET-002", message: "link \(id) refers to a node that does not exist"))
+                continue
+            }
+            if !(capacity[a] > 0) || !capacity[a].isFinite {
+                out.append(Diagnostic(origin, code: "E-NET-003", message: "link \(id) has capacity \(capacity[a]); it must be > 0", hint: "give every link a positive capacity in veh/h"))
+            }
+            if !(freeFlowTime[a] >= 0) || !freeFlowTime[a].isFinite {
+                out.append(Diagnostic(origin, code: "E-NET-004", message: "link \(id) has free-flow time \(freeFlowTime[a]); it must be >= 0"))
+            }
+            if !(bprAlpha[a] >= 0) || !(bprBeta[a] >= 1) {
+                out.append(Diagnostic(origin, code: "E-NET-005", message: "link \(id) has BPR alpha \(bprAlpha[a]) and beta \(bprBeta[a])", hint: "alpha must be >= 0 and beta >= 1 (usual: 0.15 and 4)"))
+            }
+            if !(fixedCost[a] >= 0) || !fixedCost[a].isFinite {
+                out.append(Diagnostic(origin, code: "E-NET-006", message: "link \(id) has a negative or non-finite fixed cost \(fixedCost[a])"))
+            }
+            if out.count > 50 { out.append(Diagnostic(origin, code: "E-NET-000", message: "more problems not listed")); break }
+        }
+        return out
+    }
+}
+
+/// Trips between zones: for origin zone `origins[i]`, destinations `dest[start[i] ..< start[i + 1]]` with
+/// `trips[...]` vehicles (per hour for static assignment).
+public struct ODMatrix: Sendable {
+    public var origins: [Int32]
+    public var start: [Int32]
+    public var dest: [Int32]
+    public var trips: [Double]
+    public init(origins: [Int32], start: [Int32], dest: [Int32], trips: [Double]) {
+        self.origins = origins; self.start = start; self.dest = dest; self.trips = trips
+    }
+    public var pairCount: Int { dest.count }
+    public var total: Double { trips.reduce(0, +) }
+}
