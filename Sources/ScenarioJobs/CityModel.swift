@@ -1,6 +1,7 @@
 import Foundation
 import SimCore
 import FloodModel
+import TrafficModel
 
 /// A land-cover class of a model: its Manning's n and how water behaves on it.
 public struct LandClass: Sendable, Equatable {
@@ -18,13 +19,22 @@ public struct CityModel: Sendable {
     public var directory: String
     public var name: String
     public var epsg: Int
-    public var terrain: Raster<Double>
+    /// Terrain (needed by flood jobs); a traffic-only model has none.
+    public var terrain: Raster<Double>?
     public var landcover: Raster<Int>?
     public var classes: [LandClass]
     public var seaLevel: Double
     public var boundaries: FloodBoundaries
+    /// The road network and demand files (traffic section), if the model has one.
+    public var traffic: TrafficFiles?
 
-    static let keys = ["schema", "name", "description", "crs", "terrain", "landcover", "classes", "sea_level", "boundaries", "provenance"]
+    public struct TrafficFiles: Sendable {
+        public var nodes: String, links: String
+        public var demand: String?
+        public var zonesAreThrough: Bool
+    }
+
+    static let keys = ["schema", "name", "description", "crs", "terrain", "landcover", "classes", "sea_level", "boundaries", "traffic", "provenance"]
 
     /// Loads and checks a model; every problem is reported, located in model.yaml or the raster file.
     public static func load(directory: String) throws -> CityModel {
@@ -35,7 +45,7 @@ public struct CityModel: Sendable {
         }
         let text = try String(contentsOfFile: file, encoding: .utf8)
         let r = YAMLReader(file: file, codePrefix: "E-MODEL")
-        guard let root = r.parse(text), let m = r.mapping(root, allowed: keys, required: ["schema", "name", "terrain"]) else {
+        guard let root = r.parse(text), let m = r.mapping(root, allowed: keys, required: ["schema", "name"]) else {
             throw InputError(r.diagnostics)
         }
         if let s = m["schema"], let v = r.int(s), v != 1 { r.report(s, 20, "unsupported model schema \(v)", hint: "this CityTwin reads schema 1") }
@@ -56,7 +66,25 @@ public struct CityModel: Sendable {
         }
         let seaLevel = m["sea_level"].flatMap { r.double($0, units: "m") } ?? 0
         let boundaries = m["boundaries"].flatMap { parseBoundaries($0, r) } ?? FloodBoundaries(north: .free(minSlope: 0.001), south: .free(minSlope: 0.001), east: .free(minSlope: 0.001), west: .free(minSlope: 0.001))
+        var traffic: TrafficFiles?
+        if let t = m["traffic"], let tm = r.mapping(t, allowed: ["nodes", "links", "demand", "zones_are_through"], required: ["nodes", "links"], what: "traffic") {
+            let through = tm["zones_are_through"].flatMap { r.bool($0) } ?? true
+            func file(_ k: String) -> String? {
+                guard let n = tm[k], let s = r.string(n) else { return nil }
+                let p = directory + "/" + s
+                if !FileManager.default.fileExists(atPath: p) { r.report(n, 22, "'\(s)' does not exist in the model directory"); return nil }
+                return p
+            }
+            if let n = file("nodes"), let l = file("links") { traffic = TrafficFiles(nodes: n, links: l, demand: file("demand"), zonesAreThrough: through) }
+        }
+        if m["terrain"] == nil && traffic == nil {
+            r.report(root, 23, "the model has neither terrain nor a traffic network", hint: "add 'terrain: terrain.asc' and/or a 'traffic:' section")
+        }
         if !r.diagnostics.isEmpty { throw InputError(r.diagnostics) }
+        guard m["terrain"] != nil else {
+            return CityModel(directory: directory, name: name, epsg: epsg, terrain: nil, landcover: nil, classes: classes,
+                             seaLevel: seaLevel, boundaries: boundaries, traffic: traffic)
+        }
 
         let terrainPath = directory + "/" + (r.string(m["terrain"]) ?? "terrain.asc")
         let t = try AsciiGrid.read(path: terrainPath, epsg: epsg)
@@ -89,7 +117,24 @@ public struct CityModel: Sendable {
             landcover = Raster(geometry: terrain.geometry, values: vals)
         }
         return CityModel(directory: directory, name: name, epsg: epsg, terrain: terrain, landcover: landcover,
-                         classes: classes, seaLevel: seaLevel, boundaries: boundaries)
+                         classes: classes, seaLevel: seaLevel, boundaries: boundaries, traffic: traffic)
+    }
+
+    /// Loads the road network (and the OD demand if the model has one).
+    public func loadTraffic() throws -> (network: RoadNetwork, demand: ODMatrix?) {
+        guard let t = traffic else {
+            throw InputError(SourceLocation(file: directory + "/model.yaml"), code: "E-MODEL-040", message: "model '\(name)' has no traffic section",
+                             hint: "import a network first, e.g. 'citytwin import tntp NET.tntp --trips TRIPS.tntp -o DIR'")
+        }
+        func text(_ p: String) throws -> String {
+            guard let d = FileManager.default.contents(atPath: p), let s = String(data: d, encoding: .utf8) else {
+                throw InputError(SourceLocation(file: p), code: "E-MODEL-041", message: "cannot read the file as UTF-8 text")
+            }
+            return s
+        }
+        let net = try RoadNetwork.fromCSV(nodes: try text(t.nodes), nodesFile: t.nodes, links: try text(t.links), linksFile: t.links, zonesAreThrough: t.zonesAreThrough)
+        let od = try t.demand.map { try net.odFromCSV(try text($0), file: $0) }
+        return (net, od)
     }
 
     static func parseBoundaries(_ n: YNode, _ r: YAMLReader) -> FloodBoundaries? {

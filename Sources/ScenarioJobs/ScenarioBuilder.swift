@@ -6,9 +6,14 @@ import FloodModel
 public enum ScenarioBuilder {
     public static func floodSetup(job: Job, model: CityModel) throws -> FloodSetup {
         guard let fj = job.flood else { throw InputError(SourceLocation(file: job.file), code: "E-JOB-028", message: "the job has no flood section") }
-        let g = model.terrain.geometry
+        guard let modelTerrain = model.terrain else {
+            throw InputError(SourceLocation(file: model.directory + "/model.yaml"), code: "E-JOB-029",
+                             message: "model '\(model.name)' has no terrain, which the flood section needs",
+                             hint: "point 'model:' at a city model with terrain (e.g. Data/monaco), or drop the flood section")
+        }
+        let g = modelTerrain.geometry
         var diags: [Diagnostic] = []
-        var terrain = model.terrain.values
+        var terrain = modelTerrain.values
         // land cover → Manning, masks
         var manning = [Double](repeating: 0.035, count: g.count)
         var sea: [UInt8]? = nil, pervious: [UInt8]? = nil, drained: [UInt8]? = nil

@@ -242,6 +242,29 @@ public final class H5Group: H5Object {
         let id = try HDF5.call("H5Dcreate2 \(name)", path) { H5Dcreate2(self.id, name, HDF5.nativeType(type), s, ct_H5P_DEFAULT(), dcpl, ct_H5P_DEFAULT()) }
         return H5Dataset(id: id, path: path + "/" + name, closer: H5Dclose)
     }
+    /// A 1-D dataset of variable-length UTF-8 strings (ids), which h5py reads as bytes/str objects.
+    @discardableResult
+    public func writeStrings(_ name: String, _ values: [String]) throws -> H5Dataset {
+        let t = try HDF5.call("H5Tcopy", path) { H5Tcopy(ct_H5T_C_S1()) }
+        defer { HDF5.quiet { H5Tclose(t) } }
+        try HDF5.call("H5Tset_size", path) { H5Tset_size(t, ct_H5T_VARIABLE()) }
+        try HDF5.call("H5Tset_cset", path) { H5Tset_cset(t, H5T_CSET_UTF8) }
+        var dims = [hsize_t(values.count)]
+        let sp = try HDF5.call("H5Screate_simple", path) { H5Screate_simple(1, &dims, nil) }
+        defer { HDF5.quiet { H5Sclose(sp) } }
+        let full = path.hasSuffix("/") ? path + name : path + "/" + name
+        let d = try HDF5.call("H5Dcreate2", full) { H5Dcreate2(id, name, t, sp, ct_H5P_DEFAULT(), ct_H5P_DEFAULT(), ct_H5P_DEFAULT()) }
+        let ds = H5Dataset(id: d, path: full, closer: H5Dclose)
+        // keep the C strings alive during the write
+        let cstrings = values.map { strdup($0) }
+        defer { cstrings.forEach { free($0) } }
+        var ptrs: [UnsafePointer<CChar>?] = cstrings.map { UnsafePointer($0) }
+        _ = try ptrs.withUnsafeMutableBufferPointer { b in
+            try HDF5.call("H5Dwrite", full) { H5Dwrite(d, t, ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) }
+        }
+        return ds
+    }
+
     public func dataset(_ name: String) throws -> H5Dataset {
         let id = try HDF5.call("H5Dopen2 \(name)", path) { H5Dopen2(self.id, name, ct_H5P_DEFAULT()) }
         return H5Dataset(id: id, path: path + "/" + name, closer: H5Dclose)

@@ -10,9 +10,9 @@ import FloodModel
 struct CityTwin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "citytwin",
-        abstract: "City-scale simulation batch engine: flood (traffic and energy to come) on a real city.",
+        abstract: "City-scale simulation batch engine: flood and traffic (energy to come) on a real city.",
         version: CityTwinVersion.string,
-        subcommands: [Run.self, Validate.self, Inspect.self, Import.self, Bench.self])
+        subcommands: [Run.self, Validate.self, Inspect.self, Import.self, Assign.self, Bench.self])
 }
 
 /// Exit codes: 0 ok, 1 the run failed, 64 invalid input (EX_USAGE), 130 interrupted (checkpoint written).
@@ -41,8 +41,8 @@ struct Validate: ParsableCommand {
             let j = try Job.load(path: job)
             let model = try CityModel.load(directory: j.modelDirectory)
             _ = try ScenarioBuilder.floodSetup(job: j, model: model)
-            let g = model.terrain.geometry
-            print("\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)' (\(g.nx) x \(g.ny) cells of \(fmtNum(g.cellSize)) m)")
+            let grid = model.terrain.map { g in " (\(g.geometry.nx) x \(g.geometry.ny) cells of \(fmtNum(g.geometry.cellSize)) m)" } ?? ""
+            print("\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)'\(grid)")
         } catch { throw Exit.fail(error) }
     }
 }
@@ -107,7 +107,7 @@ struct Inspect: ParsableCommand {
 }
 
 struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Build a city model directory from source data.", subcommands: [Terrain.self])
+    static let configuration = CommandConfiguration(abstract: "Build a city model directory from source data.", subcommands: [Terrain.self, TNTPCommand.self])
     struct Terrain: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Terrain + sea + land cover for flood from an SRTM tile and a .poly boundary.")
         @Option(help: "SRTM .hgt or .hgt.zip") var hgt: String

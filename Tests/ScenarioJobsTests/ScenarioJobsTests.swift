@@ -27,11 +27,13 @@ import CityImport
     @Test func shippedMonacoModel() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let m = try CityModel.load(directory: root + "/Data/monaco")
-        #expect(m.epsg == 32632 && m.terrain.geometry.cellSize == 10)
-        let sea = m.landcover!.values.filter { $0 == 9 }.count
-        #expect(sea > 1000 && sea < m.terrain.geometry.count / 2)
+        let terrain = try #require(m.terrain)
+        let landcover = try #require(m.landcover)
+        #expect(m.epsg == 32632 && terrain.geometry.cellSize == 10)
+        let sea = landcover.values.filter { $0 == 9 }.count
+        #expect(sea > 1000 && sea < terrain.geometry.count / 2)
         // Monaco's Rocher is ~60 m and the hills behind reach several hundred metres
-        #expect((m.terrain.values.max() ?? 0) > 300)
+        #expect((terrain.values.max() ?? 0) > 300)
     }
 
     /// Re-importing from ../shared reproduces the shipped terrain exactly.

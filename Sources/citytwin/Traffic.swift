@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import SimCore
+import ScenarioJobs
+import CityImport
+import TrafficModel
+
+extension Import {
+    struct TNTPCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "tntp",
+            abstract: "A TNTP network (and trip table, node coordinates) as a traffic model directory.")
+        @Argument(help: "The *_net.tntp file.") var network: String
+        @Option(help: "The *_trips.tntp trip table.") var trips: String?
+        @Option(help: "The *_node.tntp coordinates.") var nodes: String?
+        @Option(help: "Generalised cost: minutes per toll unit (ChicagoSketch: 0.02).") var tollWeight: Double = 0
+        @Option(help: "Generalised cost: minutes per length unit (ChicagoSketch: 0.04).") var distanceWeight: Double = 0
+        @Option(help: "Model name (default: the file name without _net.tntp).") var name: String?
+        @Option(name: .shortAndLong, help: "Output model directory.") var output: String
+        @Flag(help: "Replace an existing model in the output directory.") var overwrite = false
+        func run() throws {
+            do {
+                let net = try TNTP.readNetwork(network, nodePath: nodes, options: .init(tollWeight: tollWeight, distanceWeight: distanceWeight))
+                let od = try trips.map { try TNTP.readTrips($0, zones: net.zoneCount) }
+                let base = URL(fileURLWithPath: network).lastPathComponent.replacingOccurrences(of: "_net.tntp", with: "")
+                var desc = "TNTP network \(URL(fileURLWithPath: network).lastPathComponent)"
+                if tollWeight != 0 || distanceWeight != 0 { desc += "; generalised cost = time + \(tollWeight) min/toll unit + \(distanceWeight) min/length unit" }
+                try NetworkModelWriter.write(net, demand: od, name: name ?? base, description: desc,
+                                             provenance: "Transportation Networks for Research (bstabler/TransportationNetworks), research use; cite the source",
+                                             to: output, overwrite: overwrite)
+                print("wrote \(output): \(net.nodeCount) nodes, \(net.linkCount) links, \(net.zoneCount) zones" + (od.map { ", \(fmtNum($0.total)) trips in \($0.pairCount) OD pairs" } ?? ""))
+            } catch { throw Exit.fail(error) }
+        }
+    }
+}
+
+struct Assign: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Static user-equilibrium traffic assignment of a model's OD demand (path-based gradient projection).")
+    @Argument(help: "Model directory with a traffic section and demand (e.g. one made by 'citytwin import tntp').") var model: String
+    @Option(help: "Stop at this relative gap.") var gap: Double = 1e-6
+    @Option(help: "Stop after this many iterations.") var maxIterations: Int = 1000
+    @Option(help: "Worker threads (shortest-path searches of the gap).") var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .shortAndLong, help: "Result file (.h5); default results/<model>-assignment.h5.") var output: String?
+    @Flag(help: "Replace an existing result.") var overwrite = false
+    @Flag(help: "No per-iteration lines.") var quiet = false
+
+    func validate() throws {
+        guard gap > 0, gap < 1 else { throw ValidationError("--gap must be between 0 and 1 (got \(gap))") }
+        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() throws {
+        do {
+            let m = try CityModel.load(directory: model)
+            let out = output ?? "results/\(m.name)-assignment.h5"
+            let dir = URL(fileURLWithPath: out).deletingLastPathComponent().path
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let quiet = quiet
+            let s = try AssignmentRunner.run(model: m, options: AssignmentOptions(targetGap: gap, maxIterations: maxIterations, workers: workers),
+                                             output: out, overwrite: overwrite) { it, g in
+                if !quiet && (it <= 10 || it % 10 == 0) { printErr("iteration \(it): relative gap \(String(format: "%.3e", g))") }
+            }
+            let r = s.result
+            print("assignment of '\(m.name)': \(s.links) links, \(s.zones) zones, \(fmtNum(s.trips)) trips")
+            print("  iterations       \(r.iterations)\(r.converged ? "" : " (stopped before the target gap)")")
+            print("  relative gap     \(String(format: "%.3e", r.relativeGap))")
+            print("  TSTT             \(String(format: "%.6f", r.tstt)) veh·s/h (\(String(format: "%.4f", r.tstt / 60)) veh·min/h)")
+            print("  Beckmann         \(String(format: "%.6f", r.beckmann)) veh·s/h (\(String(format: "%.4f", r.beckmann / 60)) veh·min/h)")
+            print("  avg excess cost  \(String(format: "%.3e", r.averageExcessCost)) s")
+            print("  time             \(String(format: "%.2f", s.wallSeconds)) s wall, \(String(format: "%.2f", s.cpuSeconds)) s CPU")
+            print("result: \(out)")
+            if !r.converged { throw ExitCode(1) }
+        } catch let e as ExitCode { throw e } catch { throw Exit.fail(error) }
+    }
+}
