@@ -26,7 +26,9 @@ public protocol DomainModel: AnyObject {
     var outputSchema: OutputSchema { get }
     /// Values of the per-tick diagnostics, in `outputSchema.diagnostics` order.
     func diagnostics() -> [Double]
-    /// Values of the snapshot variables at an output time, in `outputSchema.snapshots` order.
+    /// Values of the snapshot variables at an output time, in `outputSchema.snapshots` order. Called exactly once
+    /// at t = 0 and at every output time (observed or not), so it may close the domain's output interval (reset
+    /// per-interval counters, which then belong in `checkpointState`).
     func snapshot() -> [ArrayData]
     /// Values of the end-of-run variables, in `outputSchema.finals` order.
     func finals() -> [ArrayData]

@@ -48,7 +48,8 @@ public final class Simulation {
     /// Runs to the end of the schedule. Returns false if stopped early by `stopRequested`.
     @discardableResult
     public func run(observer: SimulationObserver?) throws -> Bool {
-        if clock == .zero, tick == 0 { try observer?.didReachOutput(self, snapshots: domains.map { $0.snapshot() }) }
+        // snapshot() is called at every output time whether or not anyone listens: it may close an output interval.
+        if clock == .zero, tick == 0 { let snaps = domains.map { $0.snapshot() }; try observer?.didReachOutput(self, snapshots: snaps) }
         while clock < schedule.end {
             if stopRequested() { return false }
             let nextOutput = min(schedule.next(after: clock, every: schedule.outputInterval), schedule.end)
@@ -68,7 +69,7 @@ public final class Simulation {
             tick += 1
             for d in domains { d.endTick(at: clock) }
             try observer?.didTick(self, diagnostics: domains.map { $0.diagnostics() })
-            if clock == nextOutput { try observer?.didReachOutput(self, snapshots: domains.map { $0.snapshot() }) }
+            if clock == nextOutput { let snaps = domains.map { $0.snapshot() }; try observer?.didReachOutput(self, snapshots: snaps) }
             if let c = schedule.checkpointInterval, clock.milliseconds / c.milliseconds > before.milliseconds / c.milliseconds,
                clock < schedule.end {
                 try observer?.didReachCheckpoint(self)

@@ -1,0 +1,512 @@
+import SimCore
+
+/// Mesoscopic queue-based network loading in the spirit of MATSim's QSim (Gawron 1998, "An iterative algorithm
+/// to determine the dynamic user equilibrium in a traffic simulation model", Int. J. Mod. Phys. C 9; Cetin,
+/// Burri & Nagel 2003, "A large-scale agent-based traffic microsimulation based on queue model") and SUMO's
+/// mesosim:
+///
+/// - a vehicle entering a link at t may leave it at t + length / free speed (free-flow travel);
+/// - a link releases at most its flow capacity: an integer accumulator gains C·τ/3600 vehicles per tick τ
+///   (capped at max(1, C·τ/3600)), and each vehicle leaving spends one, so the long-run discharge is exactly C;
+/// - a link holds at most its storage capacity ⌊length · lanes / jam spacing⌋ vehicles: a full next link blocks
+///   the head of the queue and, first-in first-out, everyone behind it (spill-back);
+/// - a junction serves its incoming links in an order drawn at random with probability proportional to their
+///   capacity, from a counter-based generator keyed by (seed, node, tick), so the draw is the same whatever the
+///   partitioning;
+/// - a vehicle blocked for longer than the stuck time is moved into the full link anyway, so gridlock resolves.
+///
+/// The tick has two phases over node partitions. Phase 0 (junctions): each node moves vehicles from the heads
+/// of its incoming links and records them in its partition's outbox; it sees the next link's occupancy as of
+/// the previous tick (space freed downstream in this tick becomes visible at the next one). Phase 1 (links):
+/// each node appends its outbox to its outgoing links and lets departing vehicles in. A link's head is only
+/// touched by its end node in phase 0, its tail only by its start node in phase 1, so no partition writes what
+/// another reads in the same phase: results are bit-identical for any number of workers and partitions.
+public final class TrafficDomain: DomainModel {
+    public let name = "traffic"
+    public let network: RoadNetwork
+    public let plans: VehiclePlans
+    public let parameters: QueueParameters
+    let tickMs: Int64
+    let stuckMs: Int64
+
+    // Partitions of nodes (recursive coordinate bisection) and the incoming-link CSR.
+    let partOfNode: [Int32]
+    let partNodes: [[Int32]]
+    let inStart: [Int32], inLinks: [Int32]
+
+    // Link constants
+    let freeMs: FieldBuffer<Int64>        // free-flow traversal time (ms)
+    let storage: FieldBuffer<Int32>
+    let flowAdd: FieldBuffer<Int64>       // flow accumulator gain per tick (units: 1 vehicle = unit)
+    let flowCap: FieldBuffer<Int64>
+    let qStart: FieldBuffer<Int32>        // offset of each link's ring in the pool
+    let qCap: FieldBuffer<Int32>          // ring size: storage plus room for stuck vehicles pushed in
+    static let unit: Int64 = 3_600_000
+
+    // Link state
+    let pool: FieldBuffer<Int32>
+    let qHead: FieldBuffer<Int64>         // vehicles that left (popped), by the end node in phase 0
+    let qTail: FieldBuffer<Int64>         // vehicles that entered (pushed), by the start node in phase 1
+    let outSeen: FieldBuffer<Int64>       // qHead as of the previous tick (what the start node sees)
+    let admitted: FieldBuffer<Int32>      // moves into the link decided this tick (phase 0, start node)
+    let flowAcc: FieldBuffer<Int64>
+    let travelSum: FieldBuffer<Int64>     // Σ link travel times of vehicles that left (ms)
+    let stuckMoves: FieldBuffer<Int64>    // vehicles pushed in over storage
+
+    // Vehicle state
+    let vPos: FieldBuffer<Int32>          // index in the route of the current link; -1 before entering
+    let vEnter: FieldBuffer<Int64>        // entry time into the current link
+    let vExit: FieldBuffer<Int64>         // earliest exit time from it
+    let vStart: FieldBuffer<Int64>        // actual entry onto the network (-1 not yet)
+    let vArrive: FieldBuffer<Int64>       // arrival (-1 not yet)
+
+    // Per-partition work lists (each touched by its own partition only, or serially in exchange/endTick)
+    final class Part {
+        var outbox: [(vehicle: Int32, link: Int32)] = []
+        var popped: [Int32] = []           // links whose head moved this tick (to refresh outSeen)
+        var activations: [Int32] = []      // end nodes of links that became non-empty
+        var active: [Int32] = []           // nodes with a non-empty incoming link
+        var pending: [Int32] = []          // due vehicles not yet on their first link, in (depart, id) order
+        var departures: [Int32] = []       // all vehicles starting here, sorted by (depart, id)
+        var depNext = 0
+        var candidates: [Int32] = []
+        var weights: [Double] = []
+        var arrived = 0
+    }
+    let parts: [Part]
+    let nodeActive: FieldBuffer<Bool>     // written by the node's partition in phase 0, serially in exchange
+    var now: Int64 = 0
+    var needsRebuild = false
+    var lastSnapEntries: [Int64], lastSnapExits: [Int64], lastSnapTravel: [Int64]
+    /// Vehicles on links, arrived, and due but not yet on their first link (after the last tick).
+    var stats = (enRoute: 0, arrived: 0, pending: 0)
+
+    public init(network: RoadNetwork, plans: VehiclePlans, parameters: QueueParameters = QueueParameters(), partitions: Int) {
+        self.network = network; self.plans = plans; self.parameters = parameters
+        tickMs = max(1, parameters.tick.milliseconds)
+        stuckMs = parameters.stuckTime.milliseconds
+        let n = network.nodeCount, m = network.linkCount
+        // incoming CSR
+        var ist = [Int32](repeating: 0, count: n + 1)
+        for t in network.to { ist[Int(t) + 1] += 1 }
+        for v in 0..<n { ist[v + 1] += ist[v] }
+        var fill = ist, il = [Int32](repeating: 0, count: m)
+        for a in 0..<m { let t = Int(network.to[a]); il[Int(fill[t])] = Int32(a); fill[t] += 1 }
+        inStart = ist; inLinks = il
+        // partitions
+        let pc = max(1, min(partitions, max(n, 1)))
+        partOfNode = Self.bisect(x: network.nodeX, y: network.nodeY, parts: pc)
+        var pn = [[Int32]](repeating: [], count: pc)
+        for v in 0..<n { pn[Int(partOfNode[v])].append(Int32(v)) }
+        partNodes = pn
+        parts = (0..<pc).map { _ in Part() }
+        nodeActive = FieldBuffer(count: n, repeating: false)
+        // link constants
+        var ff = [Int64](repeating: 0, count: m), st = [Int32](repeating: 1, count: m)
+        var add = [Int64](repeating: 0, count: m), cap = add
+        var qs = [Int32](repeating: 0, count: m), qc = qs
+        var off: Int32 = 0
+        for a in 0..<m {
+            let len = network.length[a], v = network.freeSpeed[a]
+            let t = v > 0 ? len / v : network.freeFlowTime[a]
+            ff[a] = Int64((t * 1000).rounded(.up))
+            let s = Int32(max(1, (len * max(network.lanes[a], 1) * parameters.storageCapacityFactor / parameters.jamSpacing).rounded(.down)))
+            st[a] = s
+            let perTick = network.capacity[a] * parameters.flowCapacityFactor * Double(tickMs) / 1000   // veh·s/h per tick
+            add[a] = max(1, Int64((perTick * 1000).rounded()))                                        // units of 1/3,600,000 veh
+            cap[a] = max(add[a], Self.unit)
+            qs[a] = off; qc[a] = 2 * s + 4
+            off += qc[a]
+        }
+        freeMs = FieldBuffer(ff); storage = FieldBuffer(st); flowAdd = FieldBuffer(add); flowCap = FieldBuffer(cap)
+        qStart = FieldBuffer(qs); qCap = FieldBuffer(qc)
+        pool = FieldBuffer(count: Int(off), repeating: -1)
+        qHead = FieldBuffer(count: m, repeating: 0); qTail = FieldBuffer(count: m, repeating: 0)
+        outSeen = FieldBuffer(count: m, repeating: 0); admitted = FieldBuffer(count: m, repeating: 0)
+        flowAcc = FieldBuffer(cap)   // links start with a full accumulator (MATSim does the same)
+        travelSum = FieldBuffer(count: m, repeating: 0); stuckMoves = FieldBuffer(count: m, repeating: 0)
+        let nv = plans.count
+        vPos = FieldBuffer(count: nv, repeating: -1); vEnter = FieldBuffer(count: nv, repeating: -1)
+        vExit = FieldBuffer(count: nv, repeating: -1); vStart = FieldBuffer(count: nv, repeating: -1)
+        vArrive = FieldBuffer(count: nv, repeating: -1)
+        lastSnapEntries = [Int64](repeating: 0, count: m); lastSnapExits = lastSnapEntries; lastSnapTravel = lastSnapEntries
+        // departures per partition of the first link's start node, in (depart, id) order
+        let order = (0..<nv).sorted { (plans.depart[$0], $0) < (plans.depart[$1], $1) }
+        for i in order where plans.routeStart[i + 1] > plans.routeStart[i] {
+            let first = Int(plans.routeLinks[Int(plans.routeStart[i])])
+            parts[Int(partOfNode[Int(network.from[first])])].departures.append(Int32(i))
+        }
+    }
+
+    /// Recursive coordinate bisection: split the nodes at the median of the wider extent, in proportion to the
+    /// partitions each side gets. Ties break by node index, so the partition is deterministic.
+    static func bisect(x: [Double], y: [Double], parts: Int) -> [Int32] {
+        var out = [Int32](repeating: 0, count: x.count)
+        func go(_ nodes: [Int], _ first: Int, _ count: Int) {
+            if count <= 1 || nodes.count <= 1 { for v in nodes { out[v] = Int32(first) }; return }
+            let xs = nodes.map { x[$0] }, ys = nodes.map { y[$0] }
+            let wide = (xs.max()! - xs.min()!) >= (ys.max()! - ys.min()!)
+            let sorted = nodes.sorted { wide ? (x[$0], $0) < (x[$1], $1) : (y[$0], $0) < (y[$1], $1) }
+            let left = count / 2
+            let cut = sorted.count * left / count
+            go(Array(sorted[..<cut]), first, left)
+            go(Array(sorted[cut...]), first + left, count - left)
+        }
+        go(Array(0..<x.count), 0, parts)
+        return out
+    }
+
+    public var partitionCount: Int { parts.count }
+    public var phaseCount: Int { 2 }
+
+    // MARK: step loop contract
+
+    public func proposeStep(at t: SimTime, limit: SimDuration) -> SimDuration {
+        // Tick on the fixed grid while anything is on the network or waiting; otherwise jump to the next departure.
+        let ms = t.milliseconds
+        if needsRebuild { now = ms; rebuildWorkLists(); needsRebuild = false }
+        let nextGrid = (ms / tickMs + 1) * tickMs
+        var step = nextGrid - ms
+        if ms % tickMs == 0 && stats.enRoute == 0 && stats.pending == 0 {
+            var next = Int64.max
+            for p in parts where p.depNext < p.departures.count { next = min(next, plans.depart[Int(p.departures[p.depNext])]) }
+            if next == Int64.max { step = limit.milliseconds } else {
+                let due = ((next + tickMs - 1) / tickMs) * tickMs   // first tick at or after the departure
+                if due > ms { step = due - ms }
+            }
+        }
+        return SimDuration(milliseconds: max(1, min(step, limit.milliseconds)))
+    }
+
+    public func beginTick(at t: SimTime, step: SimDuration) {
+        now = t.milliseconds
+    }
+
+    public func step(phase: Int, partition: Int) {
+        // Only whole ticks move vehicles; a step cut short by an output time just advances the clock.
+        guard now % tickMs == 0 else { return }
+        if phase == 0 { junctions(parts[partition]) } else { links(parts[partition], partition) }
+    }
+
+    public func exchange(phase: Int) {
+        guard phase == 1 else { return }
+        // Wake the end nodes of links that became non-empty (serial, so the active lists are consistent).
+        for p in parts {
+            for w in p.activations where !nodeActive[Int(w)] {
+                nodeActive[Int(w)] = true
+                parts[Int(partOfNode[Int(w)])].active.append(w)
+            }
+            p.activations.removeAll(keepingCapacity: true)
+        }
+    }
+
+    public func endTick(at t: SimTime) {
+        var arrived = 0, pending = 0, started = 0
+        for p in parts { arrived += p.arrived; pending += p.pending.count; started += p.depNext - p.pending.count }
+        stats = (enRoute: started - arrived, arrived: arrived, pending: pending)
+    }
+
+    // MARK: phase 0: junctions
+
+    @inline(__always) func occupancy(_ a: Int) -> Int64 { qTail[a] - outSeen[a] + Int64(admitted[a]) }
+
+    func junctions(_ part: Part) {
+        let T = now
+        let tickIndex = UInt64(T / tickMs)
+        let rng = Philox4x64(seed: parameters.seed, stream: 0x7261_6666)   // "raff"
+        var keep: [Int32] = []
+        keep.reserveCapacity(part.active.count)
+        for v32 in part.active {
+            let v = Int(v32)
+            let lo = Int(inStart[v]), hi = Int(inStart[v + 1])
+            // refill the flow accumulators of the node's incoming links and collect those with a vehicle ready
+            part.candidates.removeAll(keepingCapacity: true)
+            part.weights.removeAll(keepingCapacity: true)
+            var anyVehicle = false
+            for e in lo..<hi {
+                let a = Int(inLinks[e])
+                flowAcc[a] = min(flowAcc[a] + flowAdd[a], flowCap[a])
+                if qTail[a] > qHead[a] {
+                    anyVehicle = true
+                    let h = Int(pool[Int(qStart[a]) + Int(qHead[a] % Int64(qCap[a]))])
+                    if vExit[h] <= T { part.candidates.append(Int32(a)); part.weights.append(network.capacity[a]) }
+                }
+            }
+            if !anyVehicle { nodeActive[v] = false; continue }
+            keep.append(v32)
+            // serve the ready links in a capacity-weighted random order
+            var k = 0
+            while !part.candidates.isEmpty {
+                var pick = 0
+                if part.candidates.count > 1 {
+                    let r = rng.block((tickIndex, UInt64(v), UInt64(k), 0))
+                    let u = Philox4x64.unitDouble(r.0) * part.weights.reduce(0, +)
+                    var acc = 0.0
+                    pick = part.candidates.count - 1
+                    for (i, w) in part.weights.enumerated() { acc += w; if u < acc { pick = i; break } }
+                }
+                let a = Int(part.candidates.remove(at: pick)); part.weights.remove(at: pick)
+                k += 1
+                drain(a, T, part)
+            }
+        }
+        part.active = keep
+    }
+
+    /// Moves vehicles off the head of link `a` while they are due, flow capacity lasts and the next link has room.
+    @inline(__always) func drain(_ a: Int, _ T: Int64, _ part: Part) {
+        let base = Int(qStart[a]), cap = Int64(qCap[a])
+        var moved = false
+        while qTail[a] > qHead[a] && flowAcc[a] >= Self.unit {
+            let h = Int(pool[base + Int(qHead[a] % cap)])
+            if vExit[h] > T { break }
+            let r0 = Int(plans.routeStart[h]), r1 = Int(plans.routeStart[h + 1])
+            let pos = Int(vPos[h])
+            if r0 + pos + 1 == r1 {
+                // destination reached at the end of this link
+                vArrive[h] = T
+                part.arrived += 1
+            } else {
+                let n = Int(plans.routeLinks[r0 + pos + 1])
+                let occ = occupancy(n)
+                let full = occ >= Int64(storage[n])
+                if full && !(T - vExit[h] >= stuckMs && occ < Int64(qCap[n])) { break }
+                if full { stuckMoves[n] += 1 }
+                admitted[n] += 1
+                part.outbox.append((Int32(h), Int32(n)))
+            }
+            travelSum[a] += T - vEnter[h]
+            qHead[a] += 1
+            flowAcc[a] -= Self.unit
+            moved = true
+        }
+        if moved { part.popped.append(Int32(a)) }
+    }
+
+    // MARK: phase 1: links
+
+    func links(_ part: Part, _ index: Int) {
+        let T = now
+        for (h32, n32) in part.outbox {
+            enter(Int(h32), link: Int(n32), at: T, part)
+            vPos[Int(h32)] += 1
+        }
+        for (_, n32) in part.outbox { admitted[Int(n32)] = 0 }
+        part.outbox.removeAll(keepingCapacity: true)
+        for a in part.popped { outSeen[Int(a)] = qHead[Int(a)] }
+        part.popped.removeAll(keepingCapacity: true)
+        // departures due by this tick join the pending list; pending vehicles enter while their first link has room
+        while part.depNext < part.departures.count, plans.depart[Int(part.departures[part.depNext])] <= T {
+            part.pending.append(part.departures[part.depNext]); part.depNext += 1
+        }
+        if !part.pending.isEmpty {
+            var still: [Int32] = []
+            for h32 in part.pending {
+                let h = Int(h32)
+                let a = Int(plans.routeLinks[Int(plans.routeStart[h])])
+                if qTail[a] - qHead[a] < Int64(storage[a]) {   // qHead is settled in this phase
+                    vPos[h] = 0; vStart[h] = T
+                    enter(h, link: a, at: T, part)
+                } else { still.append(h32) }
+            }
+            part.pending = still
+        }
+    }
+
+    @inline(__always) func enter(_ h: Int, link a: Int, at T: Int64, _ part: Part) {
+        let cap = Int64(qCap[a])
+        if qTail[a] == qHead[a] { part.activations.append(network.to[a]) }
+        pool[Int(qStart[a]) + Int(qTail[a] % cap)] = Int32(h)
+        qTail[a] += 1
+        vEnter[h] = T
+        vExit[h] = T + freeMs[a]
+    }
+
+    /// After a restore: the per-partition lists from the partition-independent state.
+    func rebuildWorkLists() {
+        for p in parts { p.active.removeAll(); p.pending.removeAll(); p.depNext = 0; p.arrived = 0 }
+        nodeActive.fill(false)
+        for a in 0..<network.linkCount where qTail[a] > qHead[a] {
+            let w = Int(network.to[a])
+            if !nodeActive[w] { nodeActive[w] = true; parts[Int(partOfNode[w])].active.append(Int32(w)) }
+        }
+        for p in parts {
+            p.active.sort()
+            for h32 in p.departures {
+                let h = Int(h32)
+                if vStart[h] >= 0 || plans.depart[h] < now && vStart[h] < 0 {
+                    // started already, or due and waiting: counted as taken from the departure list
+                    if vStart[h] < 0 { p.pending.append(h32) }
+                    p.depNext += 1
+                } else { break }
+            }
+        }
+        for h in 0..<plans.count where vArrive[h] >= 0 { parts[0].arrived += 1 }
+        endTick(at: SimTime(milliseconds: now))
+    }
+}
+
+// MARK: outputs and checkpoints
+
+extension TrafficDomain {
+    public var outputSchema: OutputSchema {
+        let m = network.linkCount, nv = plans.count
+        return OutputSchema(
+            group: "traffic",
+            coordinates: [
+                Coordinate("link", units: "1", longName: "link index (row of network/links.csv)", values: (0..<m).map(Double.init)),
+                Coordinate("vehicle", units: "1", longName: "vehicle (trip) index", values: (0..<nv).map(Double.init)),
+            ],
+            snapshots: [
+                Variable("entries", units: "1", longName: "vehicles entering the link in the output interval", dims: ["link"]),
+                Variable("exits", units: "1", longName: "vehicles leaving the link in the output interval", dims: ["link"]),
+                Variable("mean_travel_time", units: "s", longName: "mean link travel time of the vehicles that left in the interval", dims: ["link"], fillValue: .nan),
+                Variable("vehicles", units: "1", longName: "vehicles on the link at the output time", dims: ["link"]),
+                Variable("queue", units: "1", longName: "vehicles on the link that could have left (queued) at the output time", dims: ["link"]),
+                Variable("density", units: "km-1", longName: "vehicles per km and lane at the output time", dims: ["link"]),
+            ],
+            finals: [
+                Variable("depart", units: "s", longName: "planned departure since start", dims: ["vehicle"]),
+                Variable("start", units: "s", longName: "entry onto the first link (NaN: never)", dims: ["vehicle"], fillValue: .nan),
+                Variable("arrival", units: "s", longName: "arrival (NaN: not arrived by the end)", dims: ["vehicle"], fillValue: .nan),
+                Variable("travel_time", units: "s", longName: "arrival - start", dims: ["vehicle"], fillValue: .nan),
+                Variable("distance", units: "m", longName: "route length", dims: ["vehicle"]),
+                Variable("delay", units: "s", longName: "travel time - free-flow travel time, plus departure delay", dims: ["vehicle"], fillValue: .nan),
+                Variable("total_entries", units: "1", longName: "vehicles that entered the link during the run", dims: ["link"]),
+            ],
+            diagnostics: [
+                Variable("en_route", units: "1", longName: "vehicles on links after the tick", dims: ["step"], type: .float64),
+                Variable("arrived", units: "1", longName: "vehicles arrived so far", dims: ["step"], type: .float64),
+                Variable("waiting", units: "1", longName: "due vehicles waiting for room on their first link", dims: ["step"], type: .float64),
+            ],
+            attributes: ["model": "queue (MATSim QSim-like mesoscopic)", "tick_s": "\(Double(tickMs) / 1000)",
+                         "jam_spacing_m": "\(parameters.jamSpacing)", "stuck_time_s": "\(parameters.stuckTime.seconds)"])
+    }
+
+    public func diagnostics() -> [Double] { [Double(stats.enRoute), Double(stats.arrived), Double(stats.pending)] }
+
+    public func snapshot() -> [ArrayData] {
+        let m = network.linkCount
+        var ent = [Float](repeating: 0, count: m), ex = ent, mtt = ent, veh = ent, q = ent, dens = ent
+        for a in 0..<m {
+            let e = qTail[a], x = qHead[a], tt = travelSum[a]
+            ent[a] = Float(e - lastSnapEntries[a]); ex[a] = Float(x - lastSnapExits[a])
+            mtt[a] = x > lastSnapExits[a] ? Float(Double(tt - lastSnapTravel[a]) / 1000 / Double(x - lastSnapExits[a])) : .nan
+            lastSnapEntries[a] = e; lastSnapExits[a] = x; lastSnapTravel[a] = tt
+            veh[a] = Float(e - x)
+            var queued = 0
+            let cap = Int64(qCap[a])
+            var i = x
+            while i < e { if vExit[Int(pool[Int(qStart[a]) + Int(i % cap)])] <= now { queued += 1 } else { break }; i += 1 }
+            q[a] = Float(queued)
+            dens[a] = Float(Double(e - x) / (network.length[a] / 1000) / max(network.lanes[a], 1))
+        }
+        return [.float32(ent), .float32(ex), .float32(mtt), .float32(veh), .float32(q), .float32(dens)]
+    }
+
+    /// Free-flow travel time of vehicle h's route (ms).
+    func freeFlow(_ h: Int) -> Int64 {
+        var s: Int64 = 0
+        for a in plans.route(h) { s += freeMs[Int(a)] }
+        return s
+    }
+
+    func routeLength(_ h: Int) -> Double { plans.route(h).reduce(0) { $0 + network.length[Int($1)] } }
+
+    public func finals() -> [ArrayData] {
+        let nv = plans.count
+        func sec(_ v: Int64) -> Float { v >= 0 ? Float(Double(v) / 1000) : .nan }
+        var dep = [Float](repeating: 0, count: nv), st = dep, arr = dep, tt = dep, dist = dep, delay = dep
+        for h in 0..<nv {
+            dep[h] = Float(Double(plans.depart[h]) / 1000)
+            st[h] = sec(vStart[h]); arr[h] = sec(vArrive[h])
+            tt[h] = vArrive[h] >= 0 ? Float(Double(vArrive[h] - vStart[h]) / 1000) : .nan
+            dist[h] = Float(routeLength(h))
+            delay[h] = vArrive[h] >= 0 ? Float(Double(vArrive[h] - plans.depart[h] - freeFlow(h)) / 1000) : .nan
+        }
+        return [.float32(dep), .float32(st), .float32(arr), .float32(tt), .float32(dist), .float32(delay),
+                .float32((0..<network.linkCount).map { Float(qTail[$0]) })]
+    }
+
+    public func kpis() -> [KPI] {
+        let nv = plans.count
+        var vht = 0.0, vkt = 0.0, delays: [Double] = [], completed = 0, onNet = 0, notStarted = 0
+        for h in 0..<nv {
+            if vArrive[h] >= 0 {
+                completed += 1
+                vht += Double(vArrive[h] - vStart[h]) / 3_600_000
+                vkt += routeLength(h) / 1000
+                delays.append(Double(vArrive[h] - plans.depart[h] - freeFlow(h)) / 1000)
+            } else if vStart[h] >= 0 {
+                onNet += 1
+                vht += Double(now - vStart[h]) / 3_600_000
+                let r = plans.route(h)
+                for a in r.prefix(Int(vPos[h])) { vkt += network.length[Int(a)] / 1000 }
+            } else { notStarted += 1 }
+        }
+        delays.sort()
+        let mean = delays.isEmpty ? 0 : delays.reduce(0, +) / Double(delays.count)
+        let p95 = delays.isEmpty ? 0 : delays[min(delays.count - 1, Int((0.95 * Double(delays.count)).rounded(.up)) - 1)]
+        var stuck: Int64 = 0
+        for a in 0..<network.linkCount { stuck += stuckMoves[a] }
+        return [KPI("vehicle_hours", vht, "h"), KPI("vehicle_km", vkt, "km"),
+                KPI("mean_delay", mean, "s"), KPI("p95_delay", p95, "s"),
+                KPI("trips_completed", Double(completed), "1"), KPI("trips_en_route_at_end", Double(onNet), "1"),
+                KPI("trips_not_started", Double(notStarted), "1"), KPI("stuck_moves", Double(stuck), "1")]
+    }
+
+    public func checkpointState() -> [NamedArray] {
+        [NamedArray("pool", .int32(pool.array)),
+         NamedArray("q_head", .int64(qHead.array)), NamedArray("q_tail", .int64(qTail.array)),
+         NamedArray("out_seen", .int64(outSeen.array)), NamedArray("flow_acc", .int64(flowAcc.array)),
+         NamedArray("travel_sum", .int64(travelSum.array)), NamedArray("stuck_moves", .int64(stuckMoves.array)),
+         NamedArray("v_pos", .int32(vPos.array)), NamedArray("v_enter", .int64(vEnter.array)),
+         NamedArray("v_exit", .int64(vExit.array)), NamedArray("v_start", .int64(vStart.array)),
+         NamedArray("v_arrive", .int64(vArrive.array)),
+         NamedArray("snap_entries", .int64(lastSnapEntries)), NamedArray("snap_exits", .int64(lastSnapExits)),
+         NamedArray("snap_travel", .int64(lastSnapTravel))]
+    }
+
+    public func restore(from state: [NamedArray]) throws {
+        func find(_ name: String, _ count: Int) throws -> ArrayData {
+            guard let a = state.first(where: { $0.name == name }) else {
+                throw RunError("checkpoint has no traffic state '\(name)'", hint: "the checkpoint was written by another model or version; start the run afresh")
+            }
+            guard a.data.count == count else {
+                throw RunError("checkpoint traffic state '\(name)' has \(a.data.count) values, this model needs \(count)", hint: "the checkpoint belongs to a different network or population; start the run afresh")
+            }
+            return a.data
+        }
+        func i64(_ f: FieldBuffer<Int64>, _ name: String) throws {
+            guard case .int64(let v) = try find(name, f.count) else { throw RunError("checkpoint traffic state '\(name)' has the wrong type") }
+            f.assign(v)
+        }
+        func i32(_ f: FieldBuffer<Int32>, _ name: String) throws {
+            guard case .int32(let v) = try find(name, f.count) else { throw RunError("checkpoint traffic state '\(name)' has the wrong type") }
+            f.assign(v)
+        }
+        try i32(pool, "pool"); try i64(qHead, "q_head"); try i64(qTail, "q_tail"); try i64(outSeen, "out_seen")
+        try i64(flowAcc, "flow_acc"); try i64(travelSum, "travel_sum"); try i64(stuckMoves, "stuck_moves")
+        try i32(vPos, "v_pos"); try i64(vEnter, "v_enter"); try i64(vExit, "v_exit"); try i64(vStart, "v_start"); try i64(vArrive, "v_arrive")
+        let m = network.linkCount
+        guard case .int64(let se) = try find("snap_entries", m), case .int64(let sx) = try find("snap_exits", m),
+              case .int64(let st) = try find("snap_travel", m) else { throw RunError("checkpoint traffic snapshot counters have the wrong type") }
+        lastSnapEntries = se; lastSnapExits = sx; lastSnapTravel = st
+        admitted.fill(0)
+        needsRebuild = true
+    }
+}
+
+// MARK: inspection (tests, coupling)
+
+extension TrafficDomain {
+    /// Cumulative vehicles that entered and left each link.
+    public var linkEntries: [Int64] { qTail.array }
+    public var linkExits: [Int64] { qHead.array }
+    /// Per vehicle: entry onto the network and arrival (ms; -1 not yet).
+    public var starts: [Int64] { vStart.array }
+    public var arrivals: [Int64] { vArrive.array }
+    /// Storage capacity of each link (vehicles).
+    public var storageCapacity: [Int32] { storage.array }
+    public var enRoute: Int { stats.enRoute }
+}

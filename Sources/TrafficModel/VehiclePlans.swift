@@ -1,0 +1,65 @@
+import SimCore
+
+/// Vehicles with fixed routes: vehicle i departs at `depart[i]` (ms since the start) onto the first link of its
+/// route `routeLinks[routeStart[i] ..< routeStart[i + 1]]` and arrives when it leaves the last one.
+public struct VehiclePlans: Sendable, Equatable {
+    public var ids: [String]
+    public var depart: [Int64]
+    public var routeStart: [Int32]
+    public var routeLinks: [Int32]
+
+    public init(ids: [String], depart: [Int64], routeStart: [Int32], routeLinks: [Int32]) {
+        self.ids = ids; self.depart = depart; self.routeStart = routeStart; self.routeLinks = routeLinks
+    }
+    public init() { self.init(ids: [], depart: [], routeStart: [0], routeLinks: []) }
+
+    public var count: Int { ids.count }
+
+    public mutating func append(id: String, depart: Int64, route: [Int32]) {
+        ids.append(id); self.depart.append(depart)
+        routeLinks.append(contentsOf: route)
+        routeStart.append(Int32(routeLinks.count))
+    }
+
+    public func route(_ i: Int) -> ArraySlice<Int32> { routeLinks[Int(routeStart[i])..<Int(routeStart[i + 1])] }
+
+    /// Problems: empty routes, links that do not exist or do not connect.
+    public func validate(on net: RoadNetwork, origin: SourceLocation) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for i in 0..<count {
+            let r = route(i)
+            if r.isEmpty { out.append(Diagnostic(origin, code: "E-PLAN-001", message: "vehicle '\(ids[i])' has an empty route")) }
+            var prev: Int32? = nil
+            for a in r {
+                guard a >= 0 && Int(a) < net.linkCount else {
+                    out.append(Diagnostic(origin, code: "E-PLAN-002", message: "vehicle '\(ids[i])' uses link index \(a), which does not exist")); break
+                }
+                if let p = prev, net.to[Int(p)] != net.from[Int(a)] {
+                    out.append(Diagnostic(origin, code: "E-PLAN-003", message: "vehicle '\(ids[i])': link '\(net.linkIDs[Int(a)])' does not start where '\(net.linkIDs[Int(p)])' ends",
+                                          hint: "routes must be connected link sequences"))
+                    break
+                }
+                prev = a
+            }
+            if depart[i] < 0 { out.append(Diagnostic(origin, code: "E-PLAN-004", message: "vehicle '\(ids[i])' departs before the start")) }
+            if out.count > 50 { break }
+        }
+        return out
+    }
+}
+
+/// Settings of the queue model.
+public struct QueueParameters: Sendable, Equatable {
+    /// The model's clock tick (vehicles move at tick boundaries).
+    public var tick: SimDuration = .seconds(1)
+    /// Road length one vehicle occupies in a standing queue, per lane (m).
+    public var jamSpacing = 7.5
+    /// A vehicle that could have left its link this long ago but is blocked by a full next link is moved anyway.
+    public var stuckTime: SimDuration = .seconds(10)
+    /// Scale of flow and storage capacities (for a sampled population, e.g. 0.1 for a 10 % sample).
+    public var flowCapacityFactor = 1.0
+    public var storageCapacityFactor = 1.0
+    /// Seed of the junction priority draws.
+    public var seed: UInt64 = 0
+    public init() {}
+}
