@@ -31,6 +31,8 @@ public struct CityModel: Sendable {
     public struct TrafficFiles: Sendable {
         public var nodes: String, links: String
         public var demand: String?
+        /// Vehicles with routes (`population/vehicles.csv`).
+        public var vehicles: String?
         public var zonesAreThrough: Bool
     }
 
@@ -67,7 +69,7 @@ public struct CityModel: Sendable {
         let seaLevel = m["sea_level"].flatMap { r.double($0, units: "m") } ?? 0
         let boundaries = m["boundaries"].flatMap { parseBoundaries($0, r) } ?? FloodBoundaries(north: .free(minSlope: 0.001), south: .free(minSlope: 0.001), east: .free(minSlope: 0.001), west: .free(minSlope: 0.001))
         var traffic: TrafficFiles?
-        if let t = m["traffic"], let tm = r.mapping(t, allowed: ["nodes", "links", "demand", "zones_are_through"], required: ["nodes", "links"], what: "traffic") {
+        if let t = m["traffic"], let tm = r.mapping(t, allowed: ["nodes", "links", "demand", "vehicles", "zones_are_through"], required: ["nodes", "links"], what: "traffic") {
             let through = tm["zones_are_through"].flatMap { r.bool($0) } ?? true
             func file(_ k: String) -> String? {
                 guard let n = tm[k], let s = r.string(n) else { return nil }
@@ -75,7 +77,7 @@ public struct CityModel: Sendable {
                 if !FileManager.default.fileExists(atPath: p) { r.report(n, 22, "'\(s)' does not exist in the model directory"); return nil }
                 return p
             }
-            if let n = file("nodes"), let l = file("links") { traffic = TrafficFiles(nodes: n, links: l, demand: file("demand"), zonesAreThrough: through) }
+            if let n = file("nodes"), let l = file("links") { traffic = TrafficFiles(nodes: n, links: l, demand: file("demand"), vehicles: file("vehicles"), zonesAreThrough: through) }
         }
         if m["terrain"] == nil && traffic == nil {
             r.report(root, 23, "the model has neither terrain nor a traffic network", hint: "add 'terrain: terrain.asc' and/or a 'traffic:' section")
@@ -135,6 +137,18 @@ public struct CityModel: Sendable {
         let net = try RoadNetwork.fromCSV(nodes: try text(t.nodes), nodesFile: t.nodes, links: try text(t.links), linksFile: t.links, zonesAreThrough: t.zonesAreThrough)
         let od = try t.demand.map { try net.odFromCSV(try text($0), file: $0) }
         return (net, od)
+    }
+
+    /// The model's vehicles with routes on `network`.
+    public func loadVehicles(on network: RoadNetwork) throws -> VehiclePlans {
+        guard let p = traffic?.vehicles else {
+            throw InputError(SourceLocation(file: directory + "/model.yaml"), code: "E-MODEL-043", keyPath: "traffic.vehicles",
+                             message: "model '\(name)' has no vehicles", hint: "import routes, e.g. 'citytwin import sumo --routes FILE', or add 'vehicles: population/vehicles.csv'")
+        }
+        guard let d = FileManager.default.contents(atPath: p), let s = String(data: d, encoding: .utf8) else {
+            throw InputError(SourceLocation(file: p), code: "E-MODEL-041", message: "cannot read the file as UTF-8 text")
+        }
+        return try VehiclePlans.fromCSV(s, file: p, on: network)
     }
 
     static func parseBoundaries(_ n: YNode, _ r: YAMLReader) -> FloodBoundaries? {

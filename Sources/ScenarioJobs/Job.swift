@@ -57,6 +57,15 @@ public struct FloodJobSettings: Sendable, Equatable {
     public var inundationDepth = 0.1
 }
 
+/// Settings of the traffic domain (queue model) in a job.
+public struct TrafficJobSettings: Sendable, Equatable {
+    public var tick = SimDuration.seconds(1)
+    public var stuckTime = SimDuration.seconds(10)
+    public var jamSpacing = 7.5
+    public var flowCapacityFactor = 1.0
+    public var storageCapacityFactor = 1.0
+}
+
 /// A validated job (schema 1).
 public struct Job: Sendable {
     public var file: String
@@ -73,10 +82,11 @@ public struct Job: Sendable {
     public var workers: Int?
     public var partitions: Int?
     public var flood: FloodJobSettings?
+    public var traffic: TrafficJobSettings?
     public var changes: [TerrainChange] = []
 
     static let topKeys = ["schema", "name", "description", "model", "start", "end", "duration", "output_interval",
-                          "checkpoint", "seed", "workers", "partitions", "flood", "changes"]
+                          "checkpoint", "seed", "workers", "partitions", "flood", "traffic", "changes"]
     static let floodKeys = ["precision", "theta", "alpha", "advection", "max_step", "boundaries", "sea_level", "rainfall", "inflows",
                             "manning", "infiltration", "drainage", "inundation_depth"]
 
@@ -158,11 +168,30 @@ public struct Job: Sendable {
         if let d = duration, let o = outInt, o > d, let on = m["output_interval"] {
             r.report(on, 27, "output_interval \(o) is longer than the run (\(d))", hint: "use an interval no longer than the run")
         }
-        if flood == nil { r.report(root, 28, "the job has no domain to simulate", hint: "add a 'flood:' section") }
+        var traffic: TrafficJobSettings?
+        if let t = m["traffic"] { traffic = parseTraffic(t, r) }
+        if flood == nil && traffic == nil { r.report(root, 28, "the job has no domain to simulate", hint: "add a 'flood:' and/or a 'traffic:' section") }
         if !r.diagnostics.isEmpty { throw InputError(r.diagnostics) }
         return Job(file: file, text: text, name: name, description: r.string(m["description"]), modelDirectory: modelDir,
                    startISO: startISO, duration: duration!, outputInterval: outInt!, checkpointInterval: ckInt,
-                   checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, changes: changes)
+                   checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic, changes: changes)
+    }
+
+    static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor"]
+
+    static func parseTraffic(_ n: YNode, _ r: YAMLReader) -> TrafficJobSettings? {
+        // An empty section (`traffic: {}`) takes every default.
+        if case .scalar(let s) = n.node, s.string.isEmpty || s.string == "~" || s.string == "null" { return TrafficJobSettings() }
+        guard let m = r.mapping(n, allowed: trafficKeys, what: "traffic") else { return nil }
+        var t = TrafficJobSettings()
+        if let v = m["tick"], let d = r.duration(v) {
+            if d.milliseconds < 100 || d.milliseconds > 60_000 { r.report(v, 11, "tick must be between 100ms and 60s (got \(d))", hint: "1s is the usual queue-model tick") } else { t.tick = d }
+        }
+        if let v = m["stuck_time"] { t.stuckTime = r.duration(v) ?? t.stuckTime }
+        if let v = m["jam_spacing"] { t.jamSpacing = r.double(v, min: 1, max: 100, units: "m") ?? t.jamSpacing }
+        if let v = m["flow_capacity_factor"] { t.flowCapacityFactor = r.double(v, min: 0, max: 100, exclusiveMin: true) ?? 1 }
+        if let v = m["storage_capacity_factor"] { t.storageCapacityFactor = r.double(v, min: 0, max: 100, exclusiveMin: true) ?? 1 }
+        return t
     }
 
     static func parseFlood(_ n: YNode, _ r: YAMLReader, baseDir: String) -> FloodJobSettings? {
@@ -313,7 +342,7 @@ public struct Job: Sendable {
     /// Everything that determines the results, for matching checkpoints to jobs (not workers or paths).
     public var resultHash: String {
         var desc = "\(name)|\(startISO)|\(duration)|\(outputInterval)|\(seed)|"
-        desc += "\(String(describing: flood))|\(changes.map { "\($0.kind)\($0.line)\($0.amount)\(String(describing: $0.width))" })"
+        desc += "\(String(describing: flood))|\(String(describing: traffic))|\(changes.map { "\($0.kind)\($0.line)\($0.amount)\(String(describing: $0.width))" })"
         return fnv1a(desc)
     }
 }

@@ -3,6 +3,7 @@ import SimCore
 import SimEngine
 import SimIO
 import FloodModel
+import TrafficModel
 
 public struct RunOptions {
     public var workers: Int?
@@ -64,16 +65,31 @@ public enum JobRunner {
             throw RunError("nothing to resume: no run folder '\(workDir)'", hint: "run without --resume to start the job")
         }
         let model = try CityModel.load(directory: job.modelDirectory)
-        let setup = try ScenarioBuilder.floodSetup(job: job, model: model)
         let workers = o.workers ?? job.workers ?? ProcessInfo.processInfo.activeProcessorCount
-        let partitions = o.partitions ?? job.partitions ?? PartitionLayout.defaultCount(rows: setup.geometry.ny, workers: workers)
-        let flood = makeFloodDomain(setup, partitions: partitions)
+        var domains: [any DomainModel] = []
+        var floodCells = 0
+        if job.flood != nil {
+            let setup = try ScenarioBuilder.floodSetup(job: job, model: model)
+            let partitions = o.partitions ?? job.partitions ?? PartitionLayout.defaultCount(rows: setup.geometry.ny, workers: workers)
+            domains.append(makeFloodDomain(setup, partitions: partitions))
+            floodCells = setup.geometry.count
+        }
+        if let t = job.traffic {
+            let (network, _) = try model.loadTraffic()
+            let plans = try model.loadVehicles(on: network)
+            var p = QueueParameters()
+            p.tick = t.tick; p.stuckTime = t.stuckTime; p.jamSpacing = t.jamSpacing
+            p.flowCapacityFactor = t.flowCapacityFactor; p.storageCapacityFactor = t.storageCapacityFactor
+            p.seed = job.seed
+            let partitions = o.partitions ?? job.partitions ?? max(1, 8 * workers)
+            domains.append(TrafficDomain(network: network, plans: plans, parameters: p, partitions: partitions))
+        }
         let schedule = RunSchedule(end: SimTime(milliseconds: job.duration.milliseconds), outputInterval: job.outputInterval,
                                    checkpointInterval: job.checkpointInterval)
-        let sim = Simulation(domains: [flood], schedule: schedule, workers: workers)
+        let sim = Simulation(domains: domains, schedule: schedule, workers: workers)
         sim.stopRequested = o.stopRequested
         let meta = RunMetadata(jobName: job.name, jobYAML: job.text, jobHash: job.resultHash, seed: job.seed,
-                               engineVersion: o.engineVersion, gitCommit: o.gitCommit, workers: workers, partitions: flood.partitionCount,
+                               engineVersion: o.engineVersion, gitCommit: o.gitCommit, workers: workers, partitions: domains[0].partitionCount,
                                startISO: job.startISO)
         var resumedFrom: String?
         var checkpoint: RunStore.Checkpoint?
@@ -111,7 +127,7 @@ public enum JobRunner {
         try store.finish(sim, overwrite: true)
         var kpis: [String: [KPI]] = [:]
         for d in sim.domains { kpis[d.name] = d.kpis() }
-        let cups = Double(sim.tick - startTick) * Double(setup.geometry.count) / max(wall, 1e-9)
+        let cups: Double? = job.flood != nil && job.traffic == nil ? Double(sim.tick - startTick) * Double(floodCells) / max(wall, 1e-9) : nil
         return RunSummary(resultPath: resultPath, kpis: kpis, wallSeconds: wall, ticks: sim.tick - startTick, cellUpdatesPerSecond: cups,
                           resumedFrom: resumedFrom, completed: true, workDir: workDir)
     }

@@ -40,31 +40,35 @@ public final class TrafficDomain: DomainModel {
     let flowAdd: FieldBuffer<Int64>       // flow accumulator gain per tick (units: 1 vehicle = unit)
     let flowCap: FieldBuffer<Int64>
     let qStart: FieldBuffer<Int32>        // offset of each link's ring in the pool
-    let qCap: FieldBuffer<Int32>          // ring size: storage plus room for stuck vehicles pushed in
+    let qCap: FieldBuffer<Int32>          // most vehicles a link takes: storage plus room for stuck vehicles pushed in
+    let qMask: FieldBuffer<Int64>         // ring size − 1 (a power of two ≥ qCap)
     static let unit: Int64 = 3_600_000
 
     // Link state
-    let pool: FieldBuffer<Int32>
+    let pool: FieldBuffer<Int32>          // vehicles in each link's ring, first in first out
+    let poolExit: FieldBuffer<Int64>      // their earliest exit times, beside them (the head check reads no vehicle data)
+    let poolCursor: FieldBuffer<Int32>    // and where they are in routeSeq (their next link is the entry after)
+    let nodeWake: FieldBuffer<Int64>      // earliest time a node has anything to do (a head due, a retry)
     let qHead: FieldBuffer<Int64>         // vehicles that left (popped), by the end node in phase 0
     let qTail: FieldBuffer<Int64>         // vehicles that entered (pushed), by the start node in phase 1
     let outSeen: FieldBuffer<Int64>       // qHead as of the previous tick (what the start node sees)
     let admitted: FieldBuffer<Int32>      // moves into the link decided this tick (phase 0, start node)
     let flowAcc: FieldBuffer<Int64>
+    let refilled: FieldBuffer<Int64>      // tick index up to which flowAcc has been refilled
     let travelSum: FieldBuffer<Int64>     // Σ link travel times of vehicles that left (ms)
     let stuckMoves: FieldBuffer<Int64>    // vehicles pushed in over storage
 
     // Vehicle state
-    let vPos: FieldBuffer<Int32>          // index in the route of the current link; -1 before entering
-    let vEnter: FieldBuffer<Int64>        // entry time into the current link
-    let vExit: FieldBuffer<Int64>         // earliest exit time from it
+    let routeSeq: FieldBuffer<Int32>      // every route's links followed by -1, vehicle after vehicle
+    let routeSeqStart: [Int32]            // where each vehicle's route starts in routeSeq
     let vStart: FieldBuffer<Int64>        // actual entry onto the network (-1 not yet)
     let vArrive: FieldBuffer<Int64>       // arrival (-1 not yet)
 
     // Per-partition work lists (each touched by its own partition only, or serially in exchange/endTick)
     final class Part {
-        var outbox: [(vehicle: Int32, link: Int32)] = []
+        var outbox: [(vehicle: Int32, link: Int32, cursor: Int32)] = []
         var popped: [Int32] = []           // links whose head moved this tick (to refresh outSeen)
-        var activations: [Int32] = []      // end nodes of links that became non-empty
+        var activations: [(node: Int32, at: Int64)] = []   // end nodes of links that became non-empty, and when their head is due
         var active: [Int32] = []           // nodes with a non-empty incoming link
         var pending: [Int32] = []          // due vehicles not yet on their first link, in (depart, id) order
         var departures: [Int32] = []       // all vehicles starting here, sorted by (depart, id)
@@ -105,6 +109,7 @@ public final class TrafficDomain: DomainModel {
         var ff = [Int64](repeating: 0, count: m), st = [Int32](repeating: 1, count: m)
         var add = [Int64](repeating: 0, count: m), cap = add
         var qs = [Int32](repeating: 0, count: m), qc = qs
+        var qm = [Int64](repeating: 0, count: m)
         var off: Int32 = 0
         for a in 0..<m {
             let len = network.length[a], v = network.freeSpeed[a]
@@ -116,18 +121,28 @@ public final class TrafficDomain: DomainModel {
             add[a] = max(1, Int64((perTick * 1000).rounded()))                                        // units of 1/3,600,000 veh
             cap[a] = max(add[a], Self.unit)
             qs[a] = off; qc[a] = 2 * s + 4
-            off += qc[a]
+            var ring: Int32 = 8
+            while ring < qc[a] { ring <<= 1 }
+            qm[a] = Int64(ring - 1)
+            off += ring
         }
         freeMs = FieldBuffer(ff); storage = FieldBuffer(st); flowAdd = FieldBuffer(add); flowCap = FieldBuffer(cap)
-        qStart = FieldBuffer(qs); qCap = FieldBuffer(qc)
+        qStart = FieldBuffer(qs); qCap = FieldBuffer(qc); qMask = FieldBuffer(qm)
         pool = FieldBuffer(count: Int(off), repeating: -1)
+        poolExit = FieldBuffer(count: Int(off), repeating: 0)
+        poolCursor = FieldBuffer(count: Int(off), repeating: -1)
+        nodeWake = FieldBuffer(count: n, repeating: Int64.max)
         qHead = FieldBuffer(count: m, repeating: 0); qTail = FieldBuffer(count: m, repeating: 0)
         outSeen = FieldBuffer(count: m, repeating: 0); admitted = FieldBuffer(count: m, repeating: 0)
         flowAcc = FieldBuffer(cap)   // links start with a full accumulator (MATSim does the same)
+        refilled = FieldBuffer(count: m, repeating: 0)
         travelSum = FieldBuffer(count: m, repeating: 0); stuckMoves = FieldBuffer(count: m, repeating: 0)
         let nv = plans.count
-        vPos = FieldBuffer(count: nv, repeating: -1); vEnter = FieldBuffer(count: nv, repeating: -1)
-        vExit = FieldBuffer(count: nv, repeating: -1); vStart = FieldBuffer(count: nv, repeating: -1)
+        vStart = FieldBuffer(count: nv, repeating: -1)
+        var seq: [Int32] = [], seqStart: [Int32] = []
+        seq.reserveCapacity(plans.routeLinks.count + nv)
+        for h in 0..<nv { seqStart.append(Int32(seq.count)); seq.append(contentsOf: plans.route(h)); seq.append(-1) }
+        routeSeq = FieldBuffer(seq); routeSeqStart = seqStart
         vArrive = FieldBuffer(count: nv, repeating: -1)
         lastSnapEntries = [Int64](repeating: 0, count: m); lastSnapExits = lastSnapEntries; lastSnapTravel = lastSnapEntries
         // departures per partition of the first link's start node, in (depart, id) order
@@ -192,9 +207,10 @@ public final class TrafficDomain: DomainModel {
         guard phase == 1 else { return }
         // Wake the end nodes of links that became non-empty (serial, so the active lists are consistent).
         for p in parts {
-            for w in p.activations where !nodeActive[Int(w)] {
-                nodeActive[Int(w)] = true
-                parts[Int(partOfNode[Int(w)])].active.append(w)
+            for (w, at) in p.activations {
+                let wi = Int(w)
+                if at < nodeWake[wi] { nodeWake[wi] = at }
+                if !nodeActive[wi] { nodeActive[wi] = true; parts[Int(partOfNode[wi])].active.append(w) }
             }
             p.activations.removeAll(keepingCapacity: true)
         }
@@ -218,6 +234,8 @@ public final class TrafficDomain: DomainModel {
         keep.reserveCapacity(part.active.count)
         for v32 in part.active {
             let v = Int(v32)
+            // nothing due here before its wake time: skip (refills are lazy, so skipping changes nothing)
+            if nodeWake[v] > T { keep.append(v32); continue }
             let lo = Int(inStart[v]), hi = Int(inStart[v + 1])
             // refill the flow accumulators of the node's incoming links and collect those with a vehicle ready
             part.candidates.removeAll(keepingCapacity: true)
@@ -225,14 +243,19 @@ public final class TrafficDomain: DomainModel {
             var anyVehicle = false
             for e in lo..<hi {
                 let a = Int(inLinks[e])
-                flowAcc[a] = min(flowAcc[a] + flowAdd[a], flowCap[a])
+                // refill for every tick since the last one (idle links fill up to their cap)
+                let since = Int64(tickIndex) - refilled[a]
+                if since > 0 {
+                    let add = flowAdd[a], cap = flowCap[a]
+                    flowAcc[a] = since >= cap / add + 1 ? cap : min(flowAcc[a] + add * since, cap)
+                    refilled[a] = Int64(tickIndex)
+                }
                 if qTail[a] > qHead[a] {
                     anyVehicle = true
-                    let h = Int(pool[Int(qStart[a]) + Int(qHead[a] % Int64(qCap[a]))])
-                    if vExit[h] <= T { part.candidates.append(Int32(a)); part.weights.append(network.capacity[a]) }
+                    if poolExit[Int(qStart[a]) + Int(qHead[a] & qMask[a])] <= T { part.candidates.append(Int32(a)); part.weights.append(network.capacity[a]) }
                 }
             }
-            if !anyVehicle { nodeActive[v] = false; continue }
+            if !anyVehicle { nodeActive[v] = false; nodeWake[v] = Int64.max; continue }
             keep.append(v32)
             // serve the ready links in a capacity-weighted random order
             var k = 0
@@ -249,33 +272,48 @@ public final class TrafficDomain: DomainModel {
                 k += 1
                 drain(a, T, part)
             }
+            // next wake: the earliest head still on an incoming link; a due head waits for flow capacity (known
+            // exactly) or for room downstream (retry next tick)
+            var wake = Int64.max
+            for e in lo..<hi {
+                let a = Int(inLinks[e])
+                guard qTail[a] > qHead[a] else { continue }
+                let exit = poolExit[Int(qStart[a]) + Int(qHead[a] & qMask[a])]
+                if exit > T { wake = min(wake, exit); continue }
+                let short = Self.unit - flowAcc[a]
+                let ticks = short > 0 ? (short + flowAdd[a] - 1) / flowAdd[a] : 1
+                wake = min(wake, T + ticks * tickMs)
+            }
+            nodeWake[v] = wake
         }
         part.active = keep
     }
 
     /// Moves vehicles off the head of link `a` while they are due, flow capacity lasts and the next link has room.
     @inline(__always) func drain(_ a: Int, _ T: Int64, _ part: Part) {
-        let base = Int(qStart[a]), cap = Int64(qCap[a])
+        let base = Int(qStart[a]), mask = qMask[a], ff = freeMs[a]
         var moved = false
         while qTail[a] > qHead[a] && flowAcc[a] >= Self.unit {
-            let h = Int(pool[base + Int(qHead[a] % cap)])
-            if vExit[h] > T { break }
-            let r0 = Int(plans.routeStart[h]), r1 = Int(plans.routeStart[h + 1])
-            let pos = Int(vPos[h])
-            if r0 + pos + 1 == r1 {
+            let slot = base + Int(qHead[a] & mask)
+            let exit = poolExit[slot]
+            if exit > T { break }
+            let h = Int(pool[slot])
+            let cursor = Int(poolCursor[slot]) + 1
+            let n32 = routeSeq[cursor]
+            if n32 < 0 {
                 // destination reached at the end of this link
                 vArrive[h] = T
                 part.arrived += 1
             } else {
-                let n = Int(plans.routeLinks[r0 + pos + 1])
+                let n = Int(n32)
                 let occ = occupancy(n)
                 let full = occ >= Int64(storage[n])
-                if full && !(T - vExit[h] >= stuckMs && occ < Int64(qCap[n])) { break }
+                if full && !(T - exit >= stuckMs && occ < Int64(qCap[n])) { break }
                 if full { stuckMoves[n] += 1 }
                 admitted[n] += 1
-                part.outbox.append((Int32(h), Int32(n)))
+                part.outbox.append((Int32(h), n32, Int32(cursor)))
             }
-            travelSum[a] += T - vEnter[h]
+            travelSum[a] += T - (exit - ff)   // entered at exit − free-flow time
             qHead[a] += 1
             flowAcc[a] -= Self.unit
             moved = true
@@ -287,11 +325,8 @@ public final class TrafficDomain: DomainModel {
 
     func links(_ part: Part, _ index: Int) {
         let T = now
-        for (h32, n32) in part.outbox {
-            enter(Int(h32), link: Int(n32), at: T, part)
-            vPos[Int(h32)] += 1
-        }
-        for (_, n32) in part.outbox { admitted[Int(n32)] = 0 }
+        for (h32, n32, c32) in part.outbox { enter(Int(h32), link: Int(n32), cursor: c32, at: T, part) }
+        for (_, n32, _) in part.outbox { admitted[Int(n32)] = 0 }
         part.outbox.removeAll(keepingCapacity: true)
         for a in part.popped { outSeen[Int(a)] = qHead[Int(a)] }
         part.popped.removeAll(keepingCapacity: true)
@@ -305,30 +340,34 @@ public final class TrafficDomain: DomainModel {
                 let h = Int(h32)
                 let a = Int(plans.routeLinks[Int(plans.routeStart[h])])
                 if qTail[a] - qHead[a] < Int64(storage[a]) {   // qHead is settled in this phase
-                    vPos[h] = 0; vStart[h] = T
-                    enter(h, link: a, at: T, part)
+                    vStart[h] = T
+                    enter(h, link: a, cursor: routeSeqStart[h], at: T, part)
                 } else { still.append(h32) }
             }
             part.pending = still
         }
     }
 
-    @inline(__always) func enter(_ h: Int, link a: Int, at T: Int64, _ part: Part) {
-        let cap = Int64(qCap[a])
-        if qTail[a] == qHead[a] { part.activations.append(network.to[a]) }
-        pool[Int(qStart[a]) + Int(qTail[a] % cap)] = Int32(h)
+    @inline(__always) func enter(_ h: Int, link a: Int, cursor: Int32, at T: Int64, _ part: Part) {
+        let exit = T + freeMs[a]
+        if qTail[a] == qHead[a] { part.activations.append((network.to[a], exit)) }
+        let slot = Int(qStart[a]) + Int(qTail[a] & qMask[a])
+        pool[slot] = Int32(h)
+        poolExit[slot] = exit
+        poolCursor[slot] = cursor
         qTail[a] += 1
-        vEnter[h] = T
-        vExit[h] = T + freeMs[a]
     }
 
     /// After a restore: the per-partition lists from the partition-independent state.
     func rebuildWorkLists() {
         for p in parts { p.active.removeAll(); p.pending.removeAll(); p.depNext = 0; p.arrived = 0 }
         nodeActive.fill(false)
+        nodeWake.fill(Int64.max)
         for a in 0..<network.linkCount where qTail[a] > qHead[a] {
             let w = Int(network.to[a])
             if !nodeActive[w] { nodeActive[w] = true; parts[Int(partOfNode[w])].active.append(Int32(w)) }
+            // wake at the first tick after the checkpoint; processing then recomputes the exact wake time
+            nodeWake[w] = min(nodeWake[w], now)
         }
         for p in parts {
             p.active.sort()
@@ -395,9 +434,8 @@ extension TrafficDomain {
             lastSnapEntries[a] = e; lastSnapExits[a] = x; lastSnapTravel[a] = tt
             veh[a] = Float(e - x)
             var queued = 0
-            let cap = Int64(qCap[a])
             var i = x
-            while i < e { if vExit[Int(pool[Int(qStart[a]) + Int(i % cap)])] <= now { queued += 1 } else { break }; i += 1 }
+            while i < e { if poolExit[Int(qStart[a]) + Int(i & qMask[a])] <= now { queued += 1 } else { break }; i += 1 }
             q[a] = Float(queued)
             dens[a] = Float(Double(e - x) / (network.length[a] / 1000) / max(network.lanes[a], 1))
         }
@@ -431,6 +469,19 @@ extension TrafficDomain {
     public func kpis() -> [KPI] {
         let nv = plans.count
         var vht = 0.0, vkt = 0.0, delays: [Double] = [], completed = 0, onNet = 0, notStarted = 0
+        // links fully driven by the vehicles still on the network (from their route cursors)
+        var traversed: [Int: Double] = [:]
+        for a in 0..<network.linkCount {
+            var i = qHead[a]
+            while i < qTail[a] {
+                let slot = Int(qStart[a]) + Int(i & qMask[a])
+                let h = Int(pool[slot])
+                var d = 0.0
+                for c in Int(routeSeqStart[h])..<Int(poolCursor[slot]) { d += network.length[Int(routeSeq[c])] }
+                traversed[h] = d
+                i += 1
+            }
+        }
         for h in 0..<nv {
             if vArrive[h] >= 0 {
                 completed += 1
@@ -440,8 +491,7 @@ extension TrafficDomain {
             } else if vStart[h] >= 0 {
                 onNet += 1
                 vht += Double(now - vStart[h]) / 3_600_000
-                let r = plans.route(h)
-                for a in r.prefix(Int(vPos[h])) { vkt += network.length[Int(a)] / 1000 }
+                vkt += (traversed[h] ?? 0) / 1000
             } else { notStarted += 1 }
         }
         delays.sort()
@@ -459,9 +509,10 @@ extension TrafficDomain {
         [NamedArray("pool", .int32(pool.array)),
          NamedArray("q_head", .int64(qHead.array)), NamedArray("q_tail", .int64(qTail.array)),
          NamedArray("out_seen", .int64(outSeen.array)), NamedArray("flow_acc", .int64(flowAcc.array)),
+         NamedArray("refilled", .int64(refilled.array)),
          NamedArray("travel_sum", .int64(travelSum.array)), NamedArray("stuck_moves", .int64(stuckMoves.array)),
-         NamedArray("v_pos", .int32(vPos.array)), NamedArray("v_enter", .int64(vEnter.array)),
-         NamedArray("v_exit", .int64(vExit.array)), NamedArray("v_start", .int64(vStart.array)),
+         NamedArray("pool_exit", .int64(poolExit.array)), NamedArray("pool_cursor", .int32(poolCursor.array)),
+         NamedArray("v_start", .int64(vStart.array)),
          NamedArray("v_arrive", .int64(vArrive.array)),
          NamedArray("snap_entries", .int64(lastSnapEntries)), NamedArray("snap_exits", .int64(lastSnapExits)),
          NamedArray("snap_travel", .int64(lastSnapTravel))]
@@ -486,8 +537,9 @@ extension TrafficDomain {
             f.assign(v)
         }
         try i32(pool, "pool"); try i64(qHead, "q_head"); try i64(qTail, "q_tail"); try i64(outSeen, "out_seen")
-        try i64(flowAcc, "flow_acc"); try i64(travelSum, "travel_sum"); try i64(stuckMoves, "stuck_moves")
-        try i32(vPos, "v_pos"); try i64(vEnter, "v_enter"); try i64(vExit, "v_exit"); try i64(vStart, "v_start"); try i64(vArrive, "v_arrive")
+ try i64(flowAcc, "flow_acc"); try i64(refilled, "refilled"); try i64(travelSum, "travel_sum"); try i64(stuckMoves, "stuck_moves")
+        try i64(poolExit, "pool_exit")
+        try i32(poolCursor, "pool_cursor"); try i64(vStart, "v_start"); try i64(vArrive, "v_arrive")
         let m = network.linkCount
         guard case .int64(let se) = try find("snap_entries", m), case .int64(let sx) = try find("snap_exits", m),
               case .int64(let st) = try find("snap_travel", m) else { throw RunError("checkpoint traffic snapshot counters have the wrong type") }

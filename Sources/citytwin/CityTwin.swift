@@ -40,9 +40,17 @@ struct Validate: ParsableCommand {
         do {
             let j = try Job.load(path: job)
             let model = try CityModel.load(directory: j.modelDirectory)
-            _ = try ScenarioBuilder.floodSetup(job: j, model: model)
-            let grid = model.terrain.map { g in " (\(g.geometry.nx) x \(g.geometry.ny) cells of \(fmtNum(g.geometry.cellSize)) m)" } ?? ""
-            print("\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)'\(grid)")
+            var parts: [String] = []
+            if j.flood != nil {
+                let setup = try ScenarioBuilder.floodSetup(job: j, model: model)
+                parts.append("flood on \(setup.geometry.nx) x \(setup.geometry.ny) cells of \(fmtNum(setup.geometry.cellSize)) m")
+            }
+            if j.traffic != nil {
+                let (network, _) = try model.loadTraffic()
+                let plans = try model.loadVehicles(on: network)
+                parts.append("traffic: \(plans.count) vehicles on \(network.linkCount) links")
+            }
+            print("\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)' (\(parts.joined(separator: "; ")))")
         } catch { throw Exit.fail(error) }
     }
 }
@@ -107,7 +115,7 @@ struct Inspect: ParsableCommand {
 }
 
 struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Build a city model directory from source data.", subcommands: [Terrain.self, TNTPCommand.self])
+    static let configuration = CommandConfiguration(abstract: "Build a city model directory from source data.", subcommands: [Terrain.self, TNTPCommand.self, SUMOCommand.self])
     struct Terrain: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Terrain + sea + land cover for flood from an SRTM tile and a .poly boundary.")
         @Option(help: "SRTM .hgt or .hgt.zip") var hgt: String

@@ -33,6 +33,37 @@ extension Import {
     }
 }
 
+extension Import {
+    struct SUMOCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "sumo",
+            abstract: "A SUMO network (.net.xml, or plain .nod.xml + .edg.xml) and routes as a traffic model directory.")
+        @Option(help: "SUMO network (.net.xml[.gz]).") var net: String?
+        @Option(help: "Plain nodes (.nod.xml[.gz]); with --edges instead of --net.") var nodes: String?
+        @Option(help: "Plain edges (.edg.xml[.gz]).") var edges: String?
+        @Option(help: "Routes (.rou.xml[.gz]): vehicles with explicit routes.") var routes: String?
+        @Option(help: "Capacity per lane (veh/h); SUMO networks carry none.") var capacityPerLane: Double = 1800
+        @Option(help: "Model name.") var name: String?
+        @Option(name: .shortAndLong, help: "Output model directory.") var output: String
+        @Flag(help: "Replace an existing model in the output directory.") var overwrite = false
+        func validate() throws {
+            if (net == nil) == (nodes == nil || edges == nil) { throw ValidationError("give either --net, or --nodes and --edges") }
+            if !(capacityPerLane > 0) { throw ValidationError("--capacity-per-lane must be > 0") }
+        }
+        func run() throws {
+            do {
+                let opts = SUMO.Options(capacityPerLane: capacityPerLane)
+                let network = try net.map { try SUMO.readNet($0, options: opts) } ?? SUMO.readPlain(nodes: nodes!, edges: edges!, options: opts)
+                let plans = try routes.map { try SUMO.readRoutes($0, network: network) }
+                let src = net ?? edges!
+                try NetworkModelWriter.write(network, demand: nil, vehicles: plans, name: name ?? URL(fileURLWithPath: output).lastPathComponent,
+                                             description: "SUMO network \(URL(fileURLWithPath: src).lastPathComponent); \(fmtNum(capacityPerLane)) veh/h per lane" + (routes.map { "; routes \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? ""),
+                                             provenance: "Eclipse SUMO files (see their own provenance)", to: output, overwrite: overwrite)
+                print("wrote \(output): \(network.nodeCount) nodes, \(network.linkCount) links" + (plans.map { ", \($0.count) vehicles" } ?? ""))
+            } catch { throw Exit.fail(error) }
+        }
+    }
+}
+
 struct Assign: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Static user-equilibrium traffic assignment of a model's OD demand (path-based gradient projection).")

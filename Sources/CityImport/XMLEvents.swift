@@ -1,0 +1,39 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import SimCore
+
+/// Streams the start tags of an XML document (libxml2's SAX parser behind Foundation's XMLParser) to a handler
+/// with the element name, its attributes and the line; errors carry the file and line. The handler may throw
+/// to stop with a located error.
+struct XMLEvents {
+    typealias Handler = (_ name: String, _ attributes: [String: String], _ line: Int) throws -> Void
+
+    private final class Delegate: NSObject, XMLParserDelegate {
+        let handler: Handler
+        var error: Error?
+        weak var parser: XMLParser?
+        init(_ h: @escaping Handler) { handler = h }
+        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
+                    attributes attributeDict: [String: String] = [:]) {
+            guard error == nil else { return }
+            do { try handler(elementName, attributeDict, parser.lineNumber) } catch { self.error = error; parser.abortParsing() }
+        }
+    }
+
+    /// Parses `data` (already inflated) from `file`.
+    static func parse(_ data: Data, file: String, _ handler: @escaping Handler) throws {
+        // The stream form parses in chunks: libxml2 refuses documents over 10 MB handed over in one piece.
+        let parser = XMLParser(stream: InputStream(data: data))
+        let d = Delegate(handler)
+        parser.delegate = d
+        let ok = parser.parse()
+        if let e = d.error { throw e }
+        if !ok {
+            let what = parser.parserError.map { "\($0.localizedDescription)" } ?? "malformed XML"
+            throw InputError(SourceLocation(file: file, line: parser.lineNumber, column: parser.columnNumber), code: "E-XML-001",
+                             message: "not well-formed XML (\(what))", hint: "the file may be truncated or not XML")
+        }
+    }
+}

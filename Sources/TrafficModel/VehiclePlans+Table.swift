@@ -1,0 +1,87 @@
+import SimCore
+
+/// Vehicles as a CSV table (`population/vehicles.csv`): `id,depart_s,route`, the route as the links' ids
+/// separated by spaces.
+extension VehiclePlans {
+    public static let header = "id,depart_s,route"
+
+    public func csv(on net: RoadNetwork) -> String {
+        var s = Self.header + "\n"
+        s.reserveCapacity(count * 64)
+        for i in 0..<count {
+            s += ids[i]; s += ","; s += "\(Double(depart[i]) / 1000)"; s += ","
+            var first = true
+            for a in route(i) { if !first { s += " " }; s += net.linkIDs[Int(a)]; first = false }
+            s += "\n"
+        }
+        return s
+    }
+
+    /// Reads the table (byte-level: a city's population has millions of route entries).
+    public static func fromCSV(_ text: String, file: String, on net: RoadNetwork) throws -> VehiclePlans {
+        var linkIndex: [String: Int32] = [:]
+        linkIndex.reserveCapacity(net.linkCount)
+        for (i, id) in net.linkIDs.enumerated() { linkIndex[id] = Int32(i) }
+        var plans = VehiclePlans()
+        var problems: [Diagnostic] = []
+        var seen = Set<String>()
+        let bytes = Array(text.utf8)
+        let n = bytes.count
+        var i = 0, lineNo = 0
+        var route: [Int32] = []
+        func str(_ a: Int, _ b: Int) -> String { String(decoding: bytes[a..<b], as: UTF8.self) }
+        while i < n {
+            lineNo += 1
+            var e = i
+            while e < n && bytes[e] != 10 { e += 1 }
+            var end = e
+            if end > i && bytes[end - 1] == 13 { end -= 1 }   // CRLF
+            defer { i = e + 1 }
+            if lineNo == 1 {
+                if str(i, end).trimmingCharacters(in: .whitespaces) != header {
+                    throw InputError(SourceLocation(file: file, line: 1), code: "E-PLAN-010", message: "the first line must be the header '\(header)'")
+                }
+                continue
+            }
+            if end == i { continue }
+            let loc = SourceLocation(file: file, line: lineNo)
+            var c1 = i
+            while c1 < end && bytes[c1] != 44 { c1 += 1 }
+            var c2 = c1 + 1
+            while c2 < end && bytes[c2] != 44 { c2 += 1 }
+            guard c1 < end, c2 < end, let d = Double(str(c1 + 1, c2)), d >= 0, d.isFinite else {
+                problems.append(Diagnostic(loc, code: "E-PLAN-011", message: "expected id,depart_s,route with depart_s a time in seconds >= 0"))
+                if problems.count > 20 { break }
+                continue
+            }
+            let id = str(i, c1)
+            if !seen.insert(id).inserted { problems.append(Diagnostic(loc, code: "E-PLAN-012", message: "vehicle id '\(id)' appears twice")); continue }
+            route.removeAll(keepingCapacity: true)
+            var bad = false
+            var t = c2 + 1
+            while t < end {
+                while t < end && bytes[t] == 32 { t += 1 }
+                if t >= end { break }
+                var u = t
+                while u < end && bytes[u] != 32 { u += 1 }
+                let tok = str(t, u)
+                t = u
+                guard let a = linkIndex[tok] else {
+                    problems.append(Diagnostic(loc, code: "E-PLAN-013", message: "vehicle '\(id)' uses link '\(tok)', which the network does not have",
+                                               hint: DidYouMean.suggest(tok, from: Array(net.linkIDs.prefix(200_000))).map { "did you mean '\($0)'?" }))
+                    bad = true; break
+                }
+                if let p = route.last, net.to[Int(p)] != net.from[Int(a)] {
+                    problems.append(Diagnostic(loc, code: "E-PLAN-014", message: "vehicle '\(id)': link '\(tok)' does not start where '\(net.linkIDs[Int(p)])' ends"))
+                    bad = true; break
+                }
+                route.append(a)
+            }
+            if route.isEmpty && !bad { problems.append(Diagnostic(loc, code: "E-PLAN-015", message: "vehicle '\(id)' has an empty route")); bad = true }
+            if bad { if problems.count > 20 { break }; continue }
+            plans.append(id: id, depart: Int64((d * 1000).rounded()), route: route)
+        }
+        if !problems.isEmpty { throw InputError(problems) }
+        return plans
+    }
+}
