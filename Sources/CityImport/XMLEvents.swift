@@ -9,24 +9,36 @@ import SimCore
 /// to stop with a located error.
 struct XMLEvents {
     typealias Handler = (_ name: String, _ attributes: [String: String], _ line: Int) throws -> Void
+    /// End of an element whose text was asked for (`textOf`), with that text.
+    typealias TextHandler = (_ name: String, _ text: String, _ line: Int) throws -> Void
 
     private final class Delegate: NSObject, XMLParserDelegate {
         let handler: Handler
+        let textOf: Set<String>
+        let textHandler: TextHandler?
+        var collecting: String? = nil
+        var text = ""
         var error: Error?
-        weak var parser: XMLParser?
-        init(_ h: @escaping Handler) { handler = h }
+        init(_ h: @escaping Handler, textOf: Set<String>, textHandler: TextHandler?) { handler = h; self.textOf = textOf; self.textHandler = textHandler }
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
                     attributes attributeDict: [String: String] = [:]) {
             guard error == nil else { return }
+            if textOf.contains(elementName) { collecting = elementName; text = "" }
             do { try handler(elementName, attributeDict, parser.lineNumber) } catch { self.error = error; parser.abortParsing() }
+        }
+        func parser(_ parser: XMLParser, foundCharacters string: String) { if collecting != nil { text += string } }
+        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+            guard error == nil, let c = collecting, c == elementName, let th = textHandler else { return }
+            collecting = nil
+            do { try th(elementName, text, parser.lineNumber) } catch { self.error = error; parser.abortParsing() }
         }
     }
 
     /// Parses `data` (already inflated) from `file`.
-    static func parse(_ data: Data, file: String, _ handler: @escaping Handler) throws {
+    static func parse(_ data: Data, file: String, textOf: Set<String> = [], text: TextHandler? = nil, _ handler: @escaping Handler) throws {
         // The stream form parses in chunks: libxml2 refuses documents over 10 MB handed over in one piece.
         let parser = XMLParser(stream: InputStream(data: data))
-        let d = Delegate(handler)
+        let d = Delegate(handler, textOf: textOf, textHandler: text)
         parser.delegate = d
         let ok = parser.parse()
         if let e = d.error { throw e }

@@ -39,15 +39,14 @@ public final class TrafficDomain: DomainModel {
     let storage: FieldBuffer<Int32>
     let flowAdd: FieldBuffer<Int64>       // flow accumulator gain per tick (units: 1 vehicle = unit)
     let flowCap: FieldBuffer<Int64>
-    let qStart: FieldBuffer<Int32>        // offset of each link's ring in the pool
-    let qCap: FieldBuffer<Int32>          // most vehicles a link takes: storage plus room for stuck vehicles pushed in
-    let qMask: FieldBuffer<Int64>         // ring size − 1 (a power of two ≥ qCap)
+    /// One vehicle in a link's queue: its earliest exit time (read by the head check without touching vehicle
+    /// data), the vehicle, and where it is in `routeSeq` (its next link is the entry after).
+    struct Slot { var exit: Int64; var vehicle: Int32; var cursor: Int32 }
+    let rings: FieldBuffer<UnsafeMutablePointer<Slot>>   // per link, a power-of-two ring that doubles when full
+    let qMask: FieldBuffer<Int64>         // ring size − 1
     static let unit: Int64 = 3_600_000
 
     // Link state
-    let pool: FieldBuffer<Int32>          // vehicles in each link's ring, first in first out
-    let poolExit: FieldBuffer<Int64>      // their earliest exit times, beside them (the head check reads no vehicle data)
-    let poolCursor: FieldBuffer<Int32>    // and where they are in routeSeq (their next link is the entry after)
     let nodeWake: FieldBuffer<Int64>      // earliest time a node has anything to do (a head due, a retry)
     let qHead: FieldBuffer<Int64>         // vehicles that left (popped), by the end node in phase 0
     let qTail: FieldBuffer<Int64>         // vehicles that entered (pushed), by the start node in phase 1
@@ -108,9 +107,7 @@ public final class TrafficDomain: DomainModel {
         // link constants
         var ff = [Int64](repeating: 0, count: m), st = [Int32](repeating: 1, count: m)
         var add = [Int64](repeating: 0, count: m), cap = add
-        var qs = [Int32](repeating: 0, count: m), qc = qs
         var qm = [Int64](repeating: 0, count: m)
-        var off: Int32 = 0
         for a in 0..<m {
             let len = network.length[a], v = network.freeSpeed[a]
             let t = v > 0 ? len / v : network.freeFlowTime[a]
@@ -120,17 +117,15 @@ public final class TrafficDomain: DomainModel {
             let perTick = network.capacity[a] * parameters.flowCapacityFactor * Double(tickMs) / 1000   // veh·s/h per tick
             add[a] = max(1, Int64((perTick * 1000).rounded()))                                        // units of 1/3,600,000 veh
             cap[a] = max(add[a], Self.unit)
-            qs[a] = off; qc[a] = 2 * s + 4
-            var ring: Int32 = 8
-            while ring < qc[a] { ring <<= 1 }
-            qm[a] = Int64(ring - 1)
-            off += ring
+            var ring: Int64 = 4
+            while ring < Int64(s) + 2 { ring <<= 1 }
+            qm[a] = ring - 1
         }
         freeMs = FieldBuffer(ff); storage = FieldBuffer(st); flowAdd = FieldBuffer(add); flowCap = FieldBuffer(cap)
-        qStart = FieldBuffer(qs); qCap = FieldBuffer(qc); qMask = FieldBuffer(qm)
-        pool = FieldBuffer(count: Int(off), repeating: -1)
-        poolExit = FieldBuffer(count: Int(off), repeating: 0)
-        poolCursor = FieldBuffer(count: Int(off), repeating: -1)
+        qMask = FieldBuffer(qm)
+        let r = FieldBuffer<UnsafeMutablePointer<Slot>>(count: m, repeating: UnsafeMutablePointer<Slot>(bitPattern: 8)!)
+        for a in 0..<m { r[a] = UnsafeMutablePointer<Slot>.allocate(capacity: Int(qm[a] + 1)) }
+        rings = r
         nodeWake = FieldBuffer(count: n, repeating: Int64.max)
         qHead = FieldBuffer(count: m, repeating: 0); qTail = FieldBuffer(count: m, repeating: 0)
         outSeen = FieldBuffer(count: m, repeating: 0); admitted = FieldBuffer(count: m, repeating: 0)
@@ -170,6 +165,8 @@ public final class TrafficDomain: DomainModel {
         go(Array(0..<x.count), 0, parts)
         return out
     }
+
+    deinit { for a in 0..<rings.count where network.linkCount > 0 { rings[a].deallocate() } }
 
     public var partitionCount: Int { parts.count }
     public var phaseCount: Int { 2 }
@@ -252,7 +249,7 @@ public final class TrafficDomain: DomainModel {
                 }
                 if qTail[a] > qHead[a] {
                     anyVehicle = true
-                    if poolExit[Int(qStart[a]) + Int(qHead[a] & qMask[a])] <= T { part.candidates.append(Int32(a)); part.weights.append(network.capacity[a]) }
+                    if rings[a][Int(qHead[a] & qMask[a])].exit <= T { part.candidates.append(Int32(a)); part.weights.append(network.capacity[a]) }
                 }
             }
             if !anyVehicle { nodeActive[v] = false; nodeWake[v] = Int64.max; continue }
@@ -278,7 +275,7 @@ public final class TrafficDomain: DomainModel {
             for e in lo..<hi {
                 let a = Int(inLinks[e])
                 guard qTail[a] > qHead[a] else { continue }
-                let exit = poolExit[Int(qStart[a]) + Int(qHead[a] & qMask[a])]
+                let exit = rings[a][Int(qHead[a] & qMask[a])].exit
                 if exit > T { wake = min(wake, exit); continue }
                 let short = Self.unit - flowAcc[a]
                 let ticks = short > 0 ? (short + flowAdd[a] - 1) / flowAdd[a] : 1
@@ -291,14 +288,14 @@ public final class TrafficDomain: DomainModel {
 
     /// Moves vehicles off the head of link `a` while they are due, flow capacity lasts and the next link has room.
     @inline(__always) func drain(_ a: Int, _ T: Int64, _ part: Part) {
-        let base = Int(qStart[a]), mask = qMask[a], ff = freeMs[a]
+        let ring = rings[a], mask = qMask[a], ff = freeMs[a]
         var moved = false
         while qTail[a] > qHead[a] && flowAcc[a] >= Self.unit {
-            let slot = base + Int(qHead[a] & mask)
-            let exit = poolExit[slot]
+            let slot = ring[Int(qHead[a] & mask)]
+            let exit = slot.exit
             if exit > T { break }
-            let h = Int(pool[slot])
-            let cursor = Int(poolCursor[slot]) + 1
+            let h = Int(slot.vehicle)
+            let cursor = Int(slot.cursor) + 1
             let n32 = routeSeq[cursor]
             if n32 < 0 {
                 // destination reached at the end of this link
@@ -308,7 +305,7 @@ public final class TrafficDomain: DomainModel {
                 let n = Int(n32)
                 let occ = occupancy(n)
                 let full = occ >= Int64(storage[n])
-                if full && !(T - exit >= stuckMs && occ < Int64(qCap[n])) { break }
+                if full && T - exit < stuckMs { break }   // stuck longer: pushed in anyway (MATSim's rule; the ring grows)
                 if full { stuckMoves[n] += 1 }
                 admitted[n] += 1
                 part.outbox.append((Int32(h), n32, Int32(cursor)))
@@ -351,11 +348,22 @@ public final class TrafficDomain: DomainModel {
     @inline(__always) func enter(_ h: Int, link a: Int, cursor: Int32, at T: Int64, _ part: Part) {
         let exit = T + freeMs[a]
         if qTail[a] == qHead[a] { part.activations.append((network.to[a], exit)) }
-        let slot = Int(qStart[a]) + Int(qTail[a] & qMask[a])
-        pool[slot] = Int32(h)
-        poolExit[slot] = exit
-        poolCursor[slot] = cursor
+        if qTail[a] - qHead[a] > qMask[a] { grow(a) }
+        rings[a][Int(qTail[a] & qMask[a])] = Slot(exit: exit, vehicle: Int32(h), cursor: cursor)
         qTail[a] += 1
+    }
+
+    /// Doubles link a's ring, keeping the queue order (called by the link's start node in the links phase; the
+    /// end node reads the ring only in the junctions phase).
+    func grow(_ a: Int) {
+        let old = rings[a], oldMask = qMask[a]
+        let size = (oldMask + 1) * 2
+        let new = UnsafeMutablePointer<Slot>.allocate(capacity: Int(size))
+        var i = qHead[a]
+        while i < qTail[a] { new[Int(i & (size - 1))] = old[Int(i & oldMask)]; i += 1 }
+        old.deallocate()
+        rings[a] = new
+        qMask[a] = size - 1
     }
 
     /// After a restore: the per-partition lists from the partition-independent state.
@@ -435,7 +443,7 @@ extension TrafficDomain {
             veh[a] = Float(e - x)
             var queued = 0
             var i = x
-            while i < e { if poolExit[Int(qStart[a]) + Int(i & qMask[a])] <= now { queued += 1 } else { break }; i += 1 }
+            while i < e { if rings[a][Int(i & qMask[a])].exit <= now { queued += 1 } else { break }; i += 1 }
             q[a] = Float(queued)
             dens[a] = Float(Double(e - x) / (network.length[a] / 1000) / max(network.lanes[a], 1))
         }
@@ -474,10 +482,10 @@ extension TrafficDomain {
         for a in 0..<network.linkCount {
             var i = qHead[a]
             while i < qTail[a] {
-                let slot = Int(qStart[a]) + Int(i & qMask[a])
-                let h = Int(pool[slot])
+                let slot = rings[a][Int(i & qMask[a])]
+                let h = Int(slot.vehicle)
                 var d = 0.0
-                for c in Int(routeSeqStart[h])..<Int(poolCursor[slot]) { d += network.length[Int(routeSeq[c])] }
+                for c in Int(routeSeqStart[h])..<Int(slot.cursor) { d += network.length[Int(routeSeq[c])] }
                 traversed[h] = d
                 i += 1
             }
@@ -506,12 +514,17 @@ extension TrafficDomain {
     }
 
     public func checkpointState() -> [NamedArray] {
-        [NamedArray("pool", .int32(pool.array)),
+        // queue contents link by link, head to tail (the ring layout is not part of the state)
+        var qv: [Int32] = [], qe: [Int64] = [], qc: [Int32] = []
+        for a in 0..<network.linkCount {
+            var i = qHead[a]
+            while i < qTail[a] { let sl = rings[a][Int(i & qMask[a])]; qv.append(sl.vehicle); qe.append(sl.exit); qc.append(sl.cursor); i += 1 }
+        }
+        return [NamedArray("queue_vehicle", .int32(qv)), NamedArray("queue_exit", .int64(qe)), NamedArray("queue_cursor", .int32(qc)),
          NamedArray("q_head", .int64(qHead.array)), NamedArray("q_tail", .int64(qTail.array)),
          NamedArray("out_seen", .int64(outSeen.array)), NamedArray("flow_acc", .int64(flowAcc.array)),
          NamedArray("refilled", .int64(refilled.array)),
          NamedArray("travel_sum", .int64(travelSum.array)), NamedArray("stuck_moves", .int64(stuckMoves.array)),
-         NamedArray("pool_exit", .int64(poolExit.array)), NamedArray("pool_cursor", .int32(poolCursor.array)),
          NamedArray("v_start", .int64(vStart.array)),
          NamedArray("v_arrive", .int64(vArrive.array)),
          NamedArray("snap_entries", .int64(lastSnapEntries)), NamedArray("snap_exits", .int64(lastSnapExits)),
@@ -536,10 +549,27 @@ extension TrafficDomain {
             guard case .int32(let v) = try find(name, f.count) else { throw RunError("checkpoint traffic state '\(name)' has the wrong type") }
             f.assign(v)
         }
-        try i32(pool, "pool"); try i64(qHead, "q_head"); try i64(qTail, "q_tail"); try i64(outSeen, "out_seen")
+        try i64(qHead, "q_head"); try i64(qTail, "q_tail"); try i64(outSeen, "out_seen")
  try i64(flowAcc, "flow_acc"); try i64(refilled, "refilled"); try i64(travelSum, "travel_sum"); try i64(stuckMoves, "stuck_moves")
-        try i64(poolExit, "pool_exit")
-        try i32(poolCursor, "pool_cursor"); try i64(vStart, "v_start"); try i64(vArrive, "v_arrive")
+        try i64(vStart, "v_start"); try i64(vArrive, "v_arrive")
+        var total = 0
+        for a in 0..<network.linkCount {
+            guard qTail[a] >= qHead[a] else { throw RunError("checkpoint traffic queues are inconsistent (link \(network.linkIDs[a]))", hint: "the checkpoint is damaged; start afresh") }
+            total += Int(qTail[a] - qHead[a])
+        }
+        guard case .int32(let qv) = try find("queue_vehicle", total), case .int64(let qe) = try find("queue_exit", total),
+              case .int32(let qc) = try find("queue_cursor", total) else { throw RunError("checkpoint traffic queues have the wrong type") }
+        var k = 0
+        for a in 0..<network.linkCount {
+            var size = qMask[a] + 1
+            while size < qTail[a] - qHead[a] + 1 { size *= 2 }
+            if size != qMask[a] + 1 { rings[a].deallocate(); rings[a] = UnsafeMutablePointer<Slot>.allocate(capacity: Int(size)); qMask[a] = size - 1 }
+            var i = qHead[a]
+            while i < qTail[a] {
+                guard qv[k] >= 0 && Int(qv[k]) < plans.count else { throw RunError("checkpoint traffic queue holds an unknown vehicle", hint: "the checkpoint belongs to another population; start afresh") }
+                rings[a][Int(i & qMask[a])] = Slot(exit: qe[k], vehicle: qv[k], cursor: qc[k]); k += 1; i += 1
+            }
+        }
         let m = network.linkCount
         guard case .int64(let se) = try find("snap_entries", m), case .int64(let sx) = try find("snap_exits", m),
               case .int64(let st) = try find("snap_travel", m) else { throw RunError("checkpoint traffic snapshot counters have the wrong type") }

@@ -64,6 +64,40 @@ extension Import {
     }
 }
 
+extension Import {
+    struct MATSimCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "matsim",
+            abstract: "A MATSim network and population (car legs of the selected plans), or SUMO routes on it, as a traffic model directory.")
+        @Option(help: "MATSim network (network.xml[.gz]).") var network: String
+        @Option(help: "MATSim population (plans.xml[.gz]).") var plans: String?
+        @Option(help: "SUMO routes (.rou.xml[.gz]) whose edge ids are this network's link ids, instead of --plans.") var routes: String?
+        @Option(help: "Model name.") var name: String?
+        @Option(name: .shortAndLong, help: "Output model directory.") var output: String
+        @Flag(help: "Replace an existing model in the output directory.") var overwrite = false
+        func validate() throws {
+            if plans != nil && routes != nil { throw ValidationError("give --plans or --routes, not both") }
+        }
+        func run() throws {
+            do {
+                let net = try MATSim.readNetwork(network)
+                var vehicles: VehiclePlans? = nil
+                var note = ""
+                if let p = plans {
+                    let (v, s) = try MATSim.readPlans(p, network: net)
+                    vehicles = v
+                    note = "; \(s.persons) persons, \(s.carLegs) car legs (\(s.routedByUs) routed here)" + (s.otherModes.isEmpty ? "" : ", other legs skipped: " + s.otherModes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                } else if let r = routes {
+                    vehicles = try SUMO.readRoutes(r, network: net)
+                }
+                try NetworkModelWriter.write(net, demand: nil, vehicles: vehicles, name: name ?? URL(fileURLWithPath: output).lastPathComponent,
+                                             description: "MATSim network \(URL(fileURLWithPath: network).lastPathComponent)" + (plans.map { "; plans \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? "") + (routes.map { "; routes \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? ""),
+                                             provenance: "MATSim files (see their own provenance and licence)", to: output, overwrite: overwrite)
+                print("wrote \(output): \(net.nodeCount) nodes, \(net.linkCount) links" + (vehicles.map { ", \($0.count) vehicles" } ?? "") + note)
+            } catch { throw Exit.fail(error) }
+        }
+    }
+}
+
 struct Assign: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Static user-equilibrium traffic assignment of a model's OD demand (path-based gradient projection).")
