@@ -136,7 +136,10 @@ public enum StaticAssignment {
         mutating func sweep() {
             var sp: [Int32] = []
             for (i, o) in od.origins.enumerated() {
-                c.withUnsafeBufferPointer { tree.search(net, from: Int(o), cost: $0) }
+                od.dest.withUnsafeBufferPointer { d in
+                    let targets = UnsafeBufferPointer(rebasing: d[Int(od.start[i])..<Int(od.start[i + 1])])
+                    c.withUnsafeBufferPointer { tree.search(net, from: Int(o), cost: $0, targets: targets) }
+                }
                 for k in Int(od.start[i])..<Int(od.start[i + 1]) {
                     let dest = Int(od.dest[k])
                     if dest == Int(o) || odPaths[k].isEmpty { continue }
@@ -184,7 +187,10 @@ public enum StaticAssignment {
             let net = net, od = od, c = c
             let perOrigin = exec.map(od.origins.count) { i -> Double in
                 var t = ShortestPathTree(nodeCount: net.nodeCount)
-                c.withUnsafeBufferPointer { t.search(net, from: Int(od.origins[i]), cost: $0) }
+                od.dest.withUnsafeBufferPointer { d in
+                    let targets = UnsafeBufferPointer(rebasing: d[Int(od.start[i])..<Int(od.start[i + 1])])
+                    c.withUnsafeBufferPointer { t.search(net, from: Int(od.origins[i]), cost: $0, targets: targets) }
+                }
                 var s = 0.0
                 for k in Int(od.start[i])..<Int(od.start[i + 1]) where Int(od.dest[k]) != Int(od.origins[i]) {
                     let dist = t.dist[Int(od.dest[k])]
