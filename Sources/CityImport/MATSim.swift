@@ -14,6 +14,8 @@ import TrafficModel
 public enum MATSim {
     public struct Options: Sendable {
         public var carModes: Set<String> = ["car", "taxi"]
+        /// Ignore the plans' routes and route every car leg on free-flow travel times.
+        public var reroute = false
         public init() {}
     }
 
@@ -107,8 +109,8 @@ public enum MATSim {
                 throw InputError(loc, code: "E-MATSIM-011", message: "person '\(person)': cannot tell when the leg departs (no dep_time, no end_time or dur before it)")
             }
             var route: [Int32] = []
-            let tokens = (leg.route ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
-            if leg.routeType == "links" {
+            let tokens = options.reroute ? [] : (leg.route ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
+            if leg.routeType == "links" && !options.reroute {
                 for t in tokens {
                     guard let a = linkIndex[String(t)] else { throw InputError(loc, code: "E-MATSIM-012", message: "person '\(person)': route link '\(t)' is not in the network") }
                     route.append(a)

@@ -64,6 +64,9 @@ public struct TrafficJobSettings: Sendable, Equatable {
     public var jamSpacing = 7.5
     public var flowCapacityFactor = 1.0
     public var storageCapacityFactor = 1.0
+    /// Demand scaling of the model's vehicles (`VehiclePlans.scaled`), and the departure jitter of the copies.
+    public var demandScale = 1.0
+    public var departureJitter = SimDuration.zero
 }
 
 /// A validated job (schema 1).
@@ -177,7 +180,7 @@ public struct Job: Sendable {
                    checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic, changes: changes)
     }
 
-    static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor"]
+    static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale", "departure_jitter"]
 
     static func parseTraffic(_ n: YNode, _ r: YAMLReader) -> TrafficJobSettings? {
         // An empty section (`traffic: {}`) takes every default.
@@ -191,6 +194,8 @@ public struct Job: Sendable {
         if let v = m["jam_spacing"] { t.jamSpacing = r.double(v, min: 1, max: 100, units: "m") ?? t.jamSpacing }
         if let v = m["flow_capacity_factor"] { t.flowCapacityFactor = r.double(v, min: 0, max: 100, exclusiveMin: true) ?? 1 }
         if let v = m["storage_capacity_factor"] { t.storageCapacityFactor = r.double(v, min: 0, max: 100, exclusiveMin: true) ?? 1 }
+        if let v = m["demand_scale"] { t.demandScale = r.double(v, min: 0, max: 1000) ?? 1 }
+        if let v = m["departure_jitter"] { t.departureJitter = r.duration(v, positive: false) ?? .zero }
         return t
     }
 

@@ -76,7 +76,7 @@ public enum JobRunner {
         }
         if let t = job.traffic {
             let (network, _) = try model.loadTraffic()
-            let plans = try model.loadVehicles(on: network)
+            let plans = try model.loadVehicles(on: network).scaled(by: t.demandScale, jitter: t.departureJitter, seed: job.seed)
             var p = QueueParameters()
             p.tick = t.tick; p.stuckTime = t.stuckTime; p.jamSpacing = t.jamSpacing
             p.flowCapacityFactor = t.flowCapacityFactor; p.storageCapacityFactor = t.storageCapacityFactor

@@ -15,6 +15,30 @@ public struct VehiclePlans: Sendable, Equatable {
 
     public var count: Int { ids.count }
 
+    /// The demand scaled by `factor`: every vehicle ⌊factor⌋ times, plus once more with probability
+    /// factor − ⌊factor⌋; copies after the first depart uniformly within ±`jitter` of the original (never before
+    /// 0). Draws come from Philox keyed by (seed, vehicle, copy), so the result is the same on every machine.
+    /// Copies are named `<id>#<k>`.
+    public func scaled(by factor: Double, jitter: SimDuration, seed: UInt64) -> VehiclePlans {
+        if factor == 1 && jitter.milliseconds == 0 { return self }
+        let rng = Philox4x64(seed: seed, stream: 0x6A69_7474)   // "jitt"
+        let whole = Int(factor.rounded(.down)), frac = factor - Double(whole)
+        var out = VehiclePlans()
+        for i in 0..<count {
+            let r = rng.block((UInt64(i), 0xFFFF_FFFF, 0, 0))
+            let copies = whole + (Philox4x64.unitDouble(r.0) < frac ? 1 : 0)
+            for k in 0..<copies {
+                var d = depart[i]
+                if k > 0 && jitter.milliseconds > 0 {
+                    let u = Philox4x64.unitDouble(rng.block((UInt64(i), UInt64(k), 0, 0)).0)
+                    d = max(0, d + Int64(((2 * u - 1) * Double(jitter.milliseconds)).rounded()))
+                }
+                out.append(id: k == 0 ? ids[i] : "\(ids[i])#\(k)", depart: d, route: Array(route(i)))
+            }
+        }
+        return out
+    }
+
     public mutating func append(id: String, depart: Int64, route: [Int32]) {
         ids.append(id); self.depart.append(depart)
         routeLinks.append(contentsOf: route)

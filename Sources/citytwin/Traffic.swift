@@ -71,11 +71,13 @@ extension Import {
         @Option(help: "MATSim network (network.xml[.gz]).") var network: String
         @Option(help: "MATSim population (plans.xml[.gz]).") var plans: String?
         @Option(help: "SUMO routes (.rou.xml[.gz]) whose edge ids are this network's link ids, instead of --plans.") var routes: String?
+        @Flag(help: "Route every car leg of --plans on free-flow travel times, ignoring the plans' routes.") var reroute = false
         @Option(help: "Model name.") var name: String?
         @Option(name: .shortAndLong, help: "Output model directory.") var output: String
         @Flag(help: "Replace an existing model in the output directory.") var overwrite = false
         func validate() throws {
             if plans != nil && routes != nil { throw ValidationError("give --plans or --routes, not both") }
+            if reroute && plans == nil { throw ValidationError("--reroute needs --plans") }
         }
         func run() throws {
             do {
@@ -83,7 +85,8 @@ extension Import {
                 var vehicles: VehiclePlans? = nil
                 var note = ""
                 if let p = plans {
-                    let (v, s) = try MATSim.readPlans(p, network: net)
+                    var o = MATSim.Options(); o.reroute = reroute
+                    let (v, s) = try MATSim.readPlans(p, network: net, options: o)
                     vehicles = v
                     note = "; \(s.persons) persons, \(s.carLegs) car legs (\(s.routedByUs) routed here)" + (s.otherModes.isEmpty ? "" : ", other legs skipped: " + s.otherModes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 } else if let r = routes {
