@@ -19,15 +19,18 @@ struct XMLEvents {
         var collecting: String? = nil
         var text = ""
         var error: Error?
+        var depth = 0, elements = 0
         init(_ h: @escaping Handler, textOf: Set<String>, textHandler: TextHandler?) { handler = h; self.textOf = textOf; self.textHandler = textHandler }
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
                     attributes attributeDict: [String: String] = [:]) {
             guard error == nil else { return }
+            depth += 1; elements += 1
             if textOf.contains(elementName) { collecting = elementName; text = "" }
             do { try handler(elementName, attributeDict, parser.lineNumber) } catch { self.error = error; parser.abortParsing() }
         }
         func parser(_ parser: XMLParser, foundCharacters string: String) { if collecting != nil { text += string } }
         func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+            depth -= 1
             guard error == nil, let c = collecting, c == elementName, let th = textHandler else { return }
             collecting = nil
             do { try th(elementName, text, parser.lineNumber) } catch { self.error = error; parser.abortParsing() }
@@ -46,6 +49,12 @@ struct XMLEvents {
             let what = parser.parserError.map { "\($0.localizedDescription)" } ?? "malformed XML"
             throw InputError(SourceLocation(file: file, line: parser.lineNumber, column: parser.columnNumber), code: "E-XML-001",
                              message: "not well-formed XML (\(what))", hint: "the file may be truncated or not XML")
+        }
+        // libxml2's push parser does not always report a document cut off inside an element
+        if d.depth != 0 || d.elements == 0 {
+            throw InputError(SourceLocation(file: file, line: parser.lineNumber), code: "E-XML-002",
+                             message: d.elements == 0 ? "no XML elements" : "not well-formed XML: the document ends inside \(d.depth) open element\(d.depth == 1 ? "" : "s")",
+                             hint: "the file is truncated or not XML; fetch or export it again")
         }
     }
 }

@@ -70,4 +70,43 @@ let sharedTNTP: String = {
         #expect(r2.status == 64 && r2.err.contains("links.csv:3") && r2.err.contains("refers to node 'Bx'") && r2.err.contains("did you mean 'B'?"), "\(r2.err)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/r.h5"))
     }
+
+    /// The SUMO g20_20k case imported and run as a traffic job: all 20,001 trips arrive; the result datasets are
+    /// bit-identical for 1 and 2 workers and different partition counts; a typo in the traffic section is
+    /// reported with its location and a suggestion.
+    @Test func sumoGridJobIsDeterministic() throws {
+        let dir = tempDir("trafficjob")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let d = sharedTNTP.replacingOccurrences(of: "/data/tntp", with: "/peers/sumo/data/g20_20k")
+        let imp = try citytwin(["import", "sumo", "--nodes", d + "/plain.nod.xml.gz", "--edges", d + "/plain.edg.xml.gz",
+                                "--routes", d + "/routes.rou.xml.gz", "-o", dir + "/g20"])
+        #expect(imp.status == 0 && imp.out.contains("400 nodes, 1520 links, 20001 vehicles"), "\(imp.err)")
+        let job = """
+        schema: 1
+        name: g20
+        model: g20
+        start: 2026-01-01T00:00:00Z
+        duration: 2h
+        output_interval: 15min
+        checkpoint: {interval: 30min, keep: 2}
+        seed: 42
+        traffic: {stuck_time: 10s}
+        """
+        try job.write(toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
+        var outs: [String] = []
+        for (w, p) in [(1, 1), (2, 16), (2, 5)] {
+            let o = dir + "/out\(w)-\(p)"
+            let r = try citytwin(["run", dir + "/g20.yaml", "--output", o, "--quiet", "--workers", "\(w)", "--partitions", "\(p)"])
+            #expect(r.status == 0, "\(r.err)")
+            #expect(r.out.contains("trips_completed  20001"), "\(r.out)")
+            outs.append(o + "/g20.h5")
+        }
+        for name in ["arrival", "travel_time", "delay", "entries", "exits", "queue", "vehicles", "en_route"] {
+            let ref = try readDataset(outs[0], "traffic", name)
+            for o in outs.dropFirst() { #expect(sameBits(ref, try readDataset(o, "traffic", name)), "\(name) differs in \(o)") }
+        }
+        try job.replacingOccurrences(of: "stuck_time", with: "stuck_tme").write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let v = try citytwin(["validate", dir + "/bad.yaml"])
+        #expect(v.status == 64 && v.err.contains("bad.yaml:9") && v.err.contains("did you mean 'stuck_time'?"), "\(v.err)")
+    }
 }

@@ -1,0 +1,98 @@
+import Testing
+import Foundation
+import SimCore
+import TrafficModel
+import CityImport
+
+let sharedRoot: String = {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return root.deletingLastPathComponent().appendingPathComponent("shared").path
+}()
+
+@Suite struct TrafficImportTests {
+    /// SUMO: the g20_20k grid in both network formats, and its 20,001 routes on each.
+    @Test func sumoGridAndRoutes() throws {
+        let d = sharedRoot + "/peers/sumo/data/g20_20k"
+        let plain = try SUMO.readPlain(nodes: d + "/plain.nod.xml.gz", edges: d + "/plain.edg.xml.gz")
+        #expect(plain.nodeCount == 400 && plain.linkCount == 1520)
+        #expect(plain.length.allSatisfy { abs($0 - 200) < 1e-9 } && plain.lanes.allSatisfy { $0 == 2 })
+        let net = try SUMO.readNet(d + "/net.net.xml.gz")
+        #expect(net.nodeCount == 400 && net.linkCount == 1520)
+        #expect(Set(net.linkIDs) == Set(plain.linkIDs))
+        let routes = try SUMO.readRoutes(d + "/routes.rou.xml.gz", network: plain)
+        #expect(routes.count == 20_001)
+        #expect(routes.validate(on: plain, origin: SourceLocation(file: "routes")).isEmpty)
+        #expect(routes.ids[1] == "1" && routes.depart[1] == 180)   // depart="0.18"
+        // the model-directory table reads back to the same plans
+        let again = try VehiclePlans.fromCSV(routes.csv(on: plain), file: "vehicles.csv", on: plain)
+        #expect(again == routes)
+    }
+
+    /// MATSim Berlin: network counts and the 1 % population's legs as the shared README states them.
+    @Test func matsimBerlin() throws {
+        let b = sharedRoot + "/data/cities/berlin"
+        let net = try MATSim.readNetwork(b + "/network.xml.gz")
+        #expect(net.nodeCount == 11_566 && net.linkCount == 27_664)
+        // link 1: capacity 5000 per 12 h, 93 m at 8.3333 m/s
+        #expect(net.linkIDs[0] == "1" && abs(net.capacity[0] - 5000.0 / 12) < 1e-9 && net.length[0] == 93)
+        let (plans, s) = try MATSim.readPlans(b + "/plans_hwh_1pct.xml.gz", network: net)
+        #expect(s.persons == 15_931 && s.carLegs == 31_491 && plans.count == 31_491)
+        #expect(s.otherModes == ["walk": 354, "ride": 13, "pt": 4])
+        #expect(plans.validate(on: net, origin: SourceLocation(file: "plans")).isEmpty)
+        // person 66128 leaves home at 08:00 from link 1921 and arrives on link 13816
+        let i = try #require(plans.ids.firstIndex(of: "66128_0"))
+        #expect(plans.depart[i] == 8 * 3_600_000)
+        #expect(net.linkIDs[Int(plans.route(i).first!)] == "1921" && net.linkIDs[Int(plans.route(i).last!)] == "13816")
+    }
+
+    /// Broken SUMO and MATSim input: file, line and what is wrong; never a crash.
+    @Test func brokenInputIsLocated() throws {
+        let dir = NSTemporaryDirectory() + "traffic-bad-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func write(_ name: String, _ text: String) throws -> String { let p = dir + "/" + name; try text.write(toFile: p, atomically: true, encoding: .utf8); return p }
+        let nodes = try write("n.nod.xml", "<nodes>\n<node id=\"a\" x=\"0\" y=\"0\"/>\n<node id=\"b\" x=\"100\" y=\"0\"/>\n</nodes>\n")
+        let edges = try write("e.edg.xml", "<edges>\n<edge id=\"ab\" from=\"a\" to=\"b\"/>\n<edge id=\"bx\" from=\"b\" to=\"bb\"/>\n</edges>\n")
+        do { _ = try SUMO.readPlain(nodes: nodes, edges: edges); Issue.record("accepted an edge to an unknown node") } catch let e as InputError {
+            #expect(e.description.contains("e.edg.xml:3") && e.description.contains("refers to node 'bb'") && e.description.contains("did you mean 'b'?"), "\(e)")
+        }
+        let good = try write("g.edg.xml", "<edges>\n<edge id=\"ab\" from=\"a\" to=\"b\"/>\n<edge id=\"ba\" from=\"b\" to=\"a\"/>\n</edges>\n")
+        let net = try SUMO.readPlain(nodes: nodes, edges: good)
+        let cases: [(String, String)] = [
+            ("<routes>\n<vehicle id=\"v\" depart=\"0\">\n<route edges=\"ab ab\"/>\n</vehicle>\n</routes>\n", "r.rou.xml:3: error[E-SUMO-012]: vehicle 'v': edge 'ab' does not start where 'ab' ends"),
+            ("<routes>\n<vehicle id=\"v\" depart=\"0\">\n<route edges=\"ab zz\"/>\n</vehicle>\n</routes>\n", "uses edge 'zz', which the network does not have"),
+            ("<routes>\n<vehicle id=\"v\" depart=\"soon\"><route edges=\"ab\"/></vehicle>\n</routes>\n", "r.rou.xml:2: error[E-SUMO-017]"),
+            ("<routes>\n<trip id=\"t\" depart=\"0\" from=\"ab\" to=\"ba\"/>\n</routes>\n", "<trip> elements are not supported"),
+            ("<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/></vehicle>\n<vehicle id=\"v\" depart=\"1\"><route edges=\"ba\"/></vehicle>\n</routes>\n", "vehicle id 'v' appears twice"),
+            ("<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/>\n", "the document ends inside 2 open elements"),
+            ("<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/></vehicle>\n<vehicle <\n</routes>", "r.rou.xml:3: error"),
+        ]
+        for (text, expected) in cases {
+            let p = try write("r.rou.xml", text)
+            do { _ = try SUMO.readRoutes(p, network: net); Issue.record("accepted: \(text)") } catch let e as InputError {
+                #expect(e.description.contains(expected), "\(e.description)")
+            }
+        }
+        let mnet = try write("net.xml", "<network><nodes><node id=\"1\" x=\"0\" y=\"0\"/></nodes>\n<links capperiod=\"1:00:00\">\n<link id=\"a\" from=\"1\" to=\"2\" length=\"10\" freespeed=\"10\" capacity=\"100\"/>\n</links></network>\n")
+        do { _ = try MATSim.readNetwork(mnet); Issue.record("accepted a MATSim link to an unknown node") } catch let e as InputError {
+            #expect(e.description.contains("net.xml:3") && e.description.contains("refers to node '2'"), "\(e)")
+        }
+        let gz = try write("broken.xml.gz", "")
+        try Data([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]).write(to: URL(fileURLWithPath: gz))
+        #expect(throws: InputError.self) { _ = try readMaybeGzip(gz) }
+    }
+
+    /// Demand scaling: exact copy counts, jitter within bounds, the same result every time.
+    @Test func demandScaling() {
+        var p = VehiclePlans()
+        for i in 0..<1000 { p.append(id: "v\(i)", depart: 3_600_000, route: [0]) }
+        let ten = p.scaled(by: 10, jitter: .seconds(300), seed: 1)
+        #expect(ten.count == 10_000 && ten.ids[0] == "v0" && ten.ids[1] == "v0#1")
+        #expect(ten.depart.allSatisfy { abs($0 - 3_600_000) <= 300_000 })
+        #expect(Set(ten.depart).count > 5000, "copies are jittered")
+        #expect(ten == p.scaled(by: 10, jitter: .seconds(300), seed: 1))
+        #expect(ten != p.scaled(by: 10, jitter: .seconds(300), seed: 2))
+        let half = p.scaled(by: 0.5, jitter: .zero, seed: 3)
+        #expect(half.count > 430 && half.count < 570, "\(half.count) of 1000 kept at scale 0.5")
+    }
+}
