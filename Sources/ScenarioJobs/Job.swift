@@ -32,6 +32,23 @@ public enum JobRainfall: Sendable, Equatable {
     case gridded(times: [SimDuration], files: [String])
 }
 
+/// A change to the road network (traffic scenarios).
+public struct NetworkChange: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case closeLink = "close_link", setLanes = "set_lanes", addLanes = "add_lanes", setSpeed = "set_speed",
+             setCapacity = "set_capacity", addLink = "add_link"
+    }
+    public var kind: Kind
+    public var name: String
+    /// The links changed (all kinds but add_link).
+    public var links: [String] = []
+    /// lanes (set/add_lanes, add_link), km/h (set_speed, add_link), veh/h (set_capacity, add_link).
+    public var lanes: Double?, speedKmh: Double?, capacity: Double?
+    /// add_link: id, end nodes and optional length (m; default the straight distance).
+    public var id: String?, from: String?, to: String?, length: Double?
+    public var location: SourceLocation
+}
+
 public struct TerrainChange: Sendable, Equatable {
     public enum Kind: String, Sendable { case raise = "raise_terrain", lower = "lower_terrain", setManning = "set_manning" }
     public var kind: Kind
@@ -67,6 +84,9 @@ public struct TrafficJobSettings: Sendable, Equatable {
     /// Demand scaling of the model's vehicles (`VehiclePlans.scaled`), and the departure jitter of the copies.
     public var demandScale = 1.0
     public var departureJitter = SimDuration.zero
+    /// Days simulated toward a dynamic user equilibrium (1 = the given routes), and the share re-routed after each.
+    public var iterations = 1
+    public var rerouteShare = 0.1
 }
 
 /// A validated job (schema 1).
@@ -87,6 +107,7 @@ public struct Job: Sendable {
     public var flood: FloodJobSettings?
     public var traffic: TrafficJobSettings?
     public var changes: [TerrainChange] = []
+    public var networkChanges: [NetworkChange] = []
 
     static let topKeys = ["schema", "name", "description", "model", "start", "end", "duration", "output_interval",
                           "checkpoint", "seed", "workers", "partitions", "flood", "traffic", "changes"]
@@ -161,26 +182,37 @@ public struct Job: Sendable {
             if let v = UInt64(str) { seed = v } else { r.report(s, 12, "seed must be a whole number >= 0 (got '\(str)')") }
         }
         let workers = m["workers"].flatMap { r.int($0, min: 1, max: 4096) }
+        var traffic: TrafficJobSettings?
+        if let t = m["traffic"] { traffic = parseTraffic(t, r) }
         let partitions = m["partitions"].flatMap { r.int($0, min: 1, max: 1_000_000) }
         var flood: FloodJobSettings?
         if let f = m["flood"] { flood = parseFlood(f, r, baseDir: baseDir) }
         var changes: [TerrainChange] = []
+        var networkChanges: [NetworkChange] = []
         if let c = m["changes"], let items = r.sequence(c) {
-            for it in items { if let ch = parseChange(it, r) { changes.append(ch) } }
+            for it in items {
+                if case .mapping(let mp) = it.node, let t = mp.first(where: { $0.key.string == "type" })?.value.scalar?.string,
+                   NetworkChange.Kind(rawValue: t) != nil {
+                    if let ch = parseNetworkChange(it, r) { networkChanges.append(ch) }
+                } else if let ch = parseChange(it, r) { changes.append(ch) }
+            }
+        }
+        if !networkChanges.isEmpty && traffic == nil, let c = m["changes"] {
+            r.report(c, 40, "network changes need a 'traffic:' section", hint: "they would change nothing otherwise")
         }
         if let d = duration, let o = outInt, o > d, let on = m["output_interval"] {
             r.report(on, 27, "output_interval \(o) is longer than the run (\(d))", hint: "use an interval no longer than the run")
         }
-        var traffic: TrafficJobSettings?
-        if let t = m["traffic"] { traffic = parseTraffic(t, r) }
+
         if flood == nil && traffic == nil { r.report(root, 28, "the job has no domain to simulate", hint: "add a 'flood:' and/or a 'traffic:' section") }
         if !r.diagnostics.isEmpty { throw InputError(r.diagnostics) }
         return Job(file: file, text: text, name: name, description: r.string(m["description"]), modelDirectory: modelDir,
                    startISO: startISO, duration: duration!, outputInterval: outInt!, checkpointInterval: ckInt,
-                   checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic, changes: changes)
+                   checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic, changes: changes,
+                   networkChanges: networkChanges)
     }
 
-    static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale", "departure_jitter"]
+    static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale", "departure_jitter", "iterations", "reroute_share"]
 
     static func parseTraffic(_ n: YNode, _ r: YAMLReader) -> TrafficJobSettings? {
         // An empty section (`traffic: {}`) takes every default.
@@ -196,6 +228,8 @@ public struct Job: Sendable {
         if let v = m["storage_capacity_factor"] { t.storageCapacityFactor = r.double(v, min: 0, max: 100, exclusiveMin: true) ?? 1 }
         if let v = m["demand_scale"] { t.demandScale = r.double(v, min: 0, max: 1000) ?? 1 }
         if let v = m["departure_jitter"] { t.departureJitter = r.duration(v, positive: false) ?? .zero }
+        if let v = m["iterations"] { t.iterations = r.int(v, min: 1, max: 1000) ?? 1 }
+        if let v = m["reroute_share"] { t.rerouteShare = r.double(v, min: 0, max: 1, exclusiveMin: true) ?? 0.1 }
         return t
     }
 
@@ -328,7 +362,7 @@ public struct Job: Sendable {
 
     static func parseChange(_ n: YNode, _ r: YAMLReader) -> TerrainChange? {
         guard let m = r.mapping(n, allowed: ["type", "name", "line", "height", "depth", "manning", "width"], required: ["type", "line"], what: "a change") else { return nil }
-        guard let kindS = r.choice(m["type"], ["raise_terrain", "lower_terrain", "set_manning"]), let kind = TerrainChange.Kind(rawValue: kindS) else { return nil }
+        guard let kindS = r.choice(m["type"], ["raise_terrain", "lower_terrain", "set_manning"] + NetworkChange.Kind.allCases.map(\.rawValue)), let kind = TerrainChange.Kind(rawValue: kindS) else { return nil }
         var pts: [JobPoint] = []
         if let l = m["line"], let items = r.sequence(l) {
             pts = items.compactMap { parsePoint($0, r) }
@@ -344,10 +378,34 @@ public struct Job: Sendable {
         return TerrainChange(kind: kind, name: r.string(m["name"]) ?? kindS, line: pts, amount: amount, width: width, location: n.location)
     }
 
+    static func parseNetworkChange(_ n: YNode, _ r: YAMLReader) -> NetworkChange? {
+        guard let m = r.mapping(n, allowed: ["type", "name", "links", "lanes", "speed", "capacity", "id", "from", "to", "length"], required: ["type"], what: "a network change"),
+              let kind = NetworkChange.Kind(rawValue: r.scalar(m["type"]!) ?? "") else { return nil }
+        var c = NetworkChange(kind: kind, name: r.string(m["name"]) ?? kind.rawValue, location: n.location)
+        let wants: [NetworkChange.Kind: [String]] = [.closeLink: ["links"], .setLanes: ["links", "lanes"], .addLanes: ["links", "lanes"],
+                                                      .setSpeed: ["links", "speed"], .setCapacity: ["links", "capacity"],
+                                                      .addLink: ["id", "from", "to", "lanes", "speed", "capacity"]]
+        let optional: [NetworkChange.Kind: [String]] = [.addLink: ["length"]]
+        let need = wants[kind]!
+        for k in need where m[k] == nil { r.report(n, 7, "\(kind.rawValue) needs '\(k)'") }
+        for (k, v) in m where k != "type" && k != "name" && !need.contains(k) && !(optional[kind] ?? []).contains(k) {
+            r.report(v, 39, "'\(k)' does not apply to \(kind.rawValue)", hint: "\(kind.rawValue) takes: \((need + (optional[kind] ?? [])).joined(separator: ", "))")
+        }
+        if let l = m["links"] {
+            if let items = r.sequence(l) { c.links = items.compactMap { r.string($0) }; if items.isEmpty { r.report(l, 30, "'links' lists no link") } }
+        }
+        if let v = m["lanes"] { c.lanes = r.double(v, min: kind == .addLanes ? -10 : 1, max: 20) }
+        if let v = m["speed"] { c.speedKmh = r.double(v, min: 1, max: 300, units: "km/h") }
+        if let v = m["capacity"] { c.capacity = r.double(v, min: 1, max: 100_000, units: "veh/h") }
+        if let v = m["length"] { c.length = r.double(v, min: 0, exclusiveMin: true, units: "m") }
+        c.id = m["id"].flatMap { r.string($0) }; c.from = m["from"].flatMap { r.string($0) }; c.to = m["to"].flatMap { r.string($0) }
+        return c
+    }
+
     /// Everything that determines the results, for matching checkpoints to jobs (not workers or paths).
     public var resultHash: String {
         var desc = "\(name)|\(startISO)|\(duration)|\(outputInterval)|\(seed)|"
-        desc += "\(String(describing: flood))|\(String(describing: traffic))|\(changes.map { "\($0.kind)\($0.line)\($0.amount)\(String(describing: $0.width))" })"
+        desc += "\(String(describing: flood))|\(String(describing: traffic))|\(changes.map { "\($0.kind)\($0.line)\($0.amount)\(String(describing: $0.width))" })|\(networkChanges.map { "\($0.kind)\($0.links)\(String(describing: $0.lanes))\(String(describing: $0.speedKmh))\(String(describing: $0.capacity))\(String(describing: $0.id))\(String(describing: $0.from))\(String(describing: $0.to))\(String(describing: $0.length))" })"
         return fnv1a(desc)
     }
 }

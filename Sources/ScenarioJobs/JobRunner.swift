@@ -75,14 +75,29 @@ public enum JobRunner {
             floodCells = setup.geometry.count
         }
         if let t = job.traffic {
-            let (network, _) = try model.loadTraffic()
-            let plans = try model.loadVehicles(on: network).scaled(by: t.demandScale, jitter: t.departureJitter, seed: job.seed)
+            let setup = try ScenarioBuilder.trafficSetup(job: job, model: model)
+            let network = setup.network
+            if setup.rerouted + setup.dropped > 0 {
+                o.message("network changes: \(setup.rerouted) vehicles re-routed around closed links, \(setup.dropped) left without a route (dropped)")
+            }
+            let plans = setup.plans.scaled(by: t.demandScale, jitter: t.departureJitter, seed: job.seed)
             var p = QueueParameters()
             p.tick = t.tick; p.stuckTime = t.stuckTime; p.jamSpacing = t.jamSpacing
             p.flowCapacityFactor = t.flowCapacityFactor; p.storageCapacityFactor = t.storageCapacityFactor
             p.seed = job.seed
             let partitions = o.partitions ?? job.partitions ?? max(1, 8 * workers)
-            domains.append(TrafficDomain(network: network, plans: plans, parameters: p, partitions: partitions))
+            var finalPlans = plans
+            var its: [TrafficPlanner.Iteration] = []
+            if t.iterations > 1 {
+                (finalPlans, its) = TrafficPlanner.iterate(network: network, plans: plans, parameters: p, iterations: t.iterations,
+                                                           rerouteShare: t.rerouteShare, horizon: job.duration, workers: workers,
+                                                           partitions: partitions, seed: job.seed) { it in
+                    o.message("iteration \(it.index): relative gap \(String(format: "%.4f", it.relativeGap)), mean trip \(String(format: "%.1f", it.meanTravelTime)) s, \(it.rerouted) re-routed")
+                }
+            }
+            let d = TrafficDomain(network: network, plans: finalPlans, parameters: p, partitions: partitions)
+            d.iterationResults = its.map { ($0.relativeGap, $0.averageExcess, $0.meanTravelTime) }
+            domains.append(d)
         }
         let schedule = RunSchedule(end: SimTime(milliseconds: job.duration.milliseconds), outputInterval: job.outputInterval,
                                    checkpointInterval: job.checkpointInterval)

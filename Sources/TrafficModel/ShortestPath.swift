@@ -2,9 +2,9 @@
 /// allocation per search). Ties keep the first-found label and links are scanned in CSR order, so results are
 /// reproducible. `search(…, targets:)` stops once the given nodes are settled.
 public struct ShortestPathTree {
-    public private(set) var dist: [Double]
+    public internal(set) var dist: [Double]
     /// The link by which each node is reached (-1: origin or unreached).
-    public private(set) var predLink: [Int32]
+    public internal(set) var predLink: [Int32]
     var heapKey: [Double] = [], heapNode: [Int32] = []
     var pos: [Int32]            // position in heap, -1 not in heap, -2 settled
     var touched: [Int32] = []

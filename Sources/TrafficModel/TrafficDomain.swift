@@ -56,6 +56,9 @@ public final class TrafficDomain: DomainModel {
     let refilled: FieldBuffer<Int64>      // tick index up to which flowAcc has been refilled
     let travelSum: FieldBuffer<Int64>     // Σ link travel times of vehicles that left (ms)
     let stuckMoves: FieldBuffer<Int64>    // vehicles pushed in over storage
+    // Travel times by entry-time bin (only when re-routing asks for them)
+    let bins: Int, binMs: Int64
+    let binCount: FieldBuffer<Int32>?, binTravel: FieldBuffer<Int64>?
 
     // Vehicle state
     let routeSeq: FieldBuffer<Int32>      // every route's links followed by -1, vehicle after vehicle
@@ -83,6 +86,9 @@ public final class TrafficDomain: DomainModel {
     var lastSnapEntries: [Int64], lastSnapExits: [Int64], lastSnapTravel: [Int64]
     /// Vehicles on links, arrived, and due but not yet on their first link (after the last tick).
     var stats = (enRoute: 0, arrived: 0, pending: 0)
+    /// Results of the re-planning iterations that produced these plans (relative gap, average excess travel
+    /// time s, mean travel time s), written with the outputs; set before the run.
+    public var iterationResults: [(relativeGap: Double, averageExcess: Double, meanTravelTime: Double)] = []
 
     public init(network: RoadNetwork, plans: VehiclePlans, parameters: QueueParameters = QueueParameters(), partitions: Int) {
         self.network = network; self.plans = plans; self.parameters = parameters
@@ -132,6 +138,11 @@ public final class TrafficDomain: DomainModel {
         flowAcc = FieldBuffer(cap)   // links start with a full accumulator (MATSim does the same)
         refilled = FieldBuffer(count: m, repeating: 0)
         travelSum = FieldBuffer(count: m, repeating: 0); stuckMoves = FieldBuffer(count: m, repeating: 0)
+        if let b = parameters.profileBin, b.milliseconds > 0 {
+            binMs = b.milliseconds
+            bins = max(1, Int((parameters.profileHorizon.milliseconds + binMs - 1) / binMs))
+            binCount = FieldBuffer(count: m * bins, repeating: 0); binTravel = FieldBuffer(count: m * bins, repeating: 0)
+        } else { binMs = 0; bins = 0; binCount = nil; binTravel = nil }
         let nv = plans.count
         vStart = FieldBuffer(count: nv, repeating: -1)
         var seq: [Int32] = [], seqStart: [Int32] = []
@@ -311,6 +322,10 @@ public final class TrafficDomain: DomainModel {
                 part.outbox.append((Int32(h), n32, Int32(cursor)))
             }
             travelSum[a] += T - (exit - ff)   // entered at exit − free-flow time
+            if let bc = binCount?.base, let bt = binTravel?.base {
+                let k = a * bins + min(Int((exit - ff) / binMs), bins - 1)
+                bc[k] += 1; bt[k] += T - (exit - ff)
+            }
             qHead[a] += 1
             flowAcc[a] -= Self.unit
             moved = true
@@ -403,7 +418,7 @@ extension TrafficDomain {
             coordinates: [
                 Coordinate("link", units: "1", longName: "link index (row of network/links.csv)", values: (0..<m).map(Double.init)),
                 Coordinate("vehicle", units: "1", longName: "vehicle (trip) index", values: (0..<nv).map(Double.init)),
-            ],
+            ] + (iterationResults.isEmpty ? [] : [Coordinate("iteration", units: "1", longName: "re-planning iteration", values: (1...iterationResults.count).map(Double.init))]),
             snapshots: [
                 Variable("entries", units: "1", longName: "vehicles entering the link in the output interval", dims: ["link"]),
                 Variable("exits", units: "1", longName: "vehicles leaving the link in the output interval", dims: ["link"]),
@@ -420,7 +435,11 @@ extension TrafficDomain {
                 Variable("distance", units: "m", longName: "route length", dims: ["vehicle"]),
                 Variable("delay", units: "s", longName: "travel time - free-flow travel time, plus departure delay", dims: ["vehicle"], fillValue: .nan),
                 Variable("total_entries", units: "1", longName: "vehicles that entered the link during the run", dims: ["link"]),
-            ],
+            ] + (iterationResults.isEmpty ? [] : [
+                Variable("iteration_relative_gap", units: "1", longName: "relative gap sum(experienced - best) / sum(experienced) of each re-planning iteration", dims: ["iteration"], type: .float64),
+                Variable("iteration_average_excess", units: "s", longName: "average excess travel time of each re-planning iteration", dims: ["iteration"], type: .float64),
+                Variable("iteration_mean_travel_time", units: "s", longName: "mean trip travel time in each re-planning iteration", dims: ["iteration"], type: .float64),
+            ]),
             diagnostics: [
                 Variable("en_route", units: "1", longName: "vehicles on links after the tick", dims: ["step"], type: .float64),
                 Variable("arrived", units: "1", longName: "vehicles arrived so far", dims: ["step"], type: .float64),
@@ -470,8 +489,13 @@ extension TrafficDomain {
             dist[h] = Float(routeLength(h))
             delay[h] = vArrive[h] >= 0 ? Float(Double(vArrive[h] - plans.depart[h] - freeFlow(h)) / 1000) : .nan
         }
-        return [.float32(dep), .float32(st), .float32(arr), .float32(tt), .float32(dist), .float32(delay),
-                .float32((0..<network.linkCount).map { Float(qTail[$0]) })]
+        var out: [ArrayData] = [.float32(dep), .float32(st), .float32(arr), .float32(tt), .float32(dist), .float32(delay),
+                                .float32((0..<network.linkCount).map { Float(qTail[$0]) })]
+        if !iterationResults.isEmpty {
+            out += [.float64(iterationResults.map(\.relativeGap)), .float64(iterationResults.map(\.averageExcess)),
+                    .float64(iterationResults.map(\.meanTravelTime))]
+        }
+        return out
     }
 
     public func kpis() -> [KPI] {
@@ -511,6 +535,7 @@ extension TrafficDomain {
                 KPI("mean_delay", mean, "s"), KPI("p95_delay", p95, "s"),
                 KPI("trips_completed", Double(completed), "1"), KPI("trips_en_route_at_end", Double(onNet), "1"),
                 KPI("trips_not_started", Double(notStarted), "1"), KPI("stuck_moves", Double(stuck), "1")]
+            + (iterationResults.last.map { [KPI("iterations", Double(iterationResults.count + 1), "1"), KPI("last_relative_gap", $0.relativeGap, "1")] } ?? [])
     }
 
     public func checkpointState() -> [NamedArray] {
@@ -591,4 +616,27 @@ extension TrafficDomain {
     /// Storage capacity of each link (vehicles).
     public var storageCapacity: [Int32] { storage.array }
     public var enRoute: Int { stats.enRoute }
+}
+
+// MARK: re-routing support
+
+extension TrafficDomain {
+    /// Mean travel time per link and entry-time bin of this run (free-flow where nobody entered); nil unless
+    /// `QueueParameters.profileBin` was set.
+    public func travelTimeProfile() -> TravelTimeProfile? {
+        guard let bc = binCount, let bt = binTravel else { return nil }
+        let m = network.linkCount
+        var s = [Double](repeating: 0, count: m * bins)
+        for a in 0..<m {
+            let ff = Double(freeMs[a]) / 1000
+            for b in 0..<bins {
+                let k = a * bins + b
+                s[k] = bc[k] > 0 ? max(ff, Double(bt[k]) / 1000 / Double(bc[k])) : ff
+            }
+        }
+        return TravelTimeProfile(binMs: binMs, bins: bins, seconds: s)
+    }
+
+    /// Free-flow traversal time of link a in the model (ms, rounded up as the model does).
+    public func freeFlowMilliseconds(_ a: Int) -> Int64 { freeMs[a] }
 }

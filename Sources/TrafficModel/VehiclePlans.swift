@@ -85,5 +85,8 @@ public struct QueueParameters: Sendable, Equatable {
     public var storageCapacityFactor = 1.0
     /// Seed of the junction priority draws.
     public var seed: UInt64 = 0
+    /// When set, link travel times are also collected by entry-time bin over `profileHorizon` (for re-routing).
+    public var profileBin: SimDuration? = nil
+    public var profileHorizon: SimDuration = .zero
     public init() {}
 }

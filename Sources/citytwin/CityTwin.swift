@@ -46,9 +46,8 @@ struct Validate: ParsableCommand {
                 parts.append("flood on \(setup.geometry.nx) x \(setup.geometry.ny) cells of \(fmtNum(setup.geometry.cellSize)) m")
             }
             if j.traffic != nil {
-                let (network, _) = try model.loadTraffic()
-                let plans = try model.loadVehicles(on: network)
-                parts.append("traffic: \(plans.count) vehicles on \(network.linkCount) links")
+                let s = try ScenarioBuilder.trafficSetup(job: j, model: model)
+                parts.append("traffic: \(s.plans.count) vehicles on \(s.network.linkCount) links" + (s.rerouted + s.dropped > 0 ? " (\(s.rerouted) re-routed, \(s.dropped) dropped by network changes)" : ""))
             }
             print("\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)' (\(parts.joined(separator: "; ")))")
         } catch { throw Exit.fail(error) }

@@ -109,4 +109,57 @@ let sharedTNTP: String = {
         let v = try citytwin(["validate", dir + "/bad.yaml"])
         #expect(v.status == 64 && v.err.contains("bad.yaml:9") && v.err.contains("did you mean 'stuck_time'?"), "\(v.err)")
     }
+
+    /// A corridor with a short bottleneck route and a longer wide one; every vehicle starts on the short route.
+    /// Iterations toward dynamic equilibrium move vehicles to the wide route and the relative gap falls; closing
+    /// the bottleneck re-routes everyone; typos in network changes are located with a suggestion.
+    @Test func dynamicEquilibriumAndNetworkChanges() throws {
+        let dir = tempDir("due")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/m/network", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/m/population", withIntermediateDirectories: true)
+        try "schema: 1\nname: corridor\ntraffic:\n  nodes: network/nodes.csv\n  links: network/links.csv\n  vehicles: population/vehicles.csv\n"
+            .write(toFile: dir + "/m/model.yaml", atomically: true, encoding: .utf8)
+        try "id,x,y,zone\nO,0,0,0\nA,500,0,0\nB,1500,0,0\nC,1000,800,0\nD,2000,0,0\n".write(toFile: dir + "/m/network/nodes.csv", atomically: true, encoding: .utf8)
+        let h = "id,from,to,length_m,lanes,free_speed_mps,capacity_vph,free_flow_time_s,bpr_alpha,bpr_beta,fixed_cost_s\n"
+        try (h + "in,O,A,500,2,15,4000,33.3,0.15,4,0\nshort,A,B,1000,1,15,600,66.7,0.15,4,0\nup,A,C,950,2,15,3600,63.3,0.15,4,0\n"
+             + "down,C,B,950,2,15,3600,63.3,0.15,4,0\nout,B,D,500,2,15,4000,33.3,0.15,4,0\n").write(toFile: dir + "/m/network/links.csv", atomically: true, encoding: .utf8)
+        var v = "id,depart_s,route\n"
+        for k in 0..<1500 { v += "v\(k),\(Double(k) * 1.2),in short out\n" }
+        try v.write(toFile: dir + "/m/population/vehicles.csv", atomically: true, encoding: .utf8)
+        let job = { (extra: String) in """
+            schema: 1
+            name: corridor
+            model: m
+            start: 2026-01-01T00:00:00Z
+            duration: 3h
+            output_interval: 30min
+            seed: 5
+            traffic:
+              iterations: 8
+              reroute_share: 0.3
+            \(extra)
+            """ }
+        try job("").write(toFile: dir + "/due.yaml", atomically: true, encoding: .utf8)
+        let r = try citytwin(["run", dir + "/due.yaml", "--output", dir + "/out", "--quiet", "--workers", "2"])
+        #expect(r.status == 0, "\(r.err)")
+        let gaps = try readDataset(dir + "/out/corridor.h5", "traffic", "iteration_relative_gap").doubles
+        #expect(gaps.count == 7)
+        #expect(gaps[0] > 0.2 && gaps.last! < 0.5 * gaps[0], "gaps \(gaps)")
+        let entries = try readDataset(dir + "/out/corridor.h5", "traffic", "total_entries").doubles
+        #expect(entries[2] > 300 && entries[1] + entries[2] == 1500, "short \(entries[1]), wide \(entries[2])")
+        // closing the short link: everybody drives the wide route
+        try job("changes:\n  - {type: close_link, name: works, links: [short]}").write(toFile: dir + "/closed.yaml", atomically: true, encoding: .utf8)
+        let c = try citytwin(["run", dir + "/closed.yaml", "--output", dir + "/out2", "--quiet"])
+        #expect(c.status == 0, "\(c.err)")
+        let e2 = try readDataset(dir + "/out2/corridor.h5", "traffic", "total_entries").doubles
+        #expect(e2.count == 4 && e2[1] == 1500 && e2[2] == 1500, "\(e2)")
+        try job("changes:\n  - {type: add_lanes, links: [shrot], lanes: 1}\n  - {type: set_speed, links: [up], speed: 50, lanes: 2}")
+            .write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let b = try citytwin(["validate", dir + "/bad.yaml"])
+        #expect(b.status == 64 && b.err.contains("'lanes' does not apply to set_speed"), "\(b.err)")
+        try job("changes:\n  - {type: add_lanes, links: [shrot], lanes: 1}").write(toFile: dir + "/bad2.yaml", atomically: true, encoding: .utf8)
+        let b2 = try citytwin(["validate", dir + "/bad2.yaml"])
+        #expect(b2.status == 64 && b2.err.contains("bad2.yaml:12:5") && b2.err.contains("no link 'shrot'") && b2.err.contains("did you mean 'short'?"), "\(b2.err)")
+    }
 }
