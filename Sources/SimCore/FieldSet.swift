@@ -69,8 +69,11 @@ public struct Coordinate: Sendable, Equatable {
     public var longName: String
     public var values: [Double]
     public var attributes: [String: String]
-    public init(_ name: String, units: String, longName: String, values: [Double], attributes: [String: String] = [:]) {
+    /// Names of the entries (e.g. link ids), written beside the coordinate as `<name>_id` strings.
+    public var labels: [String]?
+    public init(_ name: String, units: String, longName: String, values: [Double], attributes: [String: String] = [:], labels: [String]? = nil) {
         self.name = name; self.units = units; self.longName = longName; self.values = values; self.attributes = attributes
+        self.labels = labels
     }
 }
 

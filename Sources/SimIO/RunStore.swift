@@ -309,6 +309,11 @@ public final class RunStore: SimulationObserver {
                 try d.setAttribute("long_name", c.longName)
                 for (a, v) in c.attributes.sorted(by: { $0.key < $1.key }) { try d.setAttribute(a, v) }
                 scales[c.name] = d
+                if let labels = c.labels {
+                    let ld = try g.writeStrings(c.name + "_id", labels)
+                    try ld.setAttribute("long_name", "id of each \(c.name)")
+                    try ld.attach(scale: d, dim: 0)
+                }
             }
             let time = try g.createDataset("time", type: .float64, shape: [snapTimes.count], maxShape: [nil], chunk: [1024])
             try time.write(.float64(snapTimes.map { Double($0) / 1000 }))

@@ -416,8 +416,8 @@ extension TrafficDomain {
         return OutputSchema(
             group: "traffic",
             coordinates: [
-                Coordinate("link", units: "1", longName: "link index (row of network/links.csv)", values: (0..<m).map(Double.init)),
-                Coordinate("vehicle", units: "1", longName: "vehicle (trip) index", values: (0..<nv).map(Double.init)),
+                Coordinate("link", units: "1", longName: "link index (row of network/links.csv)", values: (0..<m).map(Double.init), labels: network.linkIDs),
+                Coordinate("vehicle", units: "1", longName: "vehicle (trip) index", values: (0..<nv).map(Double.init), labels: plans.ids),
             ] + (iterationResults.isEmpty ? [] : [Coordinate("iteration", units: "1", longName: "re-planning iteration", values: (1...iterationResults.count).map(Double.init))]),
             snapshots: [
                 Variable("entries", units: "1", longName: "vehicles entering the link in the output interval", dims: ["link"]),
