@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // libosmium (header-only C++, Debian libosmium2-dev) behind a small C interface
+        .target(name: "COSM", cxxSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("z"), .linkedLibrary("pthread")]),
         // L1
         .target(name: "SimCore"),
         // L2 domain models (never import each other)
@@ -45,7 +48,7 @@ let package = Package(
         // L4
         .target(name: "SimIO", dependencies: ["CHDF5", "CZlib", "SimCore", "SimEngine"]),
         // L5
-        .target(name: "CityImport", dependencies: ["CZlib", "SimCore", "TrafficModel"]),
+        .target(name: "CityImport", dependencies: ["CZlib", "COSM", "SimCore", "TrafficModel"]),
         .target(name: "ScenarioJobs", dependencies: [
             "SimCore", "FloodModel", "TrafficModel", "SimEngine", "SimIO",
             .product(name: "Yams", package: "Yams"),
@@ -62,5 +65,6 @@ let package = Package(
         .testTarget(name: "ScenarioJobsTests", dependencies: ["ScenarioJobs", "SimCore", "CityImport"]),
         .testTarget(name: "CLITests", dependencies: ["SimIO", "SimCore"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

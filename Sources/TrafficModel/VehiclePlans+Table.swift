@@ -1,15 +1,24 @@
 import SimCore
 
 /// Vehicles as a CSV table (`population/vehicles.csv`): `id,depart_s,route`, the route as the links' ids
-/// separated by spaces.
+/// separated by spaces. A `>` between two links stands for the fastest free-flow path between them (filled in
+/// when the table is read), so a population can be stored as origin and destination links only:
+/// `p7_0,28800,4013203-3f > 40071-1b`.
 extension VehiclePlans {
     public static let header = "id,depart_s,route"
 
-    public func csv(on net: RoadNetwork) -> String {
+    /// With `endpointsOnly`, each route is written as `first > last` (for routes that are the free-flow fastest
+    /// path between their end links, which reading restores exactly).
+    public func csv(on net: RoadNetwork, endpointsOnly: Bool = false) -> String {
         var s = Self.header + "\n"
         s.reserveCapacity(count * 64)
         for i in 0..<count {
             s += ids[i]; s += ","; s += "\(Double(depart[i]) / 1000)"; s += ","
+            let r = route(i)
+            if endpointsOnly && r.count >= 2 {
+                s += net.linkIDs[Int(r.first!)] + " > " + net.linkIDs[Int(r.last!)] + "\n"
+                continue
+            }
             var first = true
             for a in route(i) { if !first { s += " " }; s += net.linkIDs[Int(a)]; first = false }
             s += "\n"
@@ -29,6 +38,7 @@ extension VehiclePlans {
         let n = bytes.count
         var i = 0, lineNo = 0
         var route: [Int32] = []
+        var gaps: [(vehicle: Int, at: Int, from: Int32, to: Int32)] = []
         func str(_ a: Int, _ b: Int) -> String { String(decoding: bytes[a..<b], as: UTF8.self) }
         while i < n {
             lineNo += 1
@@ -58,6 +68,7 @@ extension VehiclePlans {
             if !seen.insert(id).inserted { problems.append(Diagnostic(loc, code: "E-PLAN-012", message: "vehicle id '\(id)' appears twice")); continue }
             route.removeAll(keepingCapacity: true)
             var bad = false
+            var gapAfter = false
             var t = c2 + 1
             while t < end {
                 while t < end && bytes[t] == 32 { t += 1 }
@@ -66,22 +77,65 @@ extension VehiclePlans {
                 while u < end && bytes[u] != 32 { u += 1 }
                 let tok = str(t, u)
                 t = u
+                if tok == ">" {
+                    if route.isEmpty || gapAfter { problems.append(Diagnostic(loc, code: "E-PLAN-016", message: "vehicle '\(id)': '>' must stand between two links")); bad = true; break }
+                    gapAfter = true
+                    continue
+                }
                 guard let a = linkIndex[tok] else {
                     problems.append(Diagnostic(loc, code: "E-PLAN-013", message: "vehicle '\(id)' uses link '\(tok)', which the network does not have",
                                                hint: DidYouMean.suggest(tok, from: Array(net.linkIDs.prefix(200_000))).map { "did you mean '\($0)'?" }))
                     bad = true; break
                 }
-                if let p = route.last, net.to[Int(p)] != net.from[Int(a)] {
+                if gapAfter {
+                    gaps.append((plans.count, route.count, route.last!, a))
+                    gapAfter = false
+                } else if let p = route.last, net.to[Int(p)] != net.from[Int(a)] {
                     problems.append(Diagnostic(loc, code: "E-PLAN-014", message: "vehicle '\(id)': link '\(tok)' does not start where '\(net.linkIDs[Int(p)])' ends"))
                     bad = true; break
                 }
                 route.append(a)
             }
+            if gapAfter && !bad { problems.append(Diagnostic(loc, code: "E-PLAN-016", message: "vehicle '\(id)': '>' must stand between two links")); bad = true }
+            if bad { while gaps.last?.vehicle == plans.count { gaps.removeLast() } }
             if route.isEmpty && !bad { problems.append(Diagnostic(loc, code: "E-PLAN-015", message: "vehicle '\(id)' has an empty route")); bad = true }
             if bad { if problems.count > 20 { break }; continue }
             plans.append(id: id, depart: Int64((d * 1000).rounded()), route: route)
         }
         if !problems.isEmpty { throw InputError(problems) }
-        return plans
+        if gaps.isEmpty { return plans }
+        // fill the gaps: one search per start node, in node order
+        var fills = [[Int32]](repeating: [], count: gaps.count)
+        var byNode: [Int32: [Int]] = [:]
+        for (k, g) in gaps.enumerated() { byNode[net.to[Int(g.from)], default: []].append(k) }
+        var tree = ShortestPathTree(nodeCount: net.nodeCount)
+        var path: [Int32] = []
+        for (node, ks) in byNode.sorted(by: { $0.key < $1.key }) {
+            net.freeFlowTime.withUnsafeBufferPointer { tree.search(net, from: Int(node), cost: $0) }
+            for k in ks {
+                let target = Int(net.from[Int(gaps[k].to)])
+                guard Int(node) == target || tree.dist[target].isFinite else {
+                    problems.append(Diagnostic(SourceLocation(file: file), code: "E-PLAN-017",
+                                               message: "vehicle '\(plans.ids[gaps[k].vehicle])': no path from link '\(net.linkIDs[Int(gaps[k].from)])' to '\(net.linkIDs[Int(gaps[k].to)])'"))
+                    continue
+                }
+                tree.path(to: target, net, into: &path)
+                fills[k] = path
+            }
+        }
+        if !problems.isEmpty { throw InputError(problems) }
+        var out = VehiclePlans()
+        var g = 0
+        for v in 0..<plans.count {
+            var r = Array(plans.route(v))
+            var inserted = 0
+            while g < gaps.count && gaps[g].vehicle == v {
+                r.insert(contentsOf: fills[g], at: gaps[g].at + inserted)
+                inserted += fills[g].count
+                g += 1
+            }
+            out.append(id: plans.ids[v], depart: plans.depart[v], route: r)
+        }
+        return out
     }
 }

@@ -101,6 +101,44 @@ extension Import {
     }
 }
 
+extension Import {
+    struct OSMCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "osm",
+            abstract: "Roads (and a synthetic population from the buildings) of an OpenStreetMap PBF, added to a model directory.")
+        @Argument(help: "OpenStreetMap extract (.osm.pbf).") var pbf: String
+        @Flag(help: "Also generate a synthetic population from the buildings (docs/traffic-population.md).") var population = false
+        @Option(help: "Seed of the population.") var seed: UInt64 = 1
+        @Option(help: "Share of residents who drive.") var carShare: Double = 0.35
+        @Option(name: .shortAndLong, help: "Model directory: added to its model.yaml if it has one (e.g. Data/monaco), else a new model.") var output: String
+        @Flag(help: "Replace an existing traffic section or model.") var overwrite = false
+        func validate() throws {
+            guard carShare > 0, carShare <= 1 else { throw ValidationError("--car-share must be in (0, 1]") }
+        }
+        func run() throws {
+            do {
+                let r = try OSM.read(pbf)
+                var plans: VehiclePlans? = nil
+                var note = ""
+                if population {
+                    var o = SyntheticPopulation.Options(); o.seed = seed; o.carShare = carShare
+                    let (p, s) = SyntheticPopulation.generate(network: r.network, buildings: r.buildings, options: o)
+                    plans = p
+                    note = "; \(r.buildings.count) buildings: \(s.residents) residents, \(s.jobs) jobs, \(s.drivers) drivers, \(s.vehicles) car trips"
+                }
+                if FileManager.default.fileExists(atPath: output + "/model.yaml"), (try? String(contentsOfFile: output + "/model.yaml", encoding: .utf8))?.contains("terrain:") == true {
+                    try NetworkModelWriter.addTraffic(r.network, vehicles: plans, geometry: r.geometry, to: output, overwrite: overwrite, endpointsOnly: population)
+                } else {
+                    try NetworkModelWriter.write(r.network, demand: nil, vehicles: plans, name: URL(fileURLWithPath: output).lastPathComponent,
+                                                 description: "OpenStreetMap roads of \(URL(fileURLWithPath: pbf).lastPathComponent)",
+                                                 provenance: "© OpenStreetMap contributors, ODbL 1.0", crs: "EPSG:\(r.projection.epsg)", to: output, overwrite: overwrite,
+                                                 endpointsOnly: population)
+                }
+                print("wrote \(output): \(r.network.nodeCount) nodes, \(r.network.linkCount) links (EPSG:\(r.projection.epsg); \(r.droppedLinks) links outside the largest connected part left out)" + note)
+            } catch { throw Exit.fail(error) }
+        }
+    }
+}
+
 struct Assign: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Static user-equilibrium traffic assignment of a model's OD demand (path-based gradient projection).")

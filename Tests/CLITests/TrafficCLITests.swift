@@ -162,4 +162,25 @@ let sharedTNTP: String = {
         let b2 = try citytwin(["validate", dir + "/bad2.yaml"])
         #expect(b2.status == 64 && b2.err.contains("bad2.yaml:12:5") && b2.err.contains("no link 'shrot'") && b2.err.contains("did you mean 'short'?"), "\(b2.err)")
     }
+
+    /// The shipped traffic model of Data/monaco is what `citytwin import osm --population --seed 1` makes from the
+    /// shared OSM extract, byte for byte; the shipped traffic job validates and a broken PBF is refused clearly.
+    @Test func shippedMonacoTrafficReimports() throws {
+        let dir = tempDir("osm")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pbf = sharedTNTP.replacingOccurrences(of: "/data/tntp", with: "/data/cities/monaco/monaco.osm.pbf")
+        let r = try citytwin(["import", "osm", pbf, "--population", "--seed", "1", "-o", dir + "/m"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("links") && r.out.contains("car trips"), "\(r.out)")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        for f in ["network/nodes.csv", "network/links.csv", "population/vehicles.csv"] {
+            let a = FileManager.default.contents(atPath: dir + "/m/" + f), b = FileManager.default.contents(atPath: root + "/Data/monaco/" + f)
+            #expect(a != nil && a == b, "\(f) differs from the shipped one")
+        }
+        let v = try citytwin(["validate", root + "/Jobs/monaco-traffic.yaml"])
+        #expect(v.status == 0 && v.out.contains("traffic:"), "\(v.err)")
+        try "not a pbf".write(toFile: dir + "/bad.osm.pbf", atomically: true, encoding: .utf8)
+        let bad = try citytwin(["import", "osm", dir + "/bad.osm.pbf", "-o", dir + "/x"])
+        #expect(bad.status == 64 && bad.err.contains("bad.osm.pbf") && bad.err.contains("libosmium cannot read it"), "\(bad.err)")
+    }
 }

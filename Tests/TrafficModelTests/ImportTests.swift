@@ -95,4 +95,24 @@ let sharedRoot: String = {
         let half = p.scaled(by: 0.5, jitter: .zero, seed: 3)
         #expect(half.count > 430 && half.count < 570, "\(half.count) of 1000 kept at scale 0.5")
     }
+
+    /// OSM Monaco: a connected road network with plausible link attributes; buildings with areas.
+    @Test func osmMonaco() throws {
+        let r = try OSM.read(sharedRoot + "/data/cities/monaco/monaco.osm.pbf")
+        let net = r.network
+        #expect(r.projection.epsg == 32632)
+        #expect(net.linkCount > 3000 && net.nodeCount > 1500, "\(net.linkCount) links, \(net.nodeCount) nodes")
+        #expect(net.length.allSatisfy { $0 > 0.5 && $0 < 5000 } && net.freeSpeed.allSatisfy { $0 > 1 && $0 < 40 })
+        #expect(r.geometry.count == net.linkCount && r.geometry.allSatisfy { $0.count >= 2 })
+        // strongly connected: every node reaches node 0 and back
+        var tree = ShortestPathTree(nodeCount: net.nodeCount)
+        net.freeFlowTime.withUnsafeBufferPointer { tree.search(net, from: 0, cost: $0) }
+        #expect(tree.dist.allSatisfy { $0.isFinite })
+        #expect(r.buildings.count > 20_000 && r.buildings.allSatisfy { $0.area > 0 })
+        let (plans, s) = SyntheticPopulation.generate(network: net, buildings: r.buildings)
+        #expect(s.residents > 20_000 && s.jobs > 20_000 && plans.count > 10_000)
+        #expect(plans.validate(on: net, origin: SourceLocation(file: "population")).isEmpty)
+        let again = try VehiclePlans.fromCSV(plans.csv(on: net, endpointsOnly: true), file: "v.csv", on: net)
+        #expect(again == plans, "endpoint-only routes read back to the same plans")
+    }
 }

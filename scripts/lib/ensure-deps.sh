@@ -4,6 +4,8 @@ ensure_system_packages() {
     pkg-config --exists hdf5-serial 2>/dev/null || need+=(libhdf5-dev)
     command -v pkg-config >/dev/null || need+=(pkg-config)
     [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+    # libosmium (header-only C++) reads OpenStreetMap PBF for the OSM importer
+    [ -f /usr/include/osmium/osm.hpp ] || need+=(libosmium2-dev)
     # FoundationXML (the SUMO/MATSim readers) loads libxml2 at run time
     ldconfig -p 2>/dev/null | grep -q 'libxml2\.so\.2' || need+=(libxml2)
     if [ ${#need[@]} -gt 0 ]; then
