@@ -43,9 +43,13 @@ import CityImport
         let out = NSTemporaryDirectory() + "citytwin-import-\(UUID().uuidString.prefix(6))"
         let r = try TerrainImport(name: "monaco", hgtPath: shared + "/N43E007.hgt.zip", polyPath: shared + "/monaco.poly").run(outputDirectory: out)
         #expect(r.geometry.nx == 380 && r.geometry.ny == 374)
-        for f in ["terrain.asc", "landcover.asc", "model.yaml"] {
+        for f in ["terrain.asc", "landcover.asc"] {
             #expect(FileManager.default.contents(atPath: out + "/" + f) == FileManager.default.contents(atPath: root + "/Data/monaco/" + f), "\(f) differs")
         }
+        // model.yaml: the terrain import's text, then the traffic section that 'import osm' appends
+        let made = try String(contentsOfFile: out + "/model.yaml", encoding: .utf8)
+        let shipped = try String(contentsOfFile: root + "/Data/monaco/model.yaml", encoding: .utf8)
+        #expect(shipped.hasPrefix(made.trimmingCharacters(in: .newlines)) && shipped.contains("\ntraffic:\n"), "model.yaml differs")
     }
 
     @Test func cellsAlongPolyline() {
