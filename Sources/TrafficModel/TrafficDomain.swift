@@ -435,6 +435,10 @@ extension TrafficDomain {
                 Variable("distance", units: "m", longName: "route length", dims: ["vehicle"]),
                 Variable("delay", units: "s", longName: "travel time - free-flow travel time, plus departure delay", dims: ["vehicle"], fillValue: .nan),
                 Variable("total_entries", units: "1", longName: "vehicles that entered the link during the run", dims: ["link"]),
+                Variable("link_x_from", units: "m", longName: "easting of the link's start node (model CRS)", dims: ["link"], type: .float64),
+                Variable("link_y_from", units: "m", longName: "northing of the link's start node", dims: ["link"], type: .float64),
+                Variable("link_x_to", units: "m", longName: "easting of the link's end node", dims: ["link"], type: .float64),
+                Variable("link_y_to", units: "m", longName: "northing of the link's end node", dims: ["link"], type: .float64),
             ] + (iterationResults.isEmpty ? [] : [
                 Variable("iteration_relative_gap", units: "1", longName: "relative gap sum(experienced - best) / sum(experienced) of each re-planning iteration", dims: ["iteration"], type: .float64),
                 Variable("iteration_average_excess", units: "s", longName: "average excess travel time of each re-planning iteration", dims: ["iteration"], type: .float64),
@@ -490,7 +494,9 @@ extension TrafficDomain {
             delay[h] = vArrive[h] >= 0 ? Float(Double(vArrive[h] - plans.depart[h] - freeFlow(h)) / 1000) : .nan
         }
         var out: [ArrayData] = [.float32(dep), .float32(st), .float32(arr), .float32(tt), .float32(dist), .float32(delay),
-                                .float32((0..<network.linkCount).map { Float(qTail[$0]) })]
+                                .float32((0..<network.linkCount).map { Float(qTail[$0]) }),
+                                .float64(network.from.map { network.nodeX[Int($0)] }), .float64(network.from.map { network.nodeY[Int($0)] }),
+                                .float64(network.to.map { network.nodeX[Int($0)] }), .float64(network.to.map { network.nodeY[Int($0)] })]
         if !iterationResults.isEmpty {
             out += [.float64(iterationResults.map(\.relativeGap)), .float64(iterationResults.map(\.averageExcess)),
                     .float64(iterationResults.map(\.meanTravelTime))]
