@@ -87,6 +87,7 @@ public struct TrafficJobSettings: Sendable, Equatable {
     /// Days simulated toward a dynamic user equilibrium (1 = the given routes), and the share re-routed after each.
     public var iterations = 1
     public var rerouteShare = 0.1
+    public var junctionDelay = SimDuration.zero
 }
 
 /// A validated job (schema 1).
@@ -212,7 +213,7 @@ public struct Job: Sendable {
                    networkChanges: networkChanges)
     }
 
-    static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale", "departure_jitter", "iterations", "reroute_share"]
+    static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale", "departure_jitter", "iterations", "reroute_share", "junction_delay"]
 
     static func parseTraffic(_ n: YNode, _ r: YAMLReader) -> TrafficJobSettings? {
         // An empty section (`traffic: {}`) takes every default.
@@ -229,6 +230,7 @@ public struct Job: Sendable {
         if let v = m["demand_scale"] { t.demandScale = r.double(v, min: 0, max: 1000) ?? 1 }
         if let v = m["departure_jitter"] { t.departureJitter = r.duration(v, positive: false) ?? .zero }
         if let v = m["iterations"] { t.iterations = r.int(v, min: 1, max: 1000) ?? 1 }
+        if let v = m["junction_delay"] { t.junctionDelay = r.duration(v, positive: false) ?? .zero }
         if let v = m["reroute_share"] { t.rerouteShare = r.double(v, min: 0, max: 1, exclusiveMin: true) ?? 0.1 }
         return t
     }

@@ -85,6 +85,7 @@ public enum JobRunner {
             p.tick = t.tick; p.stuckTime = t.stuckTime; p.jamSpacing = t.jamSpacing
             p.flowCapacityFactor = t.flowCapacityFactor; p.storageCapacityFactor = t.storageCapacityFactor
             p.seed = job.seed
+            p.junctionDelay = t.junctionDelay
             let partitions = o.partitions ?? job.partitions ?? max(1, 8 * workers)
             var finalPlans = plans
             var its: [TrafficPlanner.Iteration] = []

@@ -28,6 +28,7 @@ public final class TrafficDomain: DomainModel {
     public let parameters: QueueParameters
     let tickMs: Int64
     let stuckMs: Int64
+    let junctionMs: Int64
 
     // Partitions of nodes (recursive coordinate bisection) and the incoming-link CSR.
     let partOfNode: [Int32]
@@ -94,6 +95,7 @@ public final class TrafficDomain: DomainModel {
         self.network = network; self.plans = plans; self.parameters = parameters
         tickMs = max(1, parameters.tick.milliseconds)
         stuckMs = parameters.stuckTime.milliseconds
+        junctionMs = max(0, parameters.junctionDelay.milliseconds)
         let n = network.nodeCount, m = network.linkCount
         // incoming CSR
         var ist = [Int32](repeating: 0, count: n + 1)
@@ -321,7 +323,7 @@ public final class TrafficDomain: DomainModel {
                 admitted[n] += 1
                 part.outbox.append((Int32(h), n32, Int32(cursor)))
             }
-            travelSum[a] += T - (exit - ff)   // entered at exit − free-flow time
+            travelSum[a] += T - (exit - ff)   // entered at exit − free-flow time (− junction delay, counted as travel)
             if let bc = binCount?.base, let bt = binTravel?.base {
                 let k = a * bins + min(Int((exit - ff) / binMs), bins - 1)
                 bc[k] += 1; bt[k] += T - (exit - ff)
@@ -337,7 +339,7 @@ public final class TrafficDomain: DomainModel {
 
     func links(_ part: Part, _ index: Int) {
         let T = now
-        for (h32, n32, c32) in part.outbox { enter(Int(h32), link: Int(n32), cursor: c32, at: T, part) }
+        for (h32, n32, c32) in part.outbox { enter(Int(h32), link: Int(n32), cursor: c32, at: T, part, extra: junctionMs) }
         for (_, n32, _) in part.outbox { admitted[Int(n32)] = 0 }
         part.outbox.removeAll(keepingCapacity: true)
         for a in part.popped { outSeen[Int(a)] = qHead[Int(a)] }
@@ -360,8 +362,8 @@ public final class TrafficDomain: DomainModel {
         }
     }
 
-    @inline(__always) func enter(_ h: Int, link a: Int, cursor: Int32, at T: Int64, _ part: Part) {
-        let exit = T + freeMs[a]
+    @inline(__always) func enter(_ h: Int, link a: Int, cursor: Int32, at T: Int64, _ part: Part, extra: Int64 = 0) {
+        let exit = T + freeMs[a] + extra
         if qTail[a] == qHead[a] { part.activations.append((network.to[a], exit)) }
         if qTail[a] - qHead[a] > qMask[a] { grow(a) }
         rings[a][Int(qTail[a] & qMask[a])] = Slot(exit: exit, vehicle: Int32(h), cursor: cursor)

@@ -83,6 +83,10 @@ public struct QueueParameters: Sendable, Equatable {
     /// Scale of flow and storage capacities (for a sampled population, e.g. 0.1 for a 10 % sample).
     public var flowCapacityFactor = 1.0
     public var storageCapacityFactor = 1.0
+    /// Time added to a vehicle's link traversal each time it crosses a junction onto another link (a simple
+    /// stand-in for junction control: priority and signal losses; 0 = none, like SUMO meso without junction
+    /// control).
+    public var junctionDelay: SimDuration = .zero
     /// Seed of the junction priority draws.
     public var seed: UInt64 = 0
     /// When set, link travel times are also collected by entry-time bin over `profileHorizon` (for re-routing).

@@ -62,6 +62,17 @@ func runTraffic(_ d: TrafficDomain, seconds: Int64, workers: Int = 1, observer: 
         #expect(k.first { $0.name == "trips_completed" }?.value == Double(n))
     }
 
+    /// Junction delay: each junction crossed adds its delay to the next link's traversal.
+    @Test func junctionDelayAddsPerCrossing() {
+        let net = chain([(1000, 1, 1800), (1000, 1, 1800), (1000, 1, 1800)])
+        var plans = VehiclePlans()
+        plans.append(id: "a", depart: 0, route: [0, 1, 2])
+        var p = QueueParameters(); p.junctionDelay = .seconds(3)
+        let d = TrafficDomain(network: net, plans: plans, parameters: p, partitions: 2)
+        runTraffic(d, seconds: 600)
+        #expect(d.arrivals == [306_000], "arrival \(d.arrivals)")   // 3 × 100 s free flow + 2 junctions × 3 s
+    }
+
     /// Spill-back: a short link (storage 4) in front of a slow one (360 veh/h, storage 4) fills up and stops the
     /// upstream link's discharge: upstream then drains at the downstream capacity, never above storage.
     @Test func spillBackBlocksUpstream() throws {
