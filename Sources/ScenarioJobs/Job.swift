@@ -88,6 +88,9 @@ public struct TrafficJobSettings: Sendable, Equatable {
     public var iterations = 1
     public var rerouteShare = 0.1
     public var junctionDelay = SimDuration.zero
+    /// Another vehicles table (`id,depart_s,route`) instead of the model's, resolved against the job's folder.
+    public var vehicles: String?
+    public var vehiclesLocation: SourceLocation?
 }
 
 /// A validated job (schema 1).
@@ -184,7 +187,7 @@ public struct Job: Sendable {
         }
         let workers = m["workers"].flatMap { r.int($0, min: 1, max: 4096) }
         var traffic: TrafficJobSettings?
-        if let t = m["traffic"] { traffic = parseTraffic(t, r) }
+        if let t = m["traffic"] { traffic = parseTraffic(t, r, baseDir: baseDir) }
         let partitions = m["partitions"].flatMap { r.int($0, min: 1, max: 1_000_000) }
         var flood: FloodJobSettings?
         if let f = m["flood"] { flood = parseFlood(f, r, baseDir: baseDir) }
@@ -213,9 +216,9 @@ public struct Job: Sendable {
                    networkChanges: networkChanges)
     }
 
-    static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale", "departure_jitter", "iterations", "reroute_share", "junction_delay"]
+    static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale", "departure_jitter", "iterations", "reroute_share", "junction_delay", "vehicles"]
 
-    static func parseTraffic(_ n: YNode, _ r: YAMLReader) -> TrafficJobSettings? {
+    static func parseTraffic(_ n: YNode, _ r: YAMLReader, baseDir: String = "") -> TrafficJobSettings? {
         // An empty section (`traffic: {}`) takes every default.
         if case .scalar(let s) = n.node, s.string.isEmpty || s.string == "~" || s.string == "null" { return TrafficJobSettings() }
         guard let m = r.mapping(n, allowed: trafficKeys, what: "traffic") else { return nil }
@@ -231,6 +234,12 @@ public struct Job: Sendable {
         if let v = m["departure_jitter"] { t.departureJitter = r.duration(v, positive: false) ?? .zero }
         if let v = m["iterations"] { t.iterations = r.int(v, min: 1, max: 1000) ?? 1 }
         if let v = m["junction_delay"] { t.junctionDelay = r.duration(v, positive: false) ?? .zero }
+        if let v = m["vehicles"], let s = r.string(v) {
+            let p = s.hasPrefix("/") ? s : (baseDir.isEmpty ? s : baseDir + "/" + s)
+            if FileManager.default.fileExists(atPath: p) { t.vehicles = p; t.vehiclesLocation = v.location } else {
+                r.report(v, 22, "vehicles file '\(s)' does not exist (resolved to \(p))", hint: "paths are relative to the job file's folder")
+            }
+        }
         if let v = m["reroute_share"] { t.rerouteShare = r.double(v, min: 0, max: 1, exclusiveMin: true) ?? 0.1 }
         return t
     }

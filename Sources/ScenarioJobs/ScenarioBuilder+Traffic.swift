@@ -8,7 +8,15 @@ extension ScenarioBuilder {
     /// ends; those left without any route are dropped and counted.
     public static func trafficSetup(job: Job, model: CityModel) throws -> (network: RoadNetwork, plans: VehiclePlans, dropped: Int, rerouted: Int) {
         let (base, _) = try model.loadTraffic()
-        var plans = try model.loadVehicles(on: base)
+        var plans: VehiclePlans
+        if let p = job.traffic?.vehicles {
+            guard let d = FileManager.default.contents(atPath: p), let s = String(data: d, encoding: .utf8) else {
+                throw InputError(job.traffic?.vehiclesLocation ?? SourceLocation(file: job.file), code: "E-JOB-064", keyPath: "traffic.vehicles", message: "cannot read '\(p)' as UTF-8 text")
+            }
+            plans = try VehiclePlans.fromCSV(s, file: p, on: base)
+        } else {
+            plans = try model.loadVehicles(on: base)
+        }
         guard !job.networkChanges.isEmpty else { return (base, plans, 0, 0) }
         var net = base
         var index: [String: Int] = [:]
