@@ -542,13 +542,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
 
     public func restore(from state: [NamedArray]) throws {
         func find(_ name: String, _ count: Int) throws -> ArrayData {
-            guard let a = state.first(where: { $0.name == name }) else {
-                throw RunError("checkpoint has no flood state '\(name)'", hint: "the checkpoint was written by another model or version; start the run afresh")
-            }
-            guard a.data.count == count else {
-                throw RunError("checkpoint flood state '\(name)' has \(a.data.count) values, this model needs \(count)", hint: "the checkpoint belongs to a different grid; start the run afresh")
-            }
-            return a.data
+            try state.checkpointArray(name, count: count, domain: "flood", mismatch: "a different grid")
         }
         func load(_ f: FieldBuffer<Real>, _ name: String) throws {
             let d = try find(name, f.count)

@@ -95,3 +95,16 @@ public struct OutputSchema: Sendable, Equatable {
         v.dims.map { d in coordinates.first { $0.name == d }?.values.count ?? 0 }
     }
 }
+
+extension Array where Element == NamedArray {
+    /// The checkpoint array `name` of a domain's state, with `count` values; a clear refusal otherwise.
+    public func checkpointArray(_ name: String, count: Int, domain: String, mismatch: String) throws -> ArrayData {
+        guard let a = first(where: { $0.name == name }) else {
+            throw RunError("checkpoint has no \(domain) state '\(name)'", hint: "the checkpoint was written by another model or version; start the run afresh")
+        }
+        guard a.data.count == count else {
+            throw RunError("checkpoint \(domain) state '\(name)' has \(a.data.count) values, this model needs \(count)", hint: "the checkpoint belongs to \(mismatch); start the run afresh")
+        }
+        return a.data
+    }
+}

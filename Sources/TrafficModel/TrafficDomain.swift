@@ -566,13 +566,7 @@ extension TrafficDomain {
 
     public func restore(from state: [NamedArray]) throws {
         func find(_ name: String, _ count: Int) throws -> ArrayData {
-            guard let a = state.first(where: { $0.name == name }) else {
-                throw RunError("checkpoint has no traffic state '\(name)'", hint: "the checkpoint was written by another model or version; start the run afresh")
-            }
-            guard a.data.count == count else {
-                throw RunError("checkpoint traffic state '\(name)' has \(a.data.count) values, this model needs \(count)", hint: "the checkpoint belongs to a different network or population; start the run afresh")
-            }
-            return a.data
+            try state.checkpointArray(name, count: count, domain: "traffic", mismatch: "a different network or population")
         }
         func i64(_ f: FieldBuffer<Int64>, _ name: String) throws {
             guard case .int64(let v) = try find(name, f.count) else { throw RunError("checkpoint traffic state '\(name)' has the wrong type") }

@@ -93,16 +93,9 @@ import SimIO
         assert str(ds["time"].values[0]).startswith("2026-01-01T00:00")
         print(repr(float(np.asarray(f["flood/max_depth"], dtype=np.float64).sum())), float(ds["max_depth"].sum()))
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, path]
-        let o = Pipe(), e = Pipe()
-        p.standardOutput = o; p.standardError = e
-        try p.run()
-        let out = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: e.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "python: \(err)")
+        let py = try runPython(script, [path])
+        let out = py.out
+        #expect(py.status == 0, "python: \(py.err)")
         let v = out.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         #expect(v.count == 2 && v[0] == ours)
         let ins = try citytwin(["inspect", path])

@@ -107,3 +107,17 @@ func sameBits(_ a: ArrayData, _ b: ArrayData) -> Bool {
     default: a == b
     }
 }
+
+/// Runs a Python snippet with arguments (the analyst's view of our results); status, stdout, stderr.
+func runPython(_ script: String, _ args: [String]) throws -> ProcResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", script] + args
+    let o = Pipe(), e = Pipe()
+    p.standardOutput = o; p.standardError = e
+    try p.run()
+    let out = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let err = String(decoding: e.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return ProcResult(status: p.terminationStatus, out: out, err: err)
+}

@@ -41,17 +41,9 @@ let sharedTNTP: String = {
         assert ds["flow"].dims == ("link",) and ds["relative_gap"].dims == ("iteration",)
         print(float(ds["flow"].sum()))
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, out]
-        let o = Pipe(), e = Pipe()
-        p.standardOutput = o; p.standardError = e
-        try p.run()
-        let pyOut = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let pyErr = String(decoding: e.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "python: \(pyErr)")
-        #expect((Double(pyOut.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 1e5)
+        let py = try runPython(script, [out])
+        #expect(py.status == 0, "python: \(py.err)")
+        #expect((Double(py.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 1e5)
     }
 
     /// Broken network tables in a model directory: file, line and a suggestion.
