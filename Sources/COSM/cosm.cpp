@@ -6,6 +6,7 @@
 #include <osmium/handler/node_locations_for_ways.hpp>
 #include <osmium/index/map/flex_mem.hpp>
 #include <osmium/io/pbf_input.hpp>
+#include <osmium/osm/relation.hpp>
 #include <osmium/osm/way.hpp>
 #include <osmium/visitor.hpp>
 
@@ -23,6 +24,8 @@ struct cosm_data {
     std::vector<std::string> way_tags;          // COSM_WAY_TAGS per way
     std::vector<double> b_lon, b_lat, b_area;
     std::vector<std::string> b_tags;            // COSM_BUILDING_TAGS per building
+    std::vector<std::string> r_kind;
+    std::vector<int64_t> r_from, r_via, r_to;
 };
 
 namespace {
@@ -71,6 +74,20 @@ public:
         }
     }
 
+    void relation(const osmium::Relation &r) {
+        const char *type = r.tags()["type"];
+        const char *kind = r.tags()["restriction"];
+        if (!type || std::strcmp(type, "restriction") != 0 || !kind) return;
+        int64_t from = 0, via = 0, to = 0;
+        for (const auto &m : r.members()) {
+            if (std::strcmp(m.role(), "from") == 0 && m.type() == osmium::item_type::way) from = m.ref();
+            else if (std::strcmp(m.role(), "via") == 0 && m.type() == osmium::item_type::node) via = m.ref();
+            else if (std::strcmp(m.role(), "to") == 0 && m.type() == osmium::item_type::way) to = m.ref();
+        }
+        if (!from || !via || !to) return;   // via ways are not supported
+        d_.r_kind.emplace_back(kind); d_.r_from.push_back(from); d_.r_via.push_back(via); d_.r_to.push_back(to);
+    }
+
 private:
     cosm_data &d_;
 };
@@ -80,7 +97,7 @@ private:
 extern "C" cosm_data *cosm_read(const char *path, char *err, size_t errlen) {
     try {
         auto *d = new cosm_data();
-        osmium::io::Reader reader{path, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way};
+        osmium::io::Reader reader{path, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way | osmium::osm_entity_bits::relation};
         osmium::index::map::FlexMem<osmium::unsigned_object_id_type, osmium::Location> index;
         osmium::handler::NodeLocationsForWays<decltype(index)> locations{index};
         locations.ignore_errors();
@@ -107,3 +124,8 @@ extern "C" const double *cosm_building_lon(const cosm_data *d) { return d->b_lon
 extern "C" const double *cosm_building_lat(const cosm_data *d) { return d->b_lat.data(); }
 extern "C" const double *cosm_building_area(const cosm_data *d) { return d->b_area.data(); }
 extern "C" const char *cosm_building_tag(const cosm_data *d, size_t b, int t) { return d->b_tags[b * COSM_BUILDING_TAGS + t].c_str(); }
+extern "C" size_t cosm_restriction_count(const cosm_data *d) { return d->r_kind.size(); }
+extern "C" const char *cosm_restriction_kind(const cosm_data *d, size_t r) { return d->r_kind[r].c_str(); }
+extern "C" int64_t cosm_restriction_from(const cosm_data *d, size_t r) { return d->r_from[r]; }
+extern "C" int64_t cosm_restriction_via(const cosm_data *d, size_t r) { return d->r_via[r]; }
+extern "C" int64_t cosm_restriction_to(const cosm_data *d, size_t r) { return d->r_to[r]; }

@@ -20,12 +20,14 @@ public enum NetworkModelWriter {
         }
         try writeFileAtomically(dir + "/network/nodes.csv", net.nodesCSV())
         try writeFileAtomically(dir + "/network/links.csv", net.linksCSV())
+        if net.hasTurnRestrictions { try writeFileAtomically(dir + "/network/turns.csv", net.turnsCSV()) }
         if let od = demand { try writeFileAtomically(dir + "/demand/od.csv", net.odCSV(od)) }
         if let v = vehicles { try writeFileAtomically(dir + "/population/vehicles.csv", v.csv(on: net, endpointsOnly: endpointsOnly)) }
         var y = "# CityTwin model (schema 1), made by `citytwin import`. Sources: \(provenance)\n"
         y += "schema: 1\nname: \(yamlQuote(name))\ndescription: \(yamlQuote(description))\n"
         if let crs { y += "crs: \(crs)\n" }
         y += "traffic:\n  nodes: network/nodes.csv\n  links: network/links.csv\n"
+        if net.hasTurnRestrictions { y += "  banned_turns: network/turns.csv\n" }
         if demand != nil { y += "  demand: demand/od.csv\n" }
         if vehicles != nil { y += "  vehicles: population/vehicles.csv\n" }
         y += "  zones_are_through: \(net.zonesAreThrough)\n"
@@ -54,6 +56,7 @@ public enum NetworkModelWriter {
         } catch { throw RunError("cannot write into '\(dir)': \(error.localizedDescription)") }
         try writeFileAtomically(dir + "/network/nodes.csv", net.nodesCSV())
         try writeFileAtomically(dir + "/network/links.csv", net.linksCSV())
+        if net.hasTurnRestrictions { try writeFileAtomically(dir + "/network/turns.csv", net.turnsCSV()) }
         if let g = geometry {
             var s = "id,wkt\n"
             for (a, pts) in g.enumerated() {
@@ -64,6 +67,7 @@ public enum NetworkModelWriter {
         if let v = vehicles { try writeFileAtomically(dir + "/population/vehicles.csv", v.csv(on: net, endpointsOnly: endpointsOnly)) }
         while let l = lines.last, l.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
         lines += ["traffic:", "  nodes: network/nodes.csv", "  links: network/links.csv"]
+        if net.hasTurnRestrictions { lines.append("  banned_turns: network/turns.csv") }
         if vehicles != nil { lines.append("  vehicles: population/vehicles.csv") }
         lines.append("  zones_are_through: true")
         try writeFileAtomically(yamlPath, lines.joined(separator: "\n") + "\n")

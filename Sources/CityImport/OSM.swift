@@ -52,6 +52,8 @@ public enum OSM {
         /// Link geometry (projected polyline, start to end), for exports and maps.
         public var geometry: [[(x: Double, y: Double)]]
         public var droppedLinks: Int
+        /// Restriction relations turned into banned turns, and those that did not match the network.
+        public var restrictions = 0, unmatchedRestrictions = 0
     }
 
     /// `maxspeed` in km/h ("50", "30 mph", "FR:urban"); nil if unreadable.
@@ -160,10 +162,37 @@ public enum OSM {
             k.lanes.append(lanes[a]); k.spd.append(spd[a]); k.cap.append(cap[a]); k.geom.append(geom[a])
         }
         let m = k.lid.count
-        let net = RoadNetwork(nodeIDs: kIDs, nodeX: kx, nodeY: ky, zoneCount: 0, zonesAreThrough: true, linkIDs: k.lid, from: k.from, to: k.to,
+        var net = RoadNetwork(nodeIDs: kIDs, nodeX: kx, nodeY: ky, zoneCount: 0, zonesAreThrough: true, linkIDs: k.lid, from: k.from, to: k.to,
                               length: k.len, lanes: k.lanes, freeSpeed: k.spd, capacity: k.cap, freeFlowTime: (0..<m).map { k.len[$0] / k.spd[$0] },
                               bprAlpha: [Double](repeating: 0.15, count: m), bprBeta: [Double](repeating: 4, count: m),
                               fixedCost: [Double](repeating: 0, count: m))
+        // turn restrictions: from-way links ending at the via node, to-way links starting there
+        var wayLinks: [Int64: [Int32]] = [:]
+        for (a, id) in k.lid.enumerated() {
+            if let dash = id.firstIndex(of: "-"), let w = Int64(id[..<dash]) { wayLinks[w, default: []].append(Int32(a)) }
+        }
+        var banned: [(from: Int32, to: Int32)] = []
+        var matched = 0, unmatched = 0
+        for r in 0..<cosm_restriction_count(d) {
+            let kind = String(cString: cosm_restriction_kind(d, r))
+            guard let via = nodeIndex[cosm_restriction_via(d, r)].flatMap({ keepNode[Int($0)] >= 0 ? keepNode[Int($0)] : nil }) else { unmatched += 1; continue }
+            let ins = (wayLinks[cosm_restriction_from(d, r)] ?? []).filter { k.to[Int($0)] == via }
+            let outs = (wayLinks[cosm_restriction_to(d, r)] ?? []).filter { k.from[Int($0)] == via }
+            guard !ins.isEmpty, !outs.isEmpty else { unmatched += 1; continue }
+            matched += 1
+            for a in ins {
+                if kind.hasPrefix("no_") {
+                    for b in outs { banned.append((a, b)) }
+                } else if kind.hasPrefix("only_") {
+                    // every other turn out of the via node is banned
+                    for e in Int(net.outStart[Int(via)])..<Int(net.outStart[Int(via) + 1]) {
+                        let b = net.outLinks[e]
+                        if !outs.contains(b) { banned.append((a, b)) }
+                    }
+                }
+            }
+        }
+        net.setBannedTurns(banned)
         // buildings
         var buildings: [Building] = []
         let bc = cosm_building_count(d)
@@ -177,7 +206,8 @@ public enum OSM {
                                           amenity: btag(b, COSM_AMENITY), shop: btag(b, COSM_SHOP)))
             }
         }
-        return Result(network: net, buildings: buildings, projection: proj, geometry: k.geom, droppedLinks: lid.count - m)
+        return Result(network: net, buildings: buildings, projection: proj, geometry: k.geom, droppedLinks: lid.count - m,
+                      restrictions: matched, unmatchedRestrictions: unmatched)
     }
 
     /// Nodes in the largest strongly connected component (iterative Kosaraju).

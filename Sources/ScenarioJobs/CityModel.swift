@@ -33,6 +33,8 @@ public struct CityModel: Sendable {
         public var demand: String?
         /// Vehicles with routes (`population/vehicles.csv`).
         public var vehicles: String?
+        /// Banned turns (`network/turns.csv`).
+        public var turns: String?
         public var zonesAreThrough: Bool
     }
 
@@ -69,7 +71,7 @@ public struct CityModel: Sendable {
         let seaLevel = m["sea_level"].flatMap { r.double($0, units: "m") } ?? 0
         let boundaries = m["boundaries"].flatMap { parseBoundaries($0, r) } ?? FloodBoundaries(north: .free(minSlope: 0.001), south: .free(minSlope: 0.001), east: .free(minSlope: 0.001), west: .free(minSlope: 0.001))
         var traffic: TrafficFiles?
-        if let t = m["traffic"], let tm = r.mapping(t, allowed: ["nodes", "links", "demand", "vehicles", "zones_are_through"], required: ["nodes", "links"], what: "traffic") {
+        if let t = m["traffic"], let tm = r.mapping(t, allowed: ["nodes", "links", "demand", "vehicles", "banned_turns", "zones_are_through"], required: ["nodes", "links"], what: "traffic") {
             let through = tm["zones_are_through"].flatMap { r.bool($0) } ?? true
             func file(_ k: String) -> String? {
                 guard let n = tm[k], let s = r.string(n) else { return nil }
@@ -77,7 +79,7 @@ public struct CityModel: Sendable {
                 if !FileManager.default.fileExists(atPath: p) { r.report(n, 22, "'\(s)' does not exist in the model directory"); return nil }
                 return p
             }
-            if let n = file("nodes"), let l = file("links") { traffic = TrafficFiles(nodes: n, links: l, demand: file("demand"), vehicles: file("vehicles"), zonesAreThrough: through) }
+            if let n = file("nodes"), let l = file("links") { traffic = TrafficFiles(nodes: n, links: l, demand: file("demand"), vehicles: file("vehicles"), turns: file("banned_turns"), zonesAreThrough: through) }
         }
         if m["terrain"] == nil && traffic == nil {
             r.report(root, 23, "the model has neither terrain nor a traffic network", hint: "add 'terrain: terrain.asc' and/or a 'traffic:' section")
@@ -134,7 +136,8 @@ public struct CityModel: Sendable {
             }
             return s
         }
-        let net = try RoadNetwork.fromCSV(nodes: try text(t.nodes), nodesFile: t.nodes, links: try text(t.links), linksFile: t.links, zonesAreThrough: t.zonesAreThrough)
+        var net = try RoadNetwork.fromCSV(nodes: try text(t.nodes), nodesFile: t.nodes, links: try text(t.links), linksFile: t.links, zonesAreThrough: t.zonesAreThrough)
+        if let tp = t.turns { try net.readBannedTurns(try text(tp), file: tp) }
         let od = try t.demand.map { try net.odFromCSV(try text($0), file: $0) }
         return (net, od)
     }

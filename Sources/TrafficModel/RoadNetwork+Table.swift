@@ -129,4 +129,34 @@ extension RoadNetwork {
         }
         return ODMatrix(origins: origins, start: start, dest: dest, trips: trips)
     }
+
+    /// Banned turns as `from_link,to_link` rows.
+    public func turnsCSV() -> String {
+        var s = "from_link,to_link\n"
+        for t in bannedTurns { s += "\(linkIDs[Int(t.from)]),\(linkIDs[Int(t.to)])\n" }
+        return s
+    }
+
+    /// Reads banned turns; each must be a turn at a node between two links of this network.
+    public mutating func readBannedTurns(_ text: String, file: String) throws {
+        var index: [String: Int32] = [:]
+        for (i, id) in linkIDs.enumerated() { index[id] = Int32(i) }
+        var pairs: [(from: Int32, to: Int32)] = [], problems: [Diagnostic] = []
+        for (n, f) in try Self.rows(text, file: file, header: "from_link,to_link") {
+            guard let a = index[String(f[0])], let b = index[String(f[1])] else {
+                let unknown = index[String(f[0])] == nil ? String(f[0]) : String(f[1])
+                problems.append(Diagnostic(SourceLocation(file: file, line: n), code: "E-NET-030", message: "'\(unknown)' is not a link of the network",
+                                           hint: DidYouMean.suggest(unknown, from: Array(linkIDs.prefix(200_000))).map { "did you mean '\($0)'?" }))
+                if problems.count > 20 { break }
+                continue
+            }
+            guard to[Int(a)] == from[Int(b)] else {
+                problems.append(Diagnostic(SourceLocation(file: file, line: n), code: "E-NET-031", message: "'\(f[0])' → '\(f[1])' is not a turn: the links do not meet"))
+                continue
+            }
+            pairs.append((a, b))
+        }
+        if !problems.isEmpty { throw InputError(problems) }
+        setBannedTurns(pairs)
+    }
 }

@@ -27,6 +27,11 @@ public struct RoadNetwork: Sendable {
     /// Outgoing links of node v: `outLinks[outStart[v] ..< outStart[v + 1]]`.
     public private(set) var outStart: [Int32] = []
     public private(set) var outLinks: [Int32] = []
+    /// Turns that may not be made: the links that may not follow link a are
+    /// `bannedTo[bannedStart[a] ..< bannedStart[a + 1]]` (empty arrays: no restrictions).
+    public private(set) var bannedStart: [Int32] = []
+    public private(set) var bannedTo: [Int32] = []
+    public var hasTurnRestrictions: Bool { !bannedTo.isEmpty }
 
     public var nodeCount: Int { nodeIDs.count }
     public var linkCount: Int { from.count }
@@ -42,6 +47,33 @@ public struct RoadNetwork: Sendable {
         self.freeSpeed = freeSpeed; self.capacity = capacity; self.freeFlowTime = freeFlowTime
         self.bprAlpha = bprAlpha; self.bprBeta = bprBeta; self.fixedCost = fixedCost
         buildAdjacency()
+    }
+
+    /// Sets the banned turns (from link, to link); pairs that are not a turn at a node are ignored.
+    public mutating func setBannedTurns(_ pairs: [(from: Int32, to: Int32)]) {
+        let valid = pairs.filter { $0.from >= 0 && $0.to >= 0 && Int($0.from) < linkCount && Int($0.to) < linkCount && to[Int($0.from)] == from[Int($0.to)] }
+        guard !valid.isEmpty else { bannedStart = []; bannedTo = []; return }
+        let sorted = Array(Set(valid.map { Int64($0.from) << 32 | Int64($0.to) })).sorted()
+        var start = [Int32](repeating: 0, count: linkCount + 1)
+        for k in sorted { start[Int(k >> 32) + 1] += 1 }
+        for a in 0..<linkCount { start[a + 1] += start[a] }
+        bannedStart = start
+        bannedTo = sorted.map { Int32(truncatingIfNeeded: $0 & 0xFFFF_FFFF) }
+    }
+
+    /// Whether turning from link a into link b is banned.
+    @inline(__always) public func isBanned(_ a: Int, _ b: Int) -> Bool {
+        guard !bannedTo.isEmpty else { return false }
+        for k in Int(bannedStart[a])..<Int(bannedStart[a + 1]) where Int(bannedTo[k]) == b { return true }
+        return false
+    }
+
+    /// Banned turns as pairs.
+    public var bannedTurns: [(from: Int32, to: Int32)] {
+        guard !bannedTo.isEmpty else { return [] }
+        var out: [(Int32, Int32)] = []
+        for a in 0..<linkCount { for k in Int(bannedStart[a])..<Int(bannedStart[a + 1]) { out.append((Int32(a), bannedTo[k])) } }
+        return out
     }
 
     /// Rebuilds the CSR adjacency (links keep their order within a node: stable, so results are reproducible).

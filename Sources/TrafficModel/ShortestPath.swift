@@ -9,6 +9,9 @@ public struct ShortestPathTree {
     var pos: [Int32]            // position in heap, -1 not in heap, -2 settled
     var touched: [Int32] = []
     var isTarget: [Bool]
+    // link labels, for networks with turn restrictions (ShortestPath+Turns.swift)
+    var linkDist: [Double] = [], linkPred: [Int32] = [], linkPos: [Int32] = [], linkTouched: [Int32] = []
+    var linkMode = false
 
     public init(nodeCount: Int) {
         dist = [Double](repeating: .infinity, count: nodeCount)
@@ -20,6 +23,11 @@ public struct ShortestPathTree {
     /// Searches from `origin` with `cost[a]` per link (>= 0); with `targets`, stops when all are settled (the
     /// labels of the targets and of the nodes on their paths are then final).
     public mutating func search(_ net: RoadNetwork, from origin: Int, cost: UnsafeBufferPointer<Double>, targets: UnsafeBufferPointer<Int32>? = nil) {
+        if net.hasTurnRestrictions {
+            searchLinks(net, from: origin, start: 0, targets: targets.map { Array($0) } ?? []) { a, _ in cost[a] }
+            return
+        }
+        linkMode = false
         let zones = net.zonesAreThrough ? 0 : net.zoneCount
         let n = dist.count
         if heapKey.count < n + 1 { heapKey = [Double](repeating: 0, count: n + 1); heapNode = [Int32](repeating: 0, count: n + 1) }
@@ -103,6 +111,12 @@ public struct ShortestPathTree {
     /// Links of the path to `dest`, origin first (empty if unreached or dest is the origin).
     public func path(to dest: Int, _ net: RoadNetwork, into out: inout [Int32]) {
         out.removeAll(keepingCapacity: true)
+        if linkMode {
+            var l = predLink[dest]
+            while l >= 0 { out.append(l); l = linkPred[Int(l)] }
+            out.reverse()
+            return
+        }
         var v = dest
         while predLink[v] >= 0 {
             let a = predLink[v]

@@ -8,6 +8,7 @@ public struct TravelTimeProfile: Sendable {
     public var bins: Int
     /// Seconds, link-major: `seconds[a * bins + b]`.
     public var seconds: [Double]
+    public init(binMs: Int64, bins: Int, seconds: [Double]) { self.binMs = binMs; self.bins = bins; self.seconds = seconds }
 
     @inline(__always) public func time(_ a: Int, at t: Double) -> Double {
         let b = min(max(Int(t / Double(binMs)), 0), bins - 1)
@@ -23,6 +24,13 @@ extension ShortestPathTree {
                                          profile: TravelTimeProfile, path: inout [Int32]) -> Double? {
         path.removeAll(keepingCapacity: true)
         if origin == target { return depart }
+        if net.hasTurnRestrictions {
+            searchLinks(net, from: origin, start: depart, targets: [Int32(target)]) { a, t in 1000 * profile.time(a, at: t) }
+            guard dist[target].isFinite else { return nil }
+            self.path(to: target, net, into: &path)
+            return dist[target]
+        }
+        linkMode = false
         // reuse the static search with a cost that depends on the label: run a small label-setting loop here
         let n = dist.count
         if heapKey.count < n + 1 { heapKey = [Double](repeating: 0, count: n + 1); heapNode = [Int32](repeating: 0, count: n + 1) }

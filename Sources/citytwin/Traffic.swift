@@ -133,7 +133,7 @@ extension Import {
                                                  provenance: "© OpenStreetMap contributors, ODbL 1.0", crs: "EPSG:\(r.projection.epsg)", to: output, overwrite: overwrite,
                                                  endpointsOnly: population)
                 }
-                print("wrote \(output): \(r.network.nodeCount) nodes, \(r.network.linkCount) links (EPSG:\(r.projection.epsg); \(r.droppedLinks) links outside the largest connected part left out)" + note)
+                print("wrote \(output): \(r.network.nodeCount) nodes, \(r.network.linkCount) links (EPSG:\(r.projection.epsg); \(r.droppedLinks) links outside the largest connected part left out; \(r.restrictions) turn restrictions" + (r.unmatchedRestrictions > 0 ? ", \(r.unmatchedRestrictions) not matching the roads" : "") + ")" + note)
             } catch { throw Exit.fail(error) }
         }
     }

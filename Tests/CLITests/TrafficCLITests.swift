@@ -165,7 +165,7 @@ let sharedTNTP: String = {
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("links") && r.out.contains("car trips"), "\(r.out)")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        for f in ["network/nodes.csv", "network/links.csv", "population/vehicles.csv"] {
+        for f in ["network/nodes.csv", "network/links.csv", "network/turns.csv", "population/vehicles.csv"] {
             let a = FileManager.default.contents(atPath: dir + "/m/" + f), b = FileManager.default.contents(atPath: root + "/Data/monaco/" + f)
             #expect(a != nil && a == b, "\(f) differs from the shipped one")
         }

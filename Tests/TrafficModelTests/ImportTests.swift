@@ -115,4 +115,32 @@ let sharedRoot: String = {
         let again = try VehiclePlans.fromCSV(plans.csv(on: net, endpointsOnly: true), file: "v.csv", on: net)
         #expect(again == plans, "endpoint-only routes read back to the same plans")
     }
+
+    /// A banned turn makes the router take the detour, static and time-dependent; bad turn tables are located.
+    @Test func turnRestrictionsReroute() throws {
+        var net = RoadNetwork(nodeIDs: ["A", "B", "C", "D"], nodeX: [0, 100, 100, 0], nodeY: [0, 0, 100, 100], zoneCount: 0, zonesAreThrough: true,
+                              linkIDs: ["ab", "bc", "ad", "dc"], from: [0, 1, 0, 3], to: [1, 2, 3, 2], length: [10, 10, 20, 20], lanes: [1, 1, 1, 1],
+                              freeSpeed: [10, 10, 10, 10], capacity: [900, 900, 900, 900], freeFlowTime: [1, 1, 2, 2], bprAlpha: [0.15, 0.15, 0.15, 0.15],
+                              bprBeta: [4, 4, 4, 4], fixedCost: [0, 0, 0, 0])
+        var tree = ShortestPathTree(nodeCount: 4)
+        var path: [Int32] = []
+        net.freeFlowTime.withUnsafeBufferPointer { tree.search(net, from: 0, cost: $0) }
+        tree.path(to: 2, net, into: &path)
+        #expect(path == [0, 1] && tree.dist[2] == 2)
+        try net.readBannedTurns("from_link,to_link\nab,bc\n", file: "turns.csv")
+        #expect(net.hasTurnRestrictions && net.isBanned(0, 1) && !net.isBanned(2, 3))
+        net.freeFlowTime.withUnsafeBufferPointer { tree.search(net, from: 0, cost: $0) }
+        tree.path(to: 2, net, into: &path)
+        #expect(path == [2, 3] && tree.dist[2] == 4, "path \(path)")
+        let profile = TravelTimeProfile(binMs: 900_000, bins: 1, seconds: [1, 1, 2, 2])
+        let arrival = tree.earliestArrival(net, from: 0, departAt: 0, to: 2, profile: profile, path: &path)
+        #expect(arrival == 4000 && path == [2, 3])
+        #expect(net.turnsCSV() == "from_link,to_link\nab,bc\n")
+        do { try net.readBannedTurns("from_link,to_link\nab,dc\n", file: "turns.csv"); Issue.record("accepted a non-turn") } catch let e as InputError {
+            #expect(e.description.contains("turns.csv:2") && e.description.contains("is not a turn"), "\(e)")
+        }
+        do { try net.readBannedTurns("from_link,to_link\nab,bcc\n", file: "turns.csv"); Issue.record("accepted an unknown link") } catch let e as InputError {
+            #expect(e.description.contains("did you mean 'bc'?"), "\(e)")
+        }
+    }
 }

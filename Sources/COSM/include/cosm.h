@@ -35,6 +35,14 @@ const double *cosm_building_lat(const cosm_data *d);
 const double *cosm_building_area(const cosm_data *d);
 const char *cosm_building_tag(const cosm_data *d, size_t building, int tag);
 
+/// Turn restrictions (relations type=restriction with a via node): the restriction value ("no_left_turn",
+/// "only_straight_on", …) and the from way, via node and to way ids.
+size_t cosm_restriction_count(const cosm_data *d);
+const char *cosm_restriction_kind(const cosm_data *d, size_t r);
+int64_t cosm_restriction_from(const cosm_data *d, size_t r);
+int64_t cosm_restriction_via(const cosm_data *d, size_t r);
+int64_t cosm_restriction_to(const cosm_data *d, size_t r);
+
 #ifdef __cplusplus
 }
 #endif
