@@ -42,8 +42,24 @@ public enum SUMO {
         return v
     }
 
-    /// Plain nodes + edges. Edge length: the `length` attribute, else the distance between its nodes.
-    public static func readPlain(nodes: String, edges: String, options: Options = Options()) throws -> RoadNetwork {
+    /// Turns from the connections (`<connection from to>`): an edge with any connection listed may only turn into
+    /// the edges it is connected to; the others become banned turns.
+    static func applyConnections(_ pairs: [(String, String)], to net: inout RoadNetwork) {
+        var index: [String: Int32] = [:]
+        for (i, id) in net.linkIDs.enumerated() { index[id] = Int32(i) }
+        var allowed: [Int32: Set<Int32>] = [:]
+        for (f, t) in pairs { if let a = index[f], let b = index[t] { allowed[a, default: []].insert(b) } }
+        var banned: [(from: Int32, to: Int32)] = []
+        for (a, ok) in allowed.sorted(by: { $0.key < $1.key }) {
+            let v = Int(net.to[Int(a)])
+            for e in Int(net.outStart[v])..<Int(net.outStart[v + 1]) where !ok.contains(net.outLinks[e]) { banned.append((a, net.outLinks[e])) }
+        }
+        net.setBannedTurns(banned)
+    }
+
+    /// Plain nodes + edges (+ connections, for turn restrictions). Edge length: the `length` attribute, else the
+    /// distance between its nodes.
+    public static func readPlain(nodes: String, edges: String, connections: String? = nil, options: Options = Options()) throws -> RoadNetwork {
         var b = Builder()
         try XMLEvents.parse(try readMaybeGzip(nodes), file: nodes) { name, a, line in
             guard name == "node" else { return }
@@ -72,7 +88,15 @@ public enum SUMO {
             }
             b.linkIDs.append(id); b.from.append(fi); b.to.append(ti); b.len.append(length); b.lanes.append(lanes); b.speed.append(speed)
         }
-        return b.network(options)
+        var net = b.network(options)
+        if let c = connections {
+            var pairs: [(String, String)] = []
+            try XMLEvents.parse(try readMaybeGzip(c), file: c) { name, a, _ in
+                if name == "connection", let f = a["from"], let t = a["to"] { pairs.append((f, t)) }
+            }
+            applyConnections(pairs, to: &net)
+        }
+        return net
     }
 
     /// A full `.net.xml`: junctions and normal edges; lanes that passenger cars may not use are not counted, and
@@ -80,6 +104,7 @@ public enum SUMO {
     public static func readNet(_ path: String, options: Options = Options()) throws -> RoadNetwork {
         var b = Builder()
         var pendingEdges: [(id: String, from: String, to: String, line: Int)] = []
+        var connections: [(String, String)] = []
         var laneInfo: [(lanes: Double, length: Double, speed: Double)] = []
         var inEdge = false
         try XMLEvents.parse(try readMaybeGzip(path), file: path) { name, a, line in
@@ -110,6 +135,9 @@ public enum SUMO {
                 if li.lanes == 0 { li.length = len; li.speed = sp }
                 li.lanes += 1
                 laneInfo[laneInfo.count - 1] = li
+            case "connection":
+                inEdge = false
+                if let f = a["from"], let t = a["to"], !f.hasPrefix(":") { connections.append((f, t)) }
             default:
                 if name != "param" && name != "neigh" && name != "stopOffset" { inEdge = false }
             }
@@ -125,7 +153,9 @@ public enum SUMO {
             b.linkIDs.append(e.id); b.from.append(fi); b.to.append(ti); b.len.append(li.length); b.lanes.append(li.lanes); b.speed.append(li.speed)
         }
         if b.linkIDs.isEmpty { throw InputError(SourceLocation(file: path), code: "E-SUMO-008", message: "no drivable edges", hint: "is this a SUMO network (.net.xml)?") }
-        return b.network(options)
+        var net = b.network(options)
+        applyConnections(connections, to: &net)
+        return net
     }
 
     /// Vehicles with routes. Each route must be a connected sequence of the network's links.

@@ -40,6 +40,7 @@ extension Import {
         @Option(help: "SUMO network (.net.xml[.gz]).") var net: String?
         @Option(help: "Plain nodes (.nod.xml[.gz]); with --edges instead of --net.") var nodes: String?
         @Option(help: "Plain edges (.edg.xml[.gz]).") var edges: String?
+        @Option(help: "Plain connections (.con.xml[.gz]): turn restrictions, with --nodes/--edges.") var connections: String?
         @Option(help: "Routes (.rou.xml[.gz]): vehicles with explicit routes.") var routes: String?
         @Option(help: "Capacity per lane (veh/h); SUMO networks carry none.") var capacityPerLane: Double = 1800
         @Option(help: "Model name.") var name: String?
@@ -52,7 +53,7 @@ extension Import {
         func run() throws {
             do {
                 let opts = SUMO.Options(capacityPerLane: capacityPerLane)
-                let network = try net.map { try SUMO.readNet($0, options: opts) } ?? SUMO.readPlain(nodes: nodes!, edges: edges!, options: opts)
+                let network = try net.map { try SUMO.readNet($0, options: opts) } ?? SUMO.readPlain(nodes: nodes!, edges: edges!, connections: connections, options: opts)
                 let plans = try routes.map { try SUMO.readRoutes($0, network: network) }
                 let src = net ?? edges!
                 try NetworkModelWriter.write(network, demand: nil, vehicles: plans, name: name ?? URL(fileURLWithPath: output).lastPathComponent,

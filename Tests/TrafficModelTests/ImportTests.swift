@@ -18,6 +18,13 @@ let sharedRoot: String = {
         #expect(plain.length.allSatisfy { abs($0 - 200) < 1e-9 } && plain.lanes.allSatisfy { $0 == 2 })
         let net = try SUMO.readNet(d + "/net.net.xml.gz")
         #expect(net.nodeCount == 400 && net.linkCount == 1520)
+        // connections: netgenerate allows U-turns except at the 8 corner approaches; plain and full networks agree
+        let withTurns = try SUMO.readPlain(nodes: d + "/plain.nod.xml.gz", edges: d + "/plain.edg.xml.gz", connections: d + "/plain.con.xml.gz")
+        #expect(withTurns.bannedTurns.count == 8 && net.bannedTurns.count == 8)
+        let a = try #require(withTurns.linkIDs.firstIndex(of: "A0A1")), u = try #require(withTurns.linkIDs.firstIndex(of: "A1A0"))
+        #expect(!withTurns.isBanned(a, u) && withTurns.isBanned(u, a))
+        #expect(Set(withTurns.bannedTurns.map { "\(withTurns.linkIDs[Int($0.from)])>\(withTurns.linkIDs[Int($0.to)])" })
+                == Set(net.bannedTurns.map { "\(net.linkIDs[Int($0.from)])>\(net.linkIDs[Int($0.to)])" }))
         #expect(Set(net.linkIDs) == Set(plain.linkIDs))
         let routes = try SUMO.readRoutes(d + "/routes.rou.xml.gz", network: plain)
         #expect(routes.count == 20_001)
