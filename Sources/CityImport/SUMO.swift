@@ -158,7 +158,8 @@ public enum SUMO {
         return net
     }
 
-    /// Vehicles with routes. Each route must be a connected sequence of the network's links.
+    /// Vehicles with routes (each a connected sequence of the network's links), and trips (`<trip from to depart>`),
+    /// which we route on free-flow travel times (respecting the network's turn restrictions).
     public static func readRoutes(_ path: String, network net: RoadNetwork) throws -> VehiclePlans {
         var linkIndex: [String: Int32] = [:]
         for (i, id) in net.linkIDs.enumerated() { linkIndex[id] = Int32(i) }
@@ -166,14 +167,15 @@ public enum SUMO {
         var plans = VehiclePlans()
         var current: (id: String, depart: Int64, line: Int, route: [Int32]?)? = nil
         var seen = Set<String>()
-        func edges(_ s: String, _ line: Int, _ who: String) throws -> [Int32] {
+        var trips: [(id: String, depart: Int64, from: Int32, to: Int32, line: Int)] = []
+        func edges(_ s: String, _ line: Int, _ who: String, connected: Bool = true) throws -> [Int32] {
             var r: [Int32] = []
             for e in s.split(separator: " ") {
                 guard let a = linkIndex[String(e)] else {
                     throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-011", message: "\(who) uses edge '\(e)', which the network does not have",
                                      hint: DidYouMean.suggest(String(e), from: Array(net.linkIDs.prefix(200_000))).map { "did you mean '\($0)'?" } ?? "routes must belong to this network")
                 }
-                if let p = r.last, net.to[Int(p)] != net.from[Int(a)] {
+                if connected, let p = r.last, net.to[Int(p)] != net.from[Int(a)] {
                     throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-012",
                                      message: "\(who): edge '\(e)' does not start where '\(net.linkIDs[Int(p)])' ends", hint: "the route is not connected in this network")
                 }
@@ -214,13 +216,45 @@ public enum SUMO {
                     try flush()
                     named[rid] = try edges(e, line, "route '\(rid)'")
                 }
-            case "trip", "flow", "person", "personFlow", "routeDistribution":
+            case "trip":
+                try flush()
+                guard let id = a["id"], let f = a["from"], let t = a["to"] else {
+                    throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-021", message: "a <trip> needs id, from and to edges",
+                                     hint: "trips between junctions (fromJunction/toJunction) or taz are not supported")
+                }
+                if !seen.insert(id).inserted { throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-016", message: "vehicle id '\(id)' appears twice") }
+                if a["via"] != nil { throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-022", message: "trip '\(id)': 'via' is not supported") }
+                guard let ds = a["depart"], let dep = Double(ds), dep >= 0, dep.isFinite else {
+                    throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-017", message: "trip '\(id)': depart=\"\(a["depart"] ?? "")\" is not a time in seconds >= 0")
+                }
+                let r = try edges(f + " " + t, line, "trip '\(id)'", connected: false)
+                trips.append((id, Int64((dep * 1000).rounded()), r[0], r[1], line))
+            case "flow", "person", "personFlow", "routeDistribution":
                 throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-020", message: "<\(name)> elements are not supported",
                                  hint: "give vehicles explicit routes (e.g. route them with duarouter), or use a population with our router")
             default: break
             }
         }
         try flush()
+        if trips.isEmpty { return plans }
+        // route the trips link to link (every turn checked), one search per departure edge
+        var byFrom: [Int32: [Int]] = [:]
+        for (k, t) in trips.enumerated() { byFrom[t.from, default: []].append(k) }
+        var routes = [[Int32]](repeating: [], count: trips.count)
+        var tree = ShortestPathTree(nodeCount: net.nodeCount)
+        for (f, ks) in byFrom.sorted(by: { $0.key < $1.key }) {
+            let found = net.freeFlowTime.withUnsafeBufferPointer { tree.routes(net, fromLink: f, to: ks.map { trips[$0].to }, cost: $0) }
+            for (i, k) in ks.enumerated() {
+                let t = trips[k]
+                if t.from == t.to { routes[k] = [t.from]; continue }
+                guard let mid = found[i] else {
+                    throw InputError(SourceLocation(file: path, line: t.line), code: "E-SUMO-023",
+                                     message: "trip '\(t.id)': no path from edge '\(net.linkIDs[Int(t.from)])' to '\(net.linkIDs[Int(t.to)])'")
+                }
+                routes[k] = [t.from] + mid + [t.to]
+            }
+        }
+        for (k, t) in trips.enumerated() { plans.append(id: t.id, depart: t.depart, route: routes[k]) }
         return plans
     }
 }

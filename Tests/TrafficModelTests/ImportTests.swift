@@ -69,7 +69,8 @@ let sharedRoot: String = {
             ("<routes>\n<vehicle id=\"v\" depart=\"0\">\n<route edges=\"ab ab\"/>\n</vehicle>\n</routes>\n", "r.rou.xml:3: error[E-SUMO-012]: vehicle 'v': edge 'ab' does not start where 'ab' ends"),
             ("<routes>\n<vehicle id=\"v\" depart=\"0\">\n<route edges=\"ab zz\"/>\n</vehicle>\n</routes>\n", "uses edge 'zz', which the network does not have"),
             ("<routes>\n<vehicle id=\"v\" depart=\"soon\"><route edges=\"ab\"/></vehicle>\n</routes>\n", "r.rou.xml:2: error[E-SUMO-017]"),
-            ("<routes>\n<trip id=\"t\" depart=\"0\" from=\"ab\" to=\"ba\"/>\n</routes>\n", "<trip> elements are not supported"),
+            ("<routes>\n<flow id=\"f\" begin=\"0\" end=\"10\" from=\"ab\" to=\"ba\"/>\n</routes>\n", "<flow> elements are not supported"),
+            ("<routes>\n<trip id=\"t\" depart=\"0\" from=\"ab\" to=\"zz\"/>\n</routes>\n", "trip 't' uses edge 'zz'"),
             ("<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/></vehicle>\n<vehicle id=\"v\" depart=\"1\"><route edges=\"ba\"/></vehicle>\n</routes>\n", "vehicle id 'v' appears twice"),
             ("<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/>\n", "the document ends inside 2 open elements"),
             ("<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/></vehicle>\n<vehicle <\n</routes>", "r.rou.xml:3: error"),
@@ -149,5 +150,21 @@ let sharedRoot: String = {
         do { try net.readBannedTurns("from_link,to_link\nab,bcc\n", file: "turns.csv"); Issue.record("accepted an unknown link") } catch let e as InputError {
             #expect(e.description.contains("did you mean 'bc'?"), "\(e)")
         }
+    }
+
+    /// SUMO Ingolstadt (InTAS corridor): the real net.xml (internal edges skipped, connections as turn
+    /// restrictions) and its 4,283 trips, which we route.
+    @Test func sumoIngolstadtTrips() throws {
+        let d = sharedRoot + "/data/cities/ingolstadt"
+        let net = try SUMO.readNet(d + "/ingolstadt21.net.xml")
+        #expect(net.linkCount == 853 && net.hasTurnRestrictions)
+        let plans = try SUMO.readRoutes(d + "/ingolstadt21.rou.xml", network: net)
+        #expect(plans.count == 4283)
+        #expect(plans.validate(on: net, origin: SourceLocation(file: "trips")).isEmpty)
+        #expect(plans.depart.min() == 57_600_000 && plans.depart.max()! <= 61_201_000)
+        // every turn of every route is allowed
+        var bad = 0
+        for v in 0..<plans.count { let r = Array(plans.route(v)); for k in 1..<max(r.count, 1) where net.isBanned(Int(r[k - 1]), Int(r[k])) { bad += 1 } }
+        #expect(bad == 0)
     }
 }
