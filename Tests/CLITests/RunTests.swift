@@ -44,28 +44,7 @@ import SimIO
         let reference = try run(job: text.replacingOccurrences(of: "name: kr", with: "name: ref"), in: dir, name: "ref", ["--workers", "2"])
         let jobPath = dir + "/kr.yaml"
         try text.write(toFile: jobPath, atomically: true, encoding: .utf8)
-        var killed = false
-        for attempt in 0..<3 {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: citytwinBinary)
-            p.arguments = ["run", jobPath, "--output", dir + "/out", "--quiet", "--workers", "2"] + (attempt > 0 ? ["--resume"] : [])
-            p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
-            try p.run()
-            let ckDir = dir + "/out/kr.work/checkpoints"
-            let t0 = Date()
-            while p.isRunning && Date().timeIntervalSince(t0) < 60 {
-                let n = ((try? FileManager.default.contentsOfDirectory(atPath: ckDir)) ?? []).filter { $0.hasSuffix(".h5") }.count
-                if n >= 2 { break }
-                usleep(2000)
-            }
-            if p.isRunning {
-                usleep(UInt32.random(in: 0...30_000))   // kill at an arbitrary moment after a checkpoint
-                kill(p.processIdentifier, SIGKILL)
-                p.waitUntilExit()
-                killed = p.terminationReason == .uncaughtSignal
-                if killed { break }
-            } else { p.waitUntilExit() }
-        }
+        let killed = try runAndKill(job: jobPath, output: dir + "/out", name: "kr")
         #expect(killed, "the run finished before it could be killed; make the case longer")
         let r = try citytwin(["run", jobPath, "--output", dir + "/out", "--quiet", "--workers", "3", "--resume"])
         #expect(r.status == 0, "resume failed: \(r.err)")

@@ -121,3 +121,29 @@ func runPython(_ script: String, _ args: [String]) throws -> ProcResult {
     p.waitUntilExit()
     return ProcResult(status: p.terminationStatus, out: out, err: err)
 }
+
+/// Starts `citytwin run JOB`, waits until `checkpoints` checkpoints exist, then SIGKILLs it at a random moment;
+/// retries with --resume if the run finished first. True if a kill happened.
+func runAndKill(job jobPath: String, output: String, name: String, checkpoints: Int = 2, workers: Int = 2) throws -> Bool {
+    for attempt in 0..<3 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: citytwinBinary)
+        p.arguments = ["run", jobPath, "--output", output, "--quiet", "--workers", "\(workers)"] + (attempt > 0 ? ["--resume"] : [])
+        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+        try p.run()
+        let ckDir = output + "/\(name).work/checkpoints"
+        let t0 = Date()
+        while p.isRunning && Date().timeIntervalSince(t0) < 60 {
+            let n = ((try? FileManager.default.contentsOfDirectory(atPath: ckDir)) ?? []).filter { $0.hasSuffix(".h5") }.count
+            if n >= checkpoints { break }
+            usleep(1000)
+        }
+        if p.isRunning {
+            usleep(UInt32.random(in: 0...20_000))   // kill at an arbitrary moment after a checkpoint
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            if p.terminationReason == .uncaughtSignal { return true }
+        } else { p.waitUntilExit() }
+    }
+    return false
+}

@@ -175,4 +175,37 @@ let sharedTNTP: String = {
         let bad = try citytwin(["import", "osm", dir + "/bad.osm.pbf", "-o", dir + "/x"])
         #expect(bad.status == 64 && bad.err.contains("bad.osm.pbf") && bad.err.contains("libosmium cannot read it"), "\(bad.err)")
     }
+
+    /// A real SIGKILL of a running traffic job after a checkpoint, resumed with another worker count: the result
+    /// equals an uninterrupted run's, bit for bit (queues, vehicles, counters and the re-planned routes).
+    @Test func trafficKillAndResumeIsBitIdentical() throws {
+        let dir = tempDir("trafkill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let d = sharedTNTP.replacingOccurrences(of: "/data/tntp", with: "/peers/sumo/data/g50_100k")
+        let imp = try citytwin(["import", "sumo", "--nodes", d + "/plain.nod.xml.gz", "--edges", d + "/plain.edg.xml.gz",
+                                "--routes", d + "/routes.rou.xml.gz", "-o", dir + "/g50"])
+        #expect(imp.status == 0, "\(imp.err)")
+        let job = { (name: String) in """
+            schema: 1
+            name: \(name)
+            model: g50
+            start: 2026-01-01T00:00:00Z
+            duration: 2h
+            output_interval: 15min
+            checkpoint: {interval: 5min, keep: 2}
+            seed: 3
+            traffic: {iterations: 2, reroute_share: 0.1}
+            """ }
+        try job("ref").write(toFile: dir + "/ref.yaml", atomically: true, encoding: .utf8)
+        let ref = try citytwin(["run", dir + "/ref.yaml", "--output", dir + "/out", "--quiet", "--workers", "1"])
+        #expect(ref.status == 0, "\(ref.err)")
+        try job("kr").write(toFile: dir + "/kr.yaml", atomically: true, encoding: .utf8)
+        let killed = try runAndKill(job: dir + "/kr.yaml", output: dir + "/out", name: "kr", checkpoints: 2)
+        #expect(killed, "the run finished before it could be killed")
+        let r = try citytwin(["run", dir + "/kr.yaml", "--output", dir + "/out", "--quiet", "--workers", "2", "--resume"])
+        #expect(r.status == 0, "\(r.err)")
+        for name in ["arrival", "start", "travel_time", "entries", "exits", "queue", "vehicles", "en_route", "iteration_relative_gap"] {
+            #expect(sameBits(try readDataset(dir + "/out/kr.h5", "traffic", name), try readDataset(dir + "/out/ref.h5", "traffic", name)), "\(name) differs after kill + resume")
+        }
+    }
 }
