@@ -451,7 +451,7 @@ extension TrafficDomain {
                 Variable("arrived", units: "1", longName: "vehicles arrived so far", dims: ["step"], type: .float64),
                 Variable("waiting", units: "1", longName: "due vehicles waiting for room on their first link", dims: ["step"], type: .float64),
             ],
-            attributes: ["model": "queue (MATSim QSim-like mesoscopic)", "tick_s": "\(Double(tickMs) / 1000)",
+            attributes: ["model": "queue (MATSim QSim-like mesoscopic)", "trip_mode": "car (every vehicle is one car trip; vehicle_id is <agent>_<leg>)", "tick_s": "\(Double(tickMs) / 1000)",
                          "jam_spacing_m": "\(parameters.jamSpacing)", "stuck_time_s": "\(parameters.stuckTime.seconds)"])
     }
 

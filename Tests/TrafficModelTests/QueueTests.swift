@@ -41,7 +41,11 @@ func runTraffic(_ d: TrafficDomain, seconds: Int64, workers: Int = 1, observer: 
         for k in 0..<n { plans.append(id: "v\(k)", depart: Int64(k) * 1000, route: [0, 1, 2]) }
         let d = TrafficDomain(network: net, plans: plans, partitions: 3)
         var conservationBroken = 0, fifoBroken = 0
-        let probe = TickProbe(d) { d, _ in
+        var queueAt400: Float = -1
+        let probe = TickProbe(d) { d, t in
+            // D/D/1 queue after the tick at 399 s: vehicles k ≤ 199 are due at the bottleneck (k + 200 ≤ 399), k ≤ 99
+            // have left it (200 + 2k ≤ 399): 100 wait — on the bottleneck (storage 133) and, spilled back, upstream
+            if t.milliseconds == 400_000, case .float32(let q) = d.snapshot()[4] { queueAt400 = q[0] + q[1] }
             let e = d.linkEntries, x = d.linkExits
             let onLinks = zip(e, x).reduce(0) { $0 + Int($1.0 - $1.1) }
             let arrived = d.arrivals.filter { $0 >= 0 }.count, started = d.starts.filter { $0 >= 0 }.count
@@ -51,6 +55,7 @@ func runTraffic(_ d: TrafficDomain, seconds: Int64, workers: Int = 1, observer: 
         }
         runTraffic(d, seconds: 3000, workers: 2, observer: probe)
         #expect(conservationBroken == 0 && fifoBroken == 0)
+        #expect(queueAt400 == 100, "queue on the bottleneck at 400 s: \(queueAt400)")
         let arr = d.arrivals
         #expect(arr.allSatisfy { $0 >= 0 })
         let wrong = (0..<n).filter { arr[$0] != Int64(300 + 2 * $0) * 1000 }
