@@ -9,8 +9,9 @@ public struct ShortestPathTree {
     var pos: [Int32]            // position in heap, -1 not in heap, -2 settled
     var touched: [Int32] = []
     var isTarget: [Bool]
-    // link labels, for networks with turn restrictions (ShortestPath+Turns.swift)
-    var linkDist: [Double] = [], linkPred: [Int32] = [], linkPos: [Int32] = [], linkTouched: [Int32] = []
+    // link labels, for networks with turn restrictions, and the heaps of the searches in ShortestPath+Turns.swift
+    var linkDist: [Double] = [], linkPred: [Int32] = []
+    var linkHeap = QuadHeap(), nodeHeap = QuadHeap()
     var linkMode = false
 
     public init(nodeCount: Int) {

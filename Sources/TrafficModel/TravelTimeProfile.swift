@@ -24,63 +24,13 @@ extension ShortestPathTree {
                                          profile: TravelTimeProfile, path: inout [Int32]) -> Double? {
         path.removeAll(keepingCapacity: true)
         if origin == target { return depart }
+        let cost: (Int, Double) -> Double = { a, t in 1000 * profile.time(a, at: t) }
         if net.hasTurnRestrictions {
-            searchLinks(net, from: origin, start: depart, targets: [Int32(target)]) { a, t in 1000 * profile.time(a, at: t) }
-            guard dist[target].isFinite else { return nil }
-            self.path(to: target, net, into: &path)
-            return dist[target]
+            searchLinks(net, from: origin, start: depart, targets: [Int32(target)], cost: cost)
+        } else {
+            searchNodes(net, from: origin, start: depart, target: target, cost: cost)
         }
-        linkMode = false
-        // reuse the static search with a cost that depends on the label: run a small label-setting loop here
-        let n = dist.count
-        if heapKey.count < n + 1 { heapKey = [Double](repeating: 0, count: n + 1); heapNode = [Int32](repeating: 0, count: n + 1) }
-        for v in touched { dist[Int(v)] = .infinity; predLink[Int(v)] = -1; pos[Int(v)] = -1 }
-        touched.removeAll(keepingCapacity: true)
-        let zones = net.zonesAreThrough ? 0 : net.zoneCount
-        var size = 0
-        func place(_ i: Int, _ k: Double, _ v: Int32) { heapKey[i] = k; heapNode[i] = v; pos[Int(v)] = Int32(i) }
-        func up(_ i0: Int, _ k: Double, _ v: Int32) {
-            var i = i0
-            while i > 0 { let p = (i - 1) >> 2; if heapKey[p] <= k { break }; place(i, heapKey[p], heapNode[p]); i = p }
-            place(i, k, v)
-        }
-        func down(_ k: Double, _ v: Int32) {
-            var i = 0
-            while true {
-                let c0 = 4 * i + 1
-                if c0 >= size { break }
-                var c = c0, ck = heapKey[c0]
-                var j = c0 + 1
-                while j < min(c0 + 4, size) { if heapKey[j] < ck { c = j; ck = heapKey[j] }; j += 1 }
-                if ck >= k { break }
-                place(i, ck, heapNode[c]); i = c
-            }
-            place(i, k, v)
-        }
-        dist[origin] = depart; touched.append(Int32(origin))
-        place(0, depart, Int32(origin)); size = 1
-        var found = false
-        while size > 0 {
-            let u = Int(heapNode[0])
-            size -= 1
-            if size > 0 { down(heapKey[size], heapNode[size]) }
-            pos[u] = -2
-            if u == target { found = true; break }
-            if u < zones && u != origin { continue }
-            let du = dist[u]
-            for e in Int(net.outStart[u])..<Int(net.outStart[u + 1]) {
-                let a = Int(net.outLinks[e]), v = Int(net.to[a])
-                let pv = pos[v]
-                if pv == -2 { continue }
-                let nd = du + 1000 * profile.time(a, at: du)
-                if nd < dist[v] {
-                    if pv == -1 && dist[v] == .infinity { touched.append(Int32(v)) }
-                    dist[v] = nd; predLink[v] = Int32(a)
-                    if pv == -1 { size += 1; up(size - 1, nd, Int32(v)) } else { up(Int(pv), nd, Int32(v)) }
-                }
-            }
-        }
-        guard found else { return nil }
+        guard dist[target].isFinite else { return nil }
         self.path(to: target, net, into: &path)
         return dist[target]
     }
