@@ -120,26 +120,20 @@ public enum SyntheticPopulation {
                 }
             }
         }
-        // routes, grouped by origin node (one search per node)
-        var byOrigin: [Int: [Int]] = [:]
+        // routes from each departure link (one search per link; every turn checked where restrictions exist)
+        var byFirst: [Int32: [Int]] = [:]
         var legRoute = [[Int32]](repeating: [], count: legs.count)
-        for (k, l) in legs.enumerated() { byOrigin[nodeOf(l.from), default: []].append(k) }
+        var lastOf = [Int32](repeating: -1, count: legs.count)
+        for (k, l) in legs.enumerated() {
+            let first = outLink[nodeOf(l.from)], last = inLink[nodeOf(l.to)]
+            guard first >= 0, last >= 0, last != first else { continue }
+            lastOf[k] = last
+            byFirst[first, default: []].append(k)
+        }
         var tree = ShortestPathTree(nodeCount: net.nodeCount)
-        var path: [Int32] = []
-        for (o0, ks) in byOrigin.sorted(by: { $0.key < $1.key }) {
-            let first = outLink[o0]
-            guard first >= 0 else { continue }
-            let start = Int(net.to[Int(first)])
-            net.freeFlowTime.withUnsafeBufferPointer { tree.search(net, from: start, cost: $0) }
-            for k in ks {
-                let dn = nodeOf(legs[k].to)
-                let last = inLink[dn]
-                guard last >= 0, last != first else { continue }
-                let end = Int(net.from[Int(last)])
-                guard start == end || tree.dist[end].isFinite else { continue }
-                tree.path(to: end, net, into: &path)
-                legRoute[k] = [first] + path + [last]
-            }
+        for (first, ks) in byFirst.sorted(by: { $0.key < $1.key }) {
+            let found = net.freeFlowTime.withUnsafeBufferPointer { tree.linkRoutes(net, from: first, to: ks.map { lastOf[$0] }, cost: $0) }
+            for (i, k) in ks.enumerated() { if let r = found[i] { legRoute[k] = r } }
         }
         var plans = VehiclePlans()
         for (k, l) in legs.enumerated() where !legRoute[k].isEmpty {

@@ -141,3 +141,26 @@ extension ShortestPathTree {
         }
     }
 }
+
+extension ShortestPathTree {
+    /// Fastest routes on static link costs from link `from` to each target link: `[from] + between + [target]`
+    /// (`[from]` when the target is `from`), nil if unreachable. Turn restrictions are honoured at every turn,
+    /// the first and the last included (link-based search); without any, the faster node-based search is used.
+    public mutating func linkRoutes(_ net: RoadNetwork, from: Int32, to targets: [Int32], cost: UnsafeBufferPointer<Double>) -> [[Int32]?] {
+        if net.hasTurnRestrictions {
+            let between = routes(net, fromLink: from, to: targets, cost: cost)
+            return zip(targets, between).map { t, b in t == from ? [from] : b.map { [from] + $0 + [t] } }
+        }
+        let start = Int(net.to[Int(from)])
+        let nodes = targets.map { net.from[Int($0)] }
+        nodes.withUnsafeBufferPointer { search(net, from: start, cost: cost, targets: $0) }
+        var mid: [Int32] = []
+        return targets.map { t in
+            if t == from { return [from] }
+            let end = Int(net.from[Int(t)])
+            guard end == start || dist[end].isFinite else { return nil }
+            path(to: end, net, into: &mid)
+            return [from] + mid + [t]
+        }
+    }
+}

@@ -104,23 +104,20 @@ extension VehiclePlans {
         }
         if !problems.isEmpty { throw InputError(problems) }
         if gaps.isEmpty { return plans }
-        // fill the gaps: one search per start node, in node order
+        // fill the gaps: one search per link the gap starts from, in link order
         var fills = [[Int32]](repeating: [], count: gaps.count)
-        var byNode: [Int32: [Int]] = [:]
-        for (k, g) in gaps.enumerated() { byNode[net.to[Int(g.from)], default: []].append(k) }
+        var byLink: [Int32: [Int]] = [:]
+        for (k, g) in gaps.enumerated() { byLink[g.from, default: []].append(k) }
         var tree = ShortestPathTree(nodeCount: net.nodeCount)
-        var path: [Int32] = []
-        for (node, ks) in byNode.sorted(by: { $0.key < $1.key }) {
-            net.freeFlowTime.withUnsafeBufferPointer { tree.search(net, from: Int(node), cost: $0) }
-            for k in ks {
-                let target = Int(net.from[Int(gaps[k].to)])
-                guard Int(node) == target || tree.dist[target].isFinite else {
+        for (from, ks) in byLink.sorted(by: { $0.key < $1.key }) {
+            let found = net.freeFlowTime.withUnsafeBufferPointer { tree.linkRoutes(net, from: from, to: ks.map { gaps[$0].to }, cost: $0) }
+            for (i, k) in ks.enumerated() {
+                guard let r = found[i], r.count >= 2 else {
                     problems.append(Diagnostic(SourceLocation(file: file), code: "E-PLAN-017",
                                                message: "vehicle '\(plans.ids[gaps[k].vehicle])': no path from link '\(net.linkIDs[Int(gaps[k].from)])' to '\(net.linkIDs[Int(gaps[k].to)])'"))
                     continue
                 }
-                tree.path(to: target, net, into: &path)
-                fills[k] = path
+                fills[k] = Array(r[1..<(r.count - 1)])
             }
         }
         if !problems.isEmpty { throw InputError(problems) }

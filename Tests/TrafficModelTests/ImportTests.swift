@@ -122,6 +122,10 @@ let sharedRoot: String = {
         #expect(plans.validate(on: net, origin: SourceLocation(file: "population")).isEmpty)
         let again = try VehiclePlans.fromCSV(plans.csv(on: net, endpointsOnly: true), file: "v.csv", on: net)
         #expect(again == plans, "endpoint-only routes read back to the same plans")
+        #expect(net.hasTurnRestrictions && r.restrictions > 0)
+        var bad = 0
+        for v in 0..<plans.count { let rt = Array(plans.route(v)); for k in 1..<max(rt.count, 1) where net.isBanned(Int(rt[k - 1]), Int(rt[k])) { bad += 1 } }
+        #expect(bad == 0, "\(bad) banned turns in the population's routes")
     }
 
     /// A banned turn makes the router take the detour, static and time-dependent; bad turn tables are located.
