@@ -96,6 +96,12 @@ extension ScenarioBuilder {
             let r = plans.route(v)
             if r.allSatisfy({ newIndex[Int($0)] >= 0 }) { out.append(id: plans.ids[v], depart: plans.depart[v], route: r.map { newIndex[Int($0)] }); continue }
             let first = Int(r.first!), last = Int(r.last!)
+            if newIndex[first] >= 0 && newIndex[last] >= 0 {
+                // both ends still open: the fastest link-to-link route (every turn checked)
+                let found = kept.freeFlowTime.withUnsafeBufferPointer { tree.linkRoutes(kept, from: newIndex[first], to: [newIndex[last]], cost: $0) }
+                if let nr = found[0] { out.append(id: plans.ids[v], depart: plans.depart[v], route: nr); rerouted += 1 } else { dropped += 1 }
+                continue
+            }
             var route: [Int32] = []
             // keep the first and last link if they are open, else start/end at their nodes
             let o = newIndex[first] >= 0 ? Int(kept.to[Int(newIndex[first])]) : Int(net.from[first])
