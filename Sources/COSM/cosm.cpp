@@ -24,6 +24,9 @@ struct cosm_data {
     std::vector<std::string> way_tags;          // COSM_WAY_TAGS per way
     std::vector<double> b_lon, b_lat, b_area;
     std::vector<std::string> b_tags;            // COSM_BUILDING_TAGS per building
+    std::vector<int32_t> a_kind;
+    std::vector<uint32_t> a_start{0};
+    std::vector<double> a_lon, a_lat;
     std::vector<std::string> r_kind;
     std::vector<int64_t> r_from, r_via, r_to;
 };
@@ -37,9 +40,35 @@ class Collector : public osmium::handler::Handler {
 public:
     explicit Collector(cosm_data &d) : d_(d) {}
 
+    static bool any(const char *v, std::initializer_list<const char *> set) {
+        if (!v) return false;
+        for (const char *s : set) if (std::strcmp(v, s) == 0) return true;
+        return false;
+    }
+
+    void ring(const osmium::Way &w, int32_t kind) {
+        if (!w.is_closed() || w.nodes().size() < 4) return;
+        size_t n = 0;
+        for (const auto &nr : w.nodes()) {
+            if (!nr.location().valid()) continue;
+            d_.a_lon.push_back(nr.location().lon()); d_.a_lat.push_back(nr.location().lat()); ++n;
+        }
+        if (n < 3) { d_.a_lon.resize(d_.a_lon.size() - n); d_.a_lat.resize(d_.a_lat.size() - n); return; }
+        d_.a_kind.push_back(kind);
+        d_.a_start.push_back(static_cast<uint32_t>(d_.a_lon.size()));
+    }
+
     void way(const osmium::Way &w) {
         const char *hw = w.tags()["highway"];
         const char *bld = w.tags()["building"];
+        if (bld) ring(w, 2);
+        else if (any(w.tags()["natural"], {"water", "bay"}) || w.tags()["water"] || any(w.tags()["landuse"], {"reservoir", "basin"})
+                 || any(w.tags()["leisure"], {"swimming_pool"}))
+            ring(w, 4);
+        else if (any(w.tags()["leisure"], {"park", "garden", "pitch", "playground", "golf_course", "nature_reserve"})
+                 || any(w.tags()["landuse"], {"grass", "forest", "meadow", "recreation_ground", "village_green", "cemetery", "orchard", "vineyard", "allotments"})
+                 || any(w.tags()["natural"], {"wood", "scrub", "grassland", "heath"}))
+            ring(w, 3);
         if (hw) {
             d_.way_ids.push_back(w.id());
             for (const auto &nr : w.nodes()) {
@@ -129,3 +158,8 @@ extern "C" const char *cosm_restriction_kind(const cosm_data *d, size_t r) { ret
 extern "C" int64_t cosm_restriction_from(const cosm_data *d, size_t r) { return d->r_from[r]; }
 extern "C" int64_t cosm_restriction_via(const cosm_data *d, size_t r) { return d->r_via[r]; }
 extern "C" int64_t cosm_restriction_to(const cosm_data *d, size_t r) { return d->r_to[r]; }
+extern "C" size_t cosm_area_count(const cosm_data *d) { return d->a_kind.size(); }
+extern "C" const int32_t *cosm_area_kind(const cosm_data *d) { return d->a_kind.data(); }
+extern "C" const uint32_t *cosm_area_start(const cosm_data *d) { return d->a_start.data(); }
+extern "C" const double *cosm_area_lon(const cosm_data *d) { return d->a_lon.data(); }
+extern "C" const double *cosm_area_lat(const cosm_data *d) { return d->a_lat.data(); }

@@ -54,6 +54,10 @@ public enum OSM {
         public var droppedLinks: Int
         /// Restriction relations turned into banned turns, and those that did not match the network.
         public var restrictions = 0, unmatchedRestrictions = 0
+        /// Areas for land cover, projected: kind 2 building, 3 green, 4 water.
+        public var areas: [(kind: Int, ring: [(x: Double, y: Double)])] = []
+        /// Every drivable road as a projected polyline with its carriageway width (m), for land cover.
+        public var roadLines: [(width: Double, line: [(x: Double, y: Double)])] = []
     }
 
     /// `maxspeed` in km/h ("50", "30 mph", "FR:urban"); nil if unreadable.
@@ -206,8 +210,24 @@ public enum OSM {
                                           amenity: btag(b, COSM_AMENITY), shop: btag(b, COSM_SHOP)))
             }
         }
+        var areas: [(kind: Int, ring: [(x: Double, y: Double)])] = []
+        let ac = cosm_area_count(d)
+        if ac > 0 {
+            let kinds = cosm_area_kind(d)!, st = cosm_area_start(d)!, alon = cosm_area_lon(d)!, alat = cosm_area_lat(d)!
+            for a in 0..<ac {
+                let ring = (Int(st[a])..<Int(st[a + 1])).map { k -> (x: Double, y: Double) in let p = proj.forward(longitude: alon[k], latitude: alat[k]); return (p.x, p.y) }
+                areas.append((Int(kinds[a]), ring))
+            }
+        }
+        var roadLines: [(width: Double, line: [(x: Double, y: Double)])] = []
+        for w in road {
+            let t = roadTypes[tag(w, COSM_HIGHWAY)]!
+            let lanesTotal = Double(tag(w, COSM_LANES)) ?? (t.oneway ? t.lanes : 2 * t.lanes)
+            let line = (Int(start[w])..<Int(start[w + 1])).map { k -> (x: Double, y: Double) in let p = proj.forward(longitude: lon![k], latitude: lat![k]); return (p.x, p.y) }
+            roadLines.append((max(3, 3.25 * lanesTotal), line))
+        }
         return Result(network: net, buildings: buildings, projection: proj, geometry: k.geom, droppedLinks: lid.count - m,
-                      restrictions: matched, unmatchedRestrictions: unmatched)
+                      restrictions: matched, unmatchedRestrictions: unmatched, areas: areas, roadLines: roadLines)
     }
 
     /// Nodes in the largest strongly connected component (iterative Kosaraju).

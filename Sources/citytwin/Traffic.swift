@@ -107,7 +107,8 @@ extension Import {
         static let configuration = CommandConfiguration(commandName: "osm",
             abstract: "Roads (and a synthetic population from the buildings) of an OpenStreetMap PBF, added to a model directory.")
         @Argument(help: "OpenStreetMap extract (.osm.pbf).") var pbf: String
-        @Flag(help: "Also generate a synthetic population from the buildings (docs/traffic-population.md).") var population = false
+        @Flag(help: "Also generate a synthetic population from the buildings (see Data/PROVENANCE.md).") var population = false
+        @Flag(help: "Also rasterise roads, buildings, green areas and water into the model's landcover.asc (flood roughness).") var landcover = false
         @Option(help: "Seed of the population.") var seed: UInt64 = 1
         @Option(help: "Share of residents who drive.") var carShare: Double = 0.35
         @Option(name: .shortAndLong, help: "Model directory: added to its model.yaml if it has one (e.g. Data/monaco), else a new model.") var output: String
@@ -126,7 +127,19 @@ extension Import {
                     plans = p
                     note = "; \(r.buildings.count) buildings: \(s.residents) residents, \(s.jobs) jobs, \(s.drivers) drivers, \(s.vehicles) car trips"
                 }
-                if FileManager.default.fileExists(atPath: output + "/model.yaml"), (try? String(contentsOfFile: output + "/model.yaml", encoding: .utf8))?.contains("terrain:") == true {
+                let hasTerrain = (try? String(contentsOfFile: output + "/model.yaml", encoding: .utf8))?.contains("terrain:") == true
+                if landcover {
+                    guard hasTerrain else { throw RunError("--landcover needs a model with terrain and landcover.asc in '\(output)'", hint: "import the terrain first (citytwin import terrain)") }
+                    let lcPath = output + "/landcover.asc"
+                    let lc = try AsciiGrid.read(path: lcPath, epsg: r.projection.epsg)
+                    let base = lc.values.map { Int($0 ?? 0) }
+                    let codes = LandCoverRaster.rasterize(lc.geometry, base: base, areas: r.areas, roads: r.roadLines)
+                    try writeFileAtomically(lcPath, AsciiGrid.format(Raster(geometry: lc.geometry, values: codes.map(Double.init)), decimals: 0))
+                    var counts: [Int: Int] = [:]
+                    for c in codes { counts[c, default: 0] += 1 }
+                    note += "; land cover: " + counts.sorted { $0.key < $1.key }.map { "class \($0.key) \($0.value) cells" }.joined(separator: ", ")
+                }
+                if hasTerrain {
                     try NetworkModelWriter.addTraffic(r.network, vehicles: plans, geometry: r.geometry, to: output, overwrite: overwrite, endpointsOnly: population)
                 } else {
                     try NetworkModelWriter.write(r.network, demand: nil, vehicles: plans, name: URL(fileURLWithPath: output).lastPathComponent,

@@ -43,9 +43,15 @@ import CityImport
         let out = NSTemporaryDirectory() + "citytwin-import-\(UUID().uuidString.prefix(6))"
         let r = try TerrainImport(name: "monaco", hgtPath: shared + "/N43E007.hgt.zip", polyPath: shared + "/monaco.poly").run(outputDirectory: out)
         #expect(r.geometry.nx == 380 && r.geometry.ny == 374)
-        for f in ["terrain.asc", "landcover.asc"] {
-            #expect(FileManager.default.contents(atPath: out + "/" + f) == FileManager.default.contents(atPath: root + "/Data/monaco/" + f), "\(f) differs")
-        }
+        #expect(FileManager.default.contents(atPath: out + "/terrain.asc") == FileManager.default.contents(atPath: root + "/Data/monaco/terrain.asc"), "terrain.asc differs")
+        // land cover: the terrain import's sea/urban raster with the OSM roads, buildings, green and water on top
+        let osm = try OSM.read(shared + "/monaco.osm.pbf")
+        let lc = try AsciiGrid.read(path: out + "/landcover.asc", epsg: 32632)
+        let codes = LandCoverRaster.rasterize(lc.geometry, base: lc.values.map { Int($0 ?? 0) }, areas: osm.areas, roads: osm.roadLines)
+        let text = AsciiGrid.format(Raster(geometry: lc.geometry, values: codes.map(Double.init)), decimals: 0)
+        #expect(text.data(using: .utf8) == FileManager.default.contents(atPath: root + "/Data/monaco/landcover.asc"), "landcover.asc differs")
+        let count = { (c: Int) in codes.filter { $0 == c }.count }
+        #expect(count(1) > 5000 && count(2) > 5000 && count(3) > 1000 && count(9) > 50_000, "road \(count(1)), building \(count(2)), green \(count(3)), sea \(count(9))")
         // model.yaml: the terrain import's text, then the traffic section that 'import osm' appends
         let made = try String(contentsOfFile: out + "/model.yaml", encoding: .utf8)
         let shipped = try String(contentsOfFile: root + "/Data/monaco/model.yaml", encoding: .utf8)

@@ -35,6 +35,14 @@ const double *cosm_building_lat(const cosm_data *d);
 const double *cosm_building_area(const cosm_data *d);
 const char *cosm_building_tag(const cosm_data *d, size_t building, int tag);
 
+/// Area rings (closed ways): kind 2 = building, 3 = green (parks, gardens, grass, woods, …), 4 = water. Ring r's
+/// vertices are entries [start[r], start[r + 1]) of the lon/lat arrays.
+size_t cosm_area_count(const cosm_data *d);
+const int32_t *cosm_area_kind(const cosm_data *d);
+const uint32_t *cosm_area_start(const cosm_data *d);
+const double *cosm_area_lon(const cosm_data *d);
+const double *cosm_area_lat(const cosm_data *d);
+
 /// Turn restrictions (relations type=restriction with a via node): the restriction value ("no_left_turn",
 /// "only_straight_on", …) and the from way, via node and to way ids.
 size_t cosm_restriction_count(const cosm_data *d);
