@@ -43,12 +43,13 @@ let package = Package(
         // L2 domain models (never import each other)
         .target(name: "FloodModel", dependencies: ["SimCore"], swiftSettings: strict),
         .target(name: "TrafficModel", dependencies: ["SimCore"], swiftSettings: trafficFlags),
+        .target(name: "EnergyModel", dependencies: ["SimCore"]),
         // L3
         .target(name: "SimEngine", dependencies: ["SimCore"]),
         // L4
         .target(name: "SimIO", dependencies: ["CHDF5", "CZlib", "SimCore", "SimEngine"]),
         // L5
-        .target(name: "CityImport", dependencies: ["CZlib", "COSM", "SimCore", "TrafficModel"]),
+        .target(name: "CityImport", dependencies: ["CZlib", "COSM", "SimCore", "TrafficModel", "EnergyModel"]),
         .target(name: "ScenarioJobs", dependencies: [
             "SimCore", "FloodModel", "TrafficModel", "SimEngine", "SimIO",
             .product(name: "Yams", package: "Yams"),
@@ -61,6 +62,7 @@ let package = Package(
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),
         .testTarget(name: "FloodModelTests", dependencies: ["FloodModel", "SimCore", "SimEngine", "ScenarioJobs"]),
         .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel", "CityImport", "SimCore"]),
+        .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "CityImport", "SimCore"]),
         .testTarget(name: "SimIOTests", dependencies: ["SimIO", "SimCore"]),
         .testTarget(name: "ScenarioJobsTests", dependencies: ["ScenarioJobs", "SimCore", "CityImport"]),
         .testTarget(name: "CLITests", dependencies: ["SimIO", "SimCore"]),

@@ -1,0 +1,32 @@
+import SimCore
+
+/// A balanced (positive-sequence) power network in per unit, MATPOWER's bus/branch model: buses with their
+/// type, net demand and shunt; pi-branches with series r + jx, total shunt g + jb split half/half, and a complex
+/// off-nominal tap t = tap · e^{j·shift} on the from side.
+public struct PowerNetwork: Sendable {
+    public enum BusType: Int, Sendable { case pq = 1, pv = 2, slack = 3, isolated = 4 }
+    public var baseMVA: Double
+    // buses
+    public var busType: [BusType]
+    public var pd: [Double], qd: [Double]      // net demand (MW, Mvar): load minus generation
+    public var gs: [Double], bs: [Double]      // shunt at 1 pu (MW, Mvar)
+    public var baseKV: [Double]
+    public var vmSet: [Double], vaSetDeg: [Double]
+    // branches
+    public var from: [Int32], to: [Int32]
+    public var r: [Double], x: [Double], b: [Double], g: [Double]
+    public var tap: [Double], shiftDeg: [Double]
+    public var inService: [Bool]
+    public var branchNames: [String]
+
+    public init(baseMVA: Double, busType: [BusType], pd: [Double], qd: [Double], gs: [Double], bs: [Double], baseKV: [Double],
+                vmSet: [Double], vaSetDeg: [Double], from: [Int32], to: [Int32], r: [Double], x: [Double], b: [Double], g: [Double],
+                tap: [Double], shiftDeg: [Double], inService: [Bool], branchNames: [String]) {
+        self.baseMVA = baseMVA; self.busType = busType; self.pd = pd; self.qd = qd; self.gs = gs; self.bs = bs; self.baseKV = baseKV
+        self.vmSet = vmSet; self.vaSetDeg = vaSetDeg; self.from = from; self.to = to; self.r = r; self.x = x; self.b = b; self.g = g
+        self.tap = tap; self.shiftDeg = shiftDeg; self.inService = inService; self.branchNames = branchNames
+    }
+
+    public var busCount: Int { busType.count }
+    public var branchCount: Int { from.count }
+}
