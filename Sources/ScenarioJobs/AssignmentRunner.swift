@@ -22,10 +22,10 @@ public enum AssignmentRunner {
         if let out = output, FileManager.default.fileExists(atPath: out), !overwrite {
             throw RunError("result '\(out)' already exists", hint: "pass --overwrite to replace it, or -o to write elsewhere")
         }
-        let c0 = cpuSeconds(), w0 = Date()
+        let c0 = processCPUSeconds(), w0 = Date()
         let r = try StaticAssignment.solve(net, od, options: options, progress: progress)
         let s = Summary(result: r, links: net.linkCount, zones: net.zoneCount, trips: od.total,
-                        cpuSeconds: cpuSeconds() - c0, wallSeconds: Date().timeIntervalSince(w0))
+                        cpuSeconds: processCPUSeconds() - c0, wallSeconds: Date().timeIntervalSince(w0))
         if let out = output { try write(s, net: net, model: model, options: options, to: out) }
         return s
     }
@@ -79,11 +79,5 @@ public enum AssignmentRunner {
             try? FileManager.default.removeItem(atPath: tmp)
             throw RunError("cannot move the result into place at '\(path)': \(msg)")
         }
-    }
-
-    static func cpuSeconds() -> Double {
-        var u = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &u)
-        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
     }
 }

@@ -38,20 +38,14 @@ public enum FloodBenchmark {
         let end = SimTime(milliseconds: Int64(simSeconds * 1000))
         let sim = Simulation(domains: [dom], schedule: RunSchedule(end: end, outputInterval: .seconds(60)), workers: workers)
         let w0 = Date()
-        let c0 = cpuTime()
+        let c0 = processCPUSeconds()
         if maxWall > 0 { sim.stopRequested = { Date().timeIntervalSince(w0) > maxWall } }
         _ = try? sim.run(observer: nil)
-        let wall = Date().timeIntervalSince(w0), cpu = cpuTime() - c0
+        let wall = Date().timeIntervalSince(w0), cpu = processCPUSeconds() - c0
         let cells = Double(n * n), steps = Double(dom.substeps)
         return Result(n: n, workers: workers, precision: precision.rawValue, advection: advection, simSeconds: sim.clock.seconds, steps: dom.substeps,
                       wallSeconds: wall, cpuSeconds: cpu, cellUpdatesPerSecond: cells * steps / wall,
                       cellUpdatesPerCPUSecond: cells * steps / cpu, massBalanceRelErr: dom.massBalance.relativeError,
                       maxDepth: dom.depths.max() ?? 0)
-    }
-
-    static func cpuTime() -> Double {
-        var u = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &u)
-        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
     }
 }

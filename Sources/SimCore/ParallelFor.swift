@@ -1,4 +1,9 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Runs partition work on a fixed number of workers. The one audited place where non-Sendable work crosses
 /// threads: callers guarantee that iteration `p` only writes data owned by partition `p` (the step loop's
@@ -39,4 +44,11 @@ extension ParallelExecutor {
 @usableFromInline struct UncheckedBox<T>: @unchecked Sendable {
     @usableFromInline let value: T
     @usableFromInline init(_ v: T) { value = v }
+}
+
+/// CPU seconds (user + system) this process has used, for benchmarks and run summaries.
+public func processCPUSeconds() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
 }

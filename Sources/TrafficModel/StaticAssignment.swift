@@ -54,14 +54,13 @@ public enum StaticAssignment {
         var s = Solver(net, od)
         try s.initialise()
         var gaps: [Double] = []
-        var gap = s.relativeGap(workers: options.workers).gap
+        var (gap, sptt) = s.relativeGap(workers: options.workers)
         while gaps.count < options.maxIterations && gap > options.targetGap {
             s.sweep()
-            gap = s.relativeGap(workers: options.workers).gap
+            (gap, sptt) = s.relativeGap(workers: options.workers)
             gaps.append(gap)
             progress?(gaps.count, gap)
         }
-        let (_, sptt) = s.relativeGap(workers: options.workers)
         return s.result(gaps: gaps, sptt: sptt, converged: gap <= options.targetGap)
     }
 
@@ -185,19 +184,23 @@ public enum StaticAssignment {
         func relativeGap(workers: Int) -> (gap: Double, sptt: Double) {
             let exec = ParallelExecutor(workers: workers)
             let net = net, od = od, c = c
-            let perOrigin = exec.map(od.origins.count) { i -> Double in
+            // chunks of origins, one search state each; per-origin sums added in origin order
+            let n = od.origins.count, chunk = 16
+            let perOrigin = exec.map((n + chunk - 1) / chunk) { ch -> [Double] in
                 var t = ShortestPathTree(nodeCount: net.nodeCount)
-                od.dest.withUnsafeBufferPointer { d in
-                    let targets = UnsafeBufferPointer(rebasing: d[Int(od.start[i])..<Int(od.start[i + 1])])
-                    c.withUnsafeBufferPointer { t.search(net, from: Int(od.origins[i]), cost: $0, targets: targets) }
+                return ((ch * chunk)..<min(n, (ch + 1) * chunk)).map { i in
+                    od.dest.withUnsafeBufferPointer { d in
+                        let targets = UnsafeBufferPointer(rebasing: d[Int(od.start[i])..<Int(od.start[i + 1])])
+                        c.withUnsafeBufferPointer { t.search(net, from: Int(od.origins[i]), cost: $0, targets: targets) }
+                    }
+                    var s = 0.0
+                    for k in Int(od.start[i])..<Int(od.start[i + 1]) where Int(od.dest[k]) != Int(od.origins[i]) {
+                        let dist = t.dist[Int(od.dest[k])]
+                        if dist.isFinite { s += od.trips[k] * dist }
+                    }
+                    return s
                 }
-                var s = 0.0
-                for k in Int(od.start[i])..<Int(od.start[i + 1]) where Int(od.dest[k]) != Int(od.origins[i]) {
-                    let dist = t.dist[Int(od.dest[k])]
-                    if dist.isFinite { s += od.trips[k] * dist }
-                }
-                return s
-            }
+            }.flatMap { $0 }
             let sptt = perOrigin.reduce(0, +)
             var tsgc = 0.0
             for a in 0..<net.linkCount { tsgc += x[a] * c[a] }
