@@ -35,6 +35,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CKLU", providers: [.apt(["libsuitesparse-dev"])]),
         // libosmium (header-only C++, Debian libosmium2-dev) behind a small C interface
         .target(name: "COSM", cxxSettings: [.unsafeFlags(["-O2"])],
                 linkerSettings: [.linkedLibrary("z"), .linkedLibrary("pthread")]),
@@ -43,7 +44,7 @@ let package = Package(
         // L2 domain models (never import each other)
         .target(name: "FloodModel", dependencies: ["SimCore"], swiftSettings: strict),
         .target(name: "TrafficModel", dependencies: ["SimCore"], swiftSettings: trafficFlags),
-        .target(name: "EnergyModel", dependencies: ["SimCore"]),
+        .target(name: "EnergyModel", dependencies: ["CKLU", "SimCore"], swiftSettings: strict),
         // L3
         .target(name: "SimEngine", dependencies: ["SimCore"]),
         // L4

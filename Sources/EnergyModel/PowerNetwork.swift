@@ -18,6 +18,8 @@ public struct PowerNetwork: Sendable {
     public var tap: [Double], shiftDeg: [Double]
     public var inService: [Bool]
     public var branchNames: [String]
+    /// Thermal ratings for loading: lines in kA (times parallel systems), transformers in MVA; 0 = none.
+    public var ratingKA: [Double] = [], ratingMVA: [Double] = []
 
     public init(baseMVA: Double, busType: [BusType], pd: [Double], qd: [Double], gs: [Double], bs: [Double], baseKV: [Double],
                 vmSet: [Double], vaSetDeg: [Double], from: [Int32], to: [Int32], r: [Double], x: [Double], b: [Double], g: [Double],
@@ -29,4 +31,22 @@ public struct PowerNetwork: Sendable {
 
     public var busCount: Int { busType.count }
     public var branchCount: Int { from.count }
+
+    /// Buses a slack bus reaches through in-service branches.
+    public func energisedBuses() -> [Bool] {
+        let nb = busCount
+        var head = [Int32](repeating: -1, count: nb), next = [Int32](repeating: -1, count: 2 * branchCount), other = next
+        for k in 0..<branchCount where inService[k] {
+            let f = Int(from[k]), t = Int(to[k])
+            other[2 * k] = Int32(t); next[2 * k] = head[f]; head[f] = Int32(2 * k)
+            other[2 * k + 1] = Int32(f); next[2 * k + 1] = head[t]; head[t] = Int32(2 * k + 1)
+        }
+        var on = [Bool](repeating: false, count: nb), stack: [Int] = []
+        for i in 0..<nb where busType[i] == .slack { on[i] = true; stack.append(i) }
+        while let i = stack.popLast() {
+            var e = head[i]
+            while e >= 0 { let j = Int(other[Int(e)]); if !on[j] { on[j] = true; stack.append(j) }; e = next[Int(e)] }
+        }
+        return on
+    }
 }

@@ -9,27 +9,104 @@ let energyData: String = {
     return root.deletingLastPathComponent().appendingPathComponent("shared/data/energy").path
 }()
 
-/// Newton-Raphson against the pandapower references of ../shared/data/energy (REFERENCE-NUMBERS.md).
+/// CSV rows of a reference file as column → value (numbers only).
+func referenceRows(_ path: String) -> [[String: Double]] {
+    let lines = String(decoding: FileManager.default.contents(atPath: path)!, as: UTF8.self).split(separator: "\n")
+    let head = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    return lines.dropFirst().map { l in
+        var row: [String: Double] = [:]
+        for (k, f) in l.split(separator: ",", omittingEmptySubsequences: false).enumerated() where k < head.count { if let v = Double(f) { row[head[k]] = v } }
+        return row
+    }
+}
+func referenceSummary(_ dir: String) -> [String: Any] {
+    try! JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir + "/summary.json")!) as! [String: Any]
+}
+
+/// AC power flow against the pandapower references of ../shared/data/energy (README there): every bus voltage within
+/// 1e-9 pu and 1e-7°, total losses within 0.01 % (and 1e-8 MW), for both solution methods.
 @Suite struct PowerFlowTests {
+    static let grids = ["case33bw", "case69", "simbench_lv_urban6", "simbench_mv_urban", "simbench_mvlv_urban_all"]
+
+    @Test(arguments: grids, PowerFlow.Method.allCases)
+    func referenceGridMatchesPandapower(_ name: String, _ method: PowerFlow.Method) throws {
+        let dir = energyData + "/" + name
+        let grid = try GridReader.readReference(dir)
+        let (net, map) = try grid.busBranchModel(origin: dir + "/network.json")
+        let pf = try PowerFlow(net)
+        let s = try pf.solve(pd: net.pd, qd: net.qd, options: .init(method: method))
+        #expect(s.converged && s.iterations <= (method == .newton ? 8 : 60), "\(name): \(s.iterations) iterations, mismatch \(s.mismatchMVA)")
+        if method == .currentInjection { #expect(s.method == .currentInjection, "\(name): fell back to Newton") }
+        var index: [Int: Int] = [:]
+        for (k, b) in grid.buses.enumerated() { index[b.id] = k }
+        var dv = 0.0, da = 0.0, n = 0
+        for row in referenceRows(dir + "/res_bus.csv") {
+            guard let vm = row["vm_pu"], let va = row["va_degree"], let k = index[Int(row["bus"]!)] else { continue }
+            let sb = Int(map.solverBus[k])
+            dv = max(dv, abs(s.vm[sb] - vm)); da = max(da, abs(s.vaDeg[sb] - va)); n += 1
+        }
+        #expect(n == grid.buses.count)
+        #expect(dv <= 1e-9, "\(name): largest |ΔV| \(dv) pu")
+        #expect(da <= 1e-7, "\(name): largest |Δθ| \(da)°")
+        let sum = referenceSummary(dir)
+        let refLoss = (sum["total_losses_p_mw"] as? Double) ?? ((sum["losses_p_mw"] as? Double) ?? .nan)
+        #expect(abs(s.lossP - refLoss) <= max(1e-4 * refLoss, 0) && abs(s.lossP - refLoss) < 1e-8, "\(name): losses \(s.lossP) MW vs \(refLoss)")
+        // energy balance: supply from the slack = net demand + losses
+        #expect(abs(s.slackP - (net.pd.reduce(0, +) + s.lossP)) < 1e-9)
+    }
+
+    /// The published figures for the two Baran & Wu feeders (losses, weakest bus; buses numbered from 1 there).
     @Test(arguments: [("case33bw", 202.677, 135.141, 0.913090, 17), ("case69", 224.992, 102.158, 0.909188, 64)])
-    func radialFeederMatchesReference(_ c: (name: String, lossKW: Double, lossKvar: Double, vmin: Double, vminBus: Int)) throws {
-        let dir = energyData + "/" + c.name
-        let net = try EnergyImport.readSolverTables(dir)
-        let r = try NewtonRaphson.solve(net)
-        #expect(r.converged && r.iterations <= 10, "\(r.iterations) iterations, mismatch \(r.mismatch)")
-        let ref = String(decoding: FileManager.default.contents(atPath: dir + "/res_bus.csv")!, as: UTF8.self)
-            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").compactMap { Double($0) } }
-        #expect(ref.count == net.busCount)
-        var dv = 0.0, da = 0.0
-        for (i, row) in ref.enumerated() { dv = max(dv, abs(r.vm[i] - row[1])); da = max(da, abs(r.vaDeg[i] - row[2])) }
-        #expect(dv <= 1e-9, "\(c.name): largest |ΔV| \(dv) pu")
-        #expect(da <= 1e-7, "\(c.name): largest |Δθ| \(da)°")
-        #expect(abs(r.lossP * 1000 - c.lossKW) / c.lossKW <= 1e-4 && abs(r.lossQ * 1000 - c.lossKvar) / c.lossKvar <= 1e-4,
-                "\(c.name): losses \(r.lossP * 1000) kW, \(r.lossQ * 1000) kvar")
-        let (i, v) = r.vm.enumerated().min { $0.element < $1.element }!
-        #expect(i == c.vminBus && abs(v - c.vmin) < 5e-7)
-        // energy balance: slack supply = demand + losses
-        #expect(abs(r.slackP - (net.pd.reduce(0, +) + r.lossP)) < 1e-9)
+    func publishedFeederValues(_ c: (name: String, lossKW: Double, lossKvar: Double, vmin: Double, vminBus: Int)) throws {
+        let grid = try GridReader.readReference(energyData + "/" + c.name)
+        let (net, map) = try grid.busBranchModel()
+        let s = try PowerFlow(net).solve(pd: net.pd, qd: net.qd)
+        #expect(abs(s.lossP * 1000 - c.lossKW) < 5e-4 && abs(s.lossQ * 1000 - c.lossKvar) < 5e-4, "\(c.name): \(s.lossP * 1000) kW, \(s.lossQ * 1000) kvar")
+        let weakest = (0..<grid.buses.count).min { s.vm[Int(map.solverBus[$0])] < s.vm[Int(map.solverBus[$1])] }!
+        #expect(weakest == c.vminBus && abs(s.vm[Int(map.solverBus[weakest])] - c.vmin) < 5e-7)
+    }
+
+    /// The bus-branch model built from the assets (lines, T-model transformers, switches) is the one pandapower
+    /// solved: every branch of solver_branch.csv to 1e-11 (relative, rounding of the 15-digit tables).
+    @Test(arguments: grids)
+    func busBranchModelMatchesReferenceBranches(_ name: String) throws {
+        let dir = energyData + "/" + name
+        let (net, _) = try GridReader.readReference(dir).busBranchModel()
+        var byName: [String: Int] = [:]
+        for (k, n) in net.branchNames.enumerated() { byName[n] = k }
+        let text = String(decoding: FileManager.default.contents(atPath: dir + "/solver_branch.csv")!, as: UTF8.self)
+        var worst = 0.0, count = 0
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f[13] != "0" else { continue }
+            guard let k = byName[f[0]] else { Issue.record("\(name): \(f[0]) missing"); continue }
+            let ref = [Double(f[3])!, Double(f[4])!, Double(f[5])!, Double(f[6])!, Double(f[11])! == 0 ? 1 : Double(f[11])!, Double(f[12])!]
+            let ours = [net.r[k], net.x[k], net.b[k], net.g[k], net.tap[k], net.shiftDeg[k]]
+            for (a, b) in zip(ours, ref) { worst = max(worst, abs(a - b) / max(abs(b), 1e-12)) }
+            count += 1
+        }
+        #expect(count == net.branchCount)
+        #expect(worst < 1e-11, "\(name): largest relative difference \(worst)")
+    }
+
+    /// Line and transformer results (flows, currents, loading) against res_line.csv / res_trafo.csv.
+    @Test(arguments: ["simbench_lv_urban6", "simbench_mv_urban"])
+    func branchResultsMatchPandapower(_ name: String) throws {
+        let dir = energyData + "/" + name
+        let grid = try GridReader.readReference(dir)
+        let (net, map) = try grid.busBranchModel()
+        let s = try PowerFlow(net).solve(pd: net.pd, qd: net.qd)
+        let flows = net.branchFlows(s)
+        for (file, branch) in [("res_line.csv", map.lineBranch), ("res_trafo.csv", map.trafoBranch)] {
+            let rows = referenceRows(dir + "/" + file)
+            var worst = 0.0
+            for (k, row) in rows.enumerated() where branch[k] >= 0 {
+                let b = Int(branch[k])
+                let pf = row["p_from_mw"] ?? row["p_hv_mw"]!, load = row["loading_percent"]!
+                worst = max(worst, abs(flows.pFromMW[b] - pf), abs(flows.loadingPercent[b] - load) * 1e-2)
+            }
+            #expect(worst < 1e-9, "\(name) \(file): largest difference \(worst)")
+        }
     }
 }
 

@@ -6,6 +6,8 @@ ensure_system_packages() {
     [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
     # libosmium (header-only C++) reads OpenStreetMap PBF for the OSM importer
     [ -f /usr/include/osmium/osm.hpp ] || need+=(libosmium2-dev)
+    # SuiteSparse KLU: the sparse LU of the power-flow solver
+    [ -f /usr/include/suitesparse/klu.h ] || need+=(libsuitesparse-dev)
     # FoundationXML (the SUMO/MATSim readers) loads libxml2 at run time
     ldconfig -p 2>/dev/null | grep -q 'libxml2\.so\.2' || need+=(libxml2)
     if [ ${#need[@]} -gt 0 ]; then

@@ -1,0 +1,341 @@
+import Foundation
+import SimCore
+
+/// AC power flow on one topology of a `PowerNetwork`, balanced positive sequence.
+///
+/// - Newton-Raphson in polar form (Tinney & Hart 1967, IEEE Trans. PAS-86): unknowns θ of PV/PQ buses and |V| of PQ
+///   buses; mismatch ΔS = V ∘ conj(Y V) − S_spec; derivatives dS/dθ = j·diag(V)·conj(diag(I) − Y·diag(V)) and
+///   dS/d|V| = diag(V)·conj(Y·diag(V/|V|)) + conj(diag(I))·diag(V/|V|) (the complex form of the polar Jacobian, as in
+///   Zimmerman's MATPOWER technical note 2). The Jacobian is sparse, its pattern fixed by Y's: KLU analyses it once
+///   per topology and refactors it each iteration.
+/// - Fixed-point current injection on the factorised admittance matrix (the "Z-bus Gauss" / implicit Z-bus method,
+///   e.g. Teng 2003, IEEE Trans. Power Delivery 18(3)): Y_LL V_L = conj(S_L / V_L) − Y_LS V_S. Y is factorised once
+///   per topology, so each iteration is one forward/back substitution. After an iteration, the power mismatch at
+///   every PQ bus is exactly S_i (V_i,new/V_i,old − 1), so it stops on the same criterion as Newton (largest
+///   |ΔS| ≤ tolerance) and reaches the same solution. Only for grids whose buses are all PQ (distribution feeders);
+///   it falls back to Newton if it has not converged in `maxFixedPointIterations`.
+/// - Newton also stops, converged, when the mismatch is within 1000× the tolerance and an iteration no longer
+///   halves it: the rounding floor of the mismatch sums (case69 on its 10 MVA base stalls at 2e-11 MVA).
+/// - Start: flat magnitudes and DC-power-flow angles including transformer phase shifts (B θ = P − P_shift,
+///   Stott & Alsaç's DC model with MATPOWER's phase-shifter injections); a flat start does not converge with Dyn5
+///   transformers' 150°. Later solves start from the previous solution (warm start).
+///
+/// Buses that no slack bus reaches are dead: voltage 0, left out of both methods. One instance per topology
+/// (`PowerFlow(network)` again after a switch operation or a trip); not shared between threads.
+public final class PowerFlow {
+    public enum Method: String, Sendable, CaseIterable { case newton, currentInjection = "current-injection" }
+    public struct Options: Sendable {
+        /// Largest acceptable |ΔP|, |ΔQ| at any bus, in MVA (pandapower's `tolerance_mva`).
+        public var toleranceMVA: Double = 1e-11
+        public var maxIterations: Int = 30
+        public var maxFixedPointIterations: Int = 200
+        public var method: Method = .currentInjection
+        public init(toleranceMVA: Double = 1e-11, method: Method = .currentInjection) { self.toleranceMVA = toleranceMVA; self.method = method }
+    }
+    public struct Solution: Sendable {
+        public var vm: [Double], vaDeg: [Double]        // per bus; dead buses 0 and 0
+        public var iterations: Int
+        public var mismatchMVA: Double
+        public var converged: Bool
+        public var method: Method
+        /// Supply from the slack buses and losses (branches), MW / Mvar.
+        public var slackP: Double, slackQ: Double, lossP: Double, lossQ: Double
+    }
+
+    public let network: PowerNetwork
+    public let energised: [Bool]
+    let nb: Int
+    // admittance matrix, compressed columns, split re/im
+    let yp: [Int32], yi: [Int32], yr: [Double], yx: [Double]
+    // Newton: unknown numbering and where each Y entry's four derivatives go in the Jacobian
+    let thetaRow: [Int32], vmRow: [Int32]
+    let jp: [Int32], ji: [Int32]
+    let mPT: [Int32], mPV: [Int32], mQT: [Int32], mQV: [Int32]
+    var jacobian: SparseLU?
+    // current injection: Y_LL over live non-slack buses
+    let fixedPointOK: Bool
+    var yLL: SparseLU?
+    var lIndex: [Int32] = [], lBus: [Int32] = []
+    // state (warm start)
+    public private(set) var vm: [Double], va: [Double]
+    var started = false
+    public private(set) var newtonFallbacks = 0
+
+    public init(_ network: PowerNetwork) throws {
+        self.network = network
+        nb = network.busCount
+        var live = network.energisedBuses()
+        for i in 0..<nb where network.busType[i] == .isolated { live[i] = false }
+        energised = live
+        // Y in coordinate form → compressed columns (sum duplicates; every live diagonal present)
+        var tr: [(Int32, Int32, Double, Double)] = []
+        for i in 0..<nb where live[i] { tr.append((Int32(i), Int32(i), network.gs[i] / network.baseMVA, network.bs[i] / network.baseMVA)) }
+        for k in 0..<network.branchCount where network.inService[k] {
+            let f = Int(network.from[k]), t = Int(network.to[k])
+            guard live[f] && live[t] else { continue }
+            let z2 = network.r[k] * network.r[k] + network.x[k] * network.x[k]
+            guard z2 > 0 else { throw RunError("\(network.branchNames[k]) has zero impedance", hint: "merge its buses instead") }
+            let ysr = network.r[k] / z2, ysi = -network.x[k] / z2
+            let tm = network.tap[k] == 0 ? 1 : network.tap[k], sh = network.shiftDeg[k] * .pi / 180
+            let tr_ = tm * cos(sh), ti = tm * sin(sh), d = tm * tm
+            let ttr = ysr + network.g[k] / 2, tti = ysi + network.b[k] / 2
+            tr.append((Int32(t), Int32(t), ttr, tti))
+            tr.append((Int32(f), Int32(f), ttr / d, tti / d))
+            tr.append((Int32(f), Int32(t), -(ysr * tr_ - ysi * ti) / d, -(ysr * ti + ysi * tr_) / d))   // −ys/conj(t)
+            tr.append((Int32(t), Int32(f), -(ysr * tr_ + ysi * ti) / d, -(ysi * tr_ - ysr * ti) / d))   // −ys/t
+        }
+        let (p, ri, vr, vx) = compressColumns(nb, tr)
+        yp = p; yi = ri; yr = vr; yx = vx
+        // Newton numbering: per bus θ then |V| (keeps 2×2 blocks together for the ordering)
+        var tRow = [Int32](repeating: -1, count: nb), vRow = tRow, n = Int32(0)
+        for i in 0..<nb where live[i] && network.busType[i] != .slack {
+            tRow[i] = n; n += 1
+            if network.busType[i] == .pq { vRow[i] = n; n += 1 }
+        }
+        thetaRow = tRow; vmRow = vRow
+        let nnzY = ri.count
+        var pt = [Int32](repeating: -1, count: nnzY), pv = pt, qt = pt, qv = pt
+        var cp: [Int32] = [0], ci: [Int32] = []
+        for j in 0..<nb where tRow[j] >= 0 {
+            for isV in [false, true] where !isV || vRow[j] >= 0 {
+                for k in Int(p[j])..<Int(p[j + 1]) {
+                    let i = Int(ri[k])
+                    if tRow[i] >= 0 { if isV { pv[k] = Int32(ci.count) } else { pt[k] = Int32(ci.count) }; ci.append(tRow[i]) }
+                    if vRow[i] >= 0 { if isV { qv[k] = Int32(ci.count) } else { qt[k] = Int32(ci.count) }; ci.append(vRow[i]) }
+                }
+                cp.append(Int32(ci.count))
+            }
+        }
+        jp = cp; ji = ci; mPT = pt; mPV = pv; mQT = qt; mQV = qv
+        fixedPointOK = !(0..<nb).contains { live[$0] && network.busType[$0] == .pv }
+        vm = [Double](repeating: 0, count: nb); va = vm
+    }
+
+    /// Sets the start to flat magnitudes (set-points at slack/PV buses) and DC angles; the next solve uses it.
+    public func resetStart() throws {
+        for i in 0..<nb { vm[i] = energised[i] ? (network.busType[i] == .pq ? 1 : network.vmSet[i]) : 0; va[i] = 0 }
+        try dcAngles()
+        started = true
+    }
+
+    /// Solves with net demand `pd`, `qd` per bus (MW, Mvar; generation negative), from the previous solution.
+    public func solve(pd: [Double], qd: [Double], options: Options = Options()) throws -> Solution {
+        precondition(pd.count == nb && qd.count == nb)
+        if !started { try resetStart() }
+        let base = network.baseMVA, tol = options.toleranceMVA / base
+        var sr = [Double](repeating: 0, count: nb), si = sr
+        for i in 0..<nb where energised[i] { sr[i] = -pd[i] / base; si[i] = -qd[i] / base }
+        var method = options.method
+        var iterations = 0, worst = Double.infinity, converged = false
+        if method == .currentInjection && fixedPointOK {
+            (iterations, worst) = try fixedPoint(sr, si, tol, options.maxFixedPointIterations)
+            converged = worst <= tol
+            if !converged { newtonFallbacks += 1; method = .newton }
+        } else { method = .newton }
+        if method == .newton {
+            let (it, w, ok) = try newton(sr, si, tol, options.maxIterations)
+            iterations += it; worst = w; converged = ok
+        }
+        return solution(iterations: iterations, mismatch: worst * base, converged: converged, method: method)
+    }
+
+    // MARK: Newton-Raphson
+
+    func newton(_ sr: [Double], _ si: [Double], _ tol: Double, _ maxIt: Int) throws -> (Int, Double, Bool) {
+        let n = jp.count - 1
+        if n == 0 { return (0, 0, true) }
+        if jacobian == nil { jacobian = try SparseLU(n: n, colPtr: jp, rowIdx: ji, scalar: .real) }
+        var vre = [Double](repeating: 0, count: nb), vim = vre, ire = vre, iim = vre
+        var f = [Double](repeating: 0, count: n), jv = [Double](repeating: 0, count: ji.count)
+        var it = 0, worst = Double.infinity, previous = Double.infinity, atFloor = false
+        while true {
+            for i in 0..<nb { vre[i] = vm[i] * cos(va[i]); vim[i] = vm[i] * sin(va[i]) }
+            currents(vre, vim, &ire, &iim)
+            worst = 0
+            for i in 0..<nb where thetaRow[i] >= 0 {
+                let mr = vre[i] * ire[i] + vim[i] * iim[i] - sr[i]      // Re(V conj(I)) − P
+                f[Int(thetaRow[i])] = mr; worst = max(worst, abs(mr))
+                if vmRow[i] >= 0 { let mq = vim[i] * ire[i] - vre[i] * iim[i] - si[i]; f[Int(vmRow[i])] = mq; worst = max(worst, abs(mq)) }
+            }
+            if worst <= tol || it >= maxIt || !worst.isFinite { break }
+            // at the rounding floor a step no longer changes the state: the mismatch cannot get smaller
+            if worst < 1e3 * tol && worst > 0.5 * previous { atFloor = true; break }
+            previous = worst
+            for j in 0..<nb where thetaRow[j] >= 0 {
+                let invVj = 1 / vm[j]
+                for k in Int(yp[j])..<Int(yp[j + 1]) {
+                    let i = Int(yi[k])
+                    if thetaRow[i] < 0 { continue }
+                    // a = V_i conj(Y_ij V_j)
+                    let yvr = yr[k] * vre[j] - yx[k] * vim[j], yvi = yr[k] * vim[j] + yx[k] * vre[j]
+                    let ar = vre[i] * yvr + vim[i] * yvi, ai = vim[i] * yvr - vre[i] * yvi
+                    var dtr = ai, dti = -ar                 // −j a
+                    var dvr = ar * invVj, dvi = ai * invVj  // a / |V_j|
+                    if i == j {
+                        // + j V_i conj(I_i);  + conj(I_i) V_i / |V_i|
+                        let br = vre[i] * ire[i] + vim[i] * iim[i], bi = vim[i] * ire[i] - vre[i] * iim[i]
+                        dtr -= bi; dti += br
+                        dvr += br * invVj; dvi += bi * invVj
+                    }
+                    if mPT[k] >= 0 { jv[Int(mPT[k])] = dtr }
+                    if mQT[k] >= 0 { jv[Int(mQT[k])] = dti }
+                    if mPV[k] >= 0 { jv[Int(mPV[k])] = dvr }
+                    if mQV[k] >= 0 { jv[Int(mQV[k])] = dvi }
+                }
+            }
+            try jacobian!.factor(&jv)
+            jacobian!.solve(&f)
+            for i in 0..<nb where thetaRow[i] >= 0 {
+                va[i] -= f[Int(thetaRow[i])]
+                if vmRow[i] >= 0 { vm[i] -= f[Int(vmRow[i])] }
+            }
+            it += 1
+        }
+        return (it, worst, worst <= tol || atFloor)
+    }
+
+    /// I = Y V over the compressed columns.
+    func currents(_ vre: [Double], _ vim: [Double], _ ire: inout [Double], _ iim: inout [Double]) {
+        for i in 0..<nb { ire[i] = 0; iim[i] = 0 }
+        for j in 0..<nb {
+            let a = vre[j], b = vim[j]
+            if a == 0 && b == 0 { continue }
+            for k in Int(yp[j])..<Int(yp[j + 1]) {
+                let i = Int(yi[k])
+                ire[i] += yr[k] * a - yx[k] * b; iim[i] += yr[k] * b + yx[k] * a
+            }
+        }
+    }
+
+    // MARK: fixed-point current injection
+
+    func fixedPoint(_ sr: [Double], _ si: [Double], _ tol: Double, _ maxIt: Int) throws -> (Int, Double) {
+        if yLL == nil {
+            var idx = [Int32](repeating: -1, count: nb), buses: [Int32] = []
+            for i in 0..<nb where energised[i] && network.busType[i] == .pq { idx[i] = Int32(buses.count); buses.append(Int32(i)) }
+            lIndex = idx; lBus = buses
+            var cp: [Int32] = [0], ci: [Int32] = [], cv: [Double] = []
+            for j in buses.map(Int.init) {
+                for k in Int(yp[j])..<Int(yp[j + 1]) where idx[Int(yi[k])] >= 0 { ci.append(idx[Int(yi[k])]); cv.append(yr[k]); cv.append(yx[k]) }
+                cp.append(Int32(ci.count))
+            }
+            let lu = try SparseLU(n: buses.count, colPtr: cp, rowIdx: ci, scalar: .complex)
+            try lu.factor(&cv)
+            yLL = lu
+        }
+        let nl = lBus.count
+        if nl == 0 { return (0, 0) }
+        // the slack buses' fixed contribution −Y_LS V_S
+        var fixedRe = [Double](repeating: 0, count: nl), fixedIm = fixedRe
+        for j in 0..<nb where energised[j] && lIndex[j] < 0 {
+            let a = vm[j] * cos(va[j]), b = vm[j] * sin(va[j])
+            for k in Int(yp[j])..<Int(yp[j + 1]) {
+                let l = Int(lIndex[Int(yi[k])]); if l < 0 { continue }
+                fixedRe[l] -= yr[k] * a - yx[k] * b; fixedIm[l] -= yr[k] * b + yx[k] * a
+            }
+        }
+        var vre = [Double](repeating: 0, count: nl), vim = vre
+        for l in 0..<nl { let i = Int(lBus[l]); vre[l] = vm[i] * cos(va[i]); vim[l] = vm[i] * sin(va[i]) }
+        var rhs = [Double](repeating: 0, count: 2 * nl)
+        var it = 0, worst = Double.infinity
+        while it < maxIt {
+            for l in 0..<nl {
+                let i = Int(lBus[l])
+                // conj(S / V) = conj(S) · V / |V|²
+                let d = 1 / (vre[l] * vre[l] + vim[l] * vim[l])
+                rhs[2 * l] = (sr[i] * vre[l] + si[i] * vim[l]) * d + fixedRe[l]
+                rhs[2 * l + 1] = (sr[i] * vim[l] - si[i] * vre[l]) * d + fixedIm[l]
+            }
+            yLL!.solve(&rhs)
+            worst = 0
+            for l in 0..<nl {
+                let i = Int(lBus[l])
+                let nr = rhs[2 * l], ni = rhs[2 * l + 1]
+                // mismatch at the new point: S (V_new/V_old − 1)
+                let dr = nr - vre[l], di = ni - vim[l], d = 1 / (vre[l] * vre[l] + vim[l] * vim[l])
+                let qr = (dr * vre[l] + di * vim[l]) * d, qi = (di * vre[l] - dr * vim[l]) * d
+                let mr = sr[i] * qr - si[i] * qi, mi = sr[i] * qi + si[i] * qr
+                worst = max(worst, abs(mr), abs(mi))
+                vre[l] = nr; vim[l] = ni
+            }
+            it += 1
+            if worst <= tol || !worst.isFinite { break }
+        }
+        if worst.isFinite {
+            for l in 0..<nl { let i = Int(lBus[l]); vm[i] = (vre[l] * vre[l] + vim[l] * vim[l]).squareRoot(); va[i] = atan2(vim[l], vre[l]) }
+        } else { try resetStart() }
+        return (it, worst)
+    }
+
+    // MARK: DC start
+
+    /// B θ = P_spec − P_shift for the non-slack live buses, with b = 1/(x·tap) per branch and the phase shifters'
+    /// equivalent injections ±b·shift; slack angles fixed at their set-points.
+    func dcAngles() throws {
+        var unk = [Int32](repeating: -1, count: nb), n = 0
+        for i in 0..<nb where energised[i] && network.busType[i] != .slack { unk[i] = Int32(n); n += 1 }
+        if n == 0 { return }
+        for i in 0..<nb where network.busType[i] == .slack && energised[i] { va[i] = network.vaSetDeg[i] * .pi / 180 }
+        var rhs = [Double](repeating: 0, count: n)
+        for i in 0..<nb where unk[i] >= 0 { rhs[Int(unk[i])] = -network.pd[i] / network.baseMVA }
+        var tr: [(Int32, Int32, Double)] = []
+        for i in 0..<nb where unk[i] >= 0 { tr.append((unk[i], unk[i], 0)) }
+        for k in 0..<network.branchCount where network.inService[k] {
+            let f = Int(network.from[k]), t = Int(network.to[k])
+            guard energised[f] && energised[t] else { continue }
+            let tm = network.tap[k] == 0 ? 1 : network.tap[k]
+            let bk = 1 / (network.x[k] * tm), sh = network.shiftDeg[k] * .pi / 180
+            // flow f→t = b (θ_f − θ_t − shift): the shift acts as injections −b·shift at f, +b·shift at t
+            let uf = unk[f], ut = unk[t]
+            if uf >= 0 { rhs[Int(uf)] += bk * sh; tr.append((uf, uf, bk)) }
+            if ut >= 0 { rhs[Int(ut)] -= bk * sh; tr.append((ut, ut, bk)) }
+            if uf >= 0 && ut >= 0 { tr.append((uf, ut, -bk)); tr.append((ut, uf, -bk)) }
+            if uf >= 0 && ut < 0 { rhs[Int(uf)] += bk * va[t] }
+            if ut >= 0 && uf < 0 { rhs[Int(ut)] += bk * va[f] }
+        }
+        var (cp, ci, cv, _) = compressColumns(n, tr.map { ($0.0, $0.1, $0.2, 0) })
+        let lu = try SparseLU(n: n, colPtr: cp, rowIdx: ci, scalar: .real)
+        try lu.factor(&cv)
+        lu.solve(&rhs)
+        for i in 0..<nb where unk[i] >= 0 { va[i] = rhs[Int(unk[i])] }
+    }
+
+    // MARK: results
+
+    func solution(iterations: Int, mismatch: Double, converged: Bool, method: Method) -> Solution {
+        var vre = [Double](repeating: 0, count: nb), vim = vre, ire = vre, iim = vre
+        for i in 0..<nb where energised[i] { vre[i] = vm[i] * cos(va[i]); vim[i] = vm[i] * sin(va[i]) }
+        currents(vre, vim, &ire, &iim)
+        let base = network.baseMVA
+        var sp = 0.0, sq = 0.0, lp = 0.0, lq = 0.0
+        for i in 0..<nb where energised[i] {
+            let p = (vre[i] * ire[i] + vim[i] * iim[i]) * base, q = (vim[i] * ire[i] - vre[i] * iim[i]) * base
+            if network.busType[i] == .slack { sp += p; sq += q }
+            lp += p - vm[i] * vm[i] * network.gs[i]; lq += q + vm[i] * vm[i] * network.bs[i]
+        }
+        return Solution(vm: (0..<nb).map { energised[$0] ? vm[$0] : 0 }, vaDeg: (0..<nb).map { energised[$0] ? wrappedDegrees(va[$0]) : 0 },
+                        iterations: iterations, mismatchMVA: mismatch, converged: converged, method: method,
+                        slackP: sp, slackQ: sq, lossP: lp, lossQ: lq)
+    }
+}
+
+/// Coordinate triplets (row, column, re, im) → compressed columns with sorted rows and duplicates summed.
+func compressColumns(_ n: Int, _ triplets: [(Int32, Int32, Double, Double)]) -> ([Int32], [Int32], [Double], [Double]) {
+    let t = triplets.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+    var cp = [Int32](repeating: 0, count: n + 1), ri: [Int32] = [], vr: [Double] = [], vi: [Double] = []
+    ri.reserveCapacity(t.count); vr.reserveCapacity(t.count); vi.reserveCapacity(t.count)
+    var last: (Int32, Int32) = (-1, -1)
+    for e in t {
+        if e.0 == last.0 && e.1 == last.1 { vr[vr.count - 1] += e.2; vi[vi.count - 1] += e.3; continue }
+        ri.append(e.0); vr.append(e.2); vi.append(e.3); cp[Int(e.1) + 1] += 1; last = (e.0, e.1)
+    }
+    for j in 0..<n { cp[j + 1] += cp[j] }
+    return (cp, ri, vr, vi)
+}
+
+/// An angle in radians as degrees in (−180°, 180°].
+@inline(__always) func wrappedDegrees(_ rad: Double) -> Double {
+    var d = rad * 180 / .pi
+    if d > 180 || d <= -180 { d -= 360 * ((d + 180) / 360).rounded(.down); if d <= -180 { d += 360 } }
+    return d
+}
