@@ -134,3 +134,42 @@ func referenceSummary(_ dir: String) -> [String: Any] {
         }
     }
 }
+
+/// SimBench LV urban6 with its profiles: all 96 steps of the reference day (ts_ref_*_96.csv), each bus within
+/// 1e-9 pu / 1e-7°, losses and slack power per step within 1e-9 MW; identical results for 1 and 2 workers.
+@Suite struct TimeSeriesTests {
+    @Test(arguments: PowerFlow.Method.allCases)
+    func lvFeederDayMatchesReference(_ method: PowerFlow.Method) throws {
+        let dir = energyData + "/simbench_lv_urban6"
+        let grid = try GridReader.readReference(dir)
+        let (net, map) = try grid.busBranchModel()
+        let series = try PowerFlowSeries(grid: grid, network: net, mapping: map,
+                                         loadProfiles: try ProfileReader.read(dir + "/profiles_load_relative.csv"),
+                                         sgenProfiles: try ProfileReader.read(dir + "/profiles_sgen_relative.csv"))
+        #expect(series.availableSteps == 35_136)
+        let r = try series.run(steps: 96, options: .init(method: method), workers: 1, chunkSteps: 24)
+        let vmRef = referenceRows(dir + "/ts_ref_vm_pu_96.csv"), vaRef = referenceRows(dir + "/ts_ref_va_degree_96.csv")
+        let sumRef = referenceRows(dir + "/ts_ref_summary_96.csv")
+        #expect(vmRef.count == 96 && r.steps == 96)
+        var dv = 0.0, da = 0.0, dl = 0.0, dp = 0.0
+        for t in 0..<96 {
+            for (k, b) in grid.buses.enumerated() {
+                dv = max(dv, abs(r.vm[t * grid.buses.count + k] - vmRef[t]["bus_\(b.id)"]!))
+                da = max(da, abs(r.vaDeg[t * grid.buses.count + k] - vaRef[t]["bus_\(b.id)"]!))
+            }
+            dl = max(dl, abs(r.summary.lossP[t] - sumRef[t]["losses_p_mw"]!))
+            dp = max(dp, abs(r.summary.slackP[t] - sumRef[t]["slack_p_mw"]!), abs(r.summary.loadP[t] - sumRef[t]["load_p_mw"]!),
+                     abs(r.summary.sgenP[t] - sumRef[t]["sgen_p_mw"]!))
+            #expect(abs(r.summary.maxLineLoading[t] - sumRef[t]["max_line_loading_percent"]!) < 1e-6)
+            #expect(abs(r.summary.maxTrafoLoading[t] - sumRef[t]["trafo_loading_percent"]!) < 1e-6)
+            // energy balance per step: supply = load − generation + losses (to the solver tolerance summed over buses)
+            #expect(abs(r.summary.slackP[t] - (r.summary.loadP[t] - r.summary.sgenP[t] + r.summary.lossP[t])) < 1e-9)
+        }
+        #expect(r.summary.converged.allSatisfy { $0 == 1 })
+        #expect(dv <= 1e-9 && da <= 1e-7, "largest |ΔV| \(dv) pu, |Δθ| \(da)°")
+        #expect(dl <= 1e-9 && dp <= 1e-9, "losses \(dl) MW, powers \(dp) MW")
+        // workers change nothing (chunks are fixed)
+        let r2 = try series.run(steps: 96, options: .init(method: method), workers: 2, chunkSteps: 24)
+        #expect(r2.vm == r.vm && r2.vaDeg == r.vaDeg && r2.summary.lossP == r.summary.lossP)
+    }
+}
