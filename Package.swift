@@ -52,7 +52,7 @@ let package = Package(
         // L5
         .target(name: "CityImport", dependencies: ["CZlib", "COSM", "SimCore", "TrafficModel", "EnergyModel"]),
         .target(name: "ScenarioJobs", dependencies: [
-            "SimCore", "FloodModel", "TrafficModel", "SimEngine", "SimIO",
+            "SimCore", "FloodModel", "TrafficModel", "EnergyModel", "SimEngine", "SimIO", "CityImport",
             .product(name: "Yams", package: "Yams"),
         ]),
         // L6
@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),
         .testTarget(name: "FloodModelTests", dependencies: ["FloodModel", "SimCore", "SimEngine", "ScenarioJobs"]),
         .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel", "CityImport", "SimCore"]),
-        .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "CityImport", "SimCore"]),
+        .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "CityImport", "SimCore", "ScenarioJobs", "SimIO"]),
         .testTarget(name: "SimIOTests", dependencies: ["SimIO", "SimCore"]),
         .testTarget(name: "ScenarioJobsTests", dependencies: ["ScenarioJobs", "SimCore", "CityImport"]),
         .testTarget(name: "CLITests", dependencies: ["SimIO", "SimCore"]),

@@ -8,18 +8,31 @@ public struct BranchFlows: Sendable {
     /// Current (lines, against ratingKA) or apparent power (transformers, against ratingMVA at rated voltage) in %.
     public var loadingPercent: [Double]
     public var lossMW: [Double]
+    public init(count m: Int) {
+        let z = [Double](repeating: 0, count: m)
+        pFromMW = z; qFromMvar = z; pToMW = z; qToMvar = z; iFromKA = z; iToKA = z; loadingPercent = z; lossMW = z
+    }
 }
 
 extension PowerNetwork {
     public func branchFlows(_ s: PowerFlow.Solution) -> BranchFlows {
+        var out = BranchFlows(count: branchCount)
+        branchFlows(s, into: &out)
+        return out
+    }
+
+    /// The same into existing storage (time series: no allocation per step).
+    public func branchFlows(_ s: PowerFlow.Solution, into out: inout BranchFlows) {
         let m = branchCount
-        var out = BranchFlows(pFromMW: .init(repeating: 0, count: m), qFromMvar: .init(repeating: 0, count: m), pToMW: .init(repeating: 0, count: m),
-                              qToMvar: .init(repeating: 0, count: m), iFromKA: .init(repeating: 0, count: m), iToKA: .init(repeating: 0, count: m),
-                              loadingPercent: .init(repeating: 0, count: m), lossMW: .init(repeating: 0, count: m))
-        for k in 0..<m where inService[k] {
+        if out.pFromMW.count != m { out = BranchFlows(count: m) }
+        for k in 0..<m {
+            guard inService[k] else {
+                out.pFromMW[k] = 0; out.qFromMvar[k] = 0; out.pToMW[k] = 0; out.qToMvar[k] = 0
+                out.iFromKA[k] = 0; out.iToKA[k] = 0; out.loadingPercent[k] = 0; out.lossMW[k] = 0
+                continue
+            }
             let f = Int(from[k]), t = Int(to[k])
-            let vf = Complex(s.vm[f] * cos(s.vaDeg[f] * .pi / 180), s.vm[f] * sin(s.vaDeg[f] * .pi / 180))
-            let vt = Complex(s.vm[t] * cos(s.vaDeg[t] * .pi / 180), s.vm[t] * sin(s.vaDeg[t] * .pi / 180))
+            let vf = Complex(s.vre[f], s.vim[f]), vt = Complex(s.vre[t], s.vim[t])
             let ys = Complex(1, 0) / Complex(r[k], x[k]), ytt = ys + Complex(g[k] / 2, b[k] / 2)
             let tm = tap[k] == 0 ? 1 : tap[k], sh = shiftDeg[k] * .pi / 180
             let tc = Complex(tm * cos(sh), tm * sin(sh)), tconj = Complex(tc.re, -tc.im)
@@ -37,8 +50,7 @@ extension PowerNetwork {
             } else if k < ratingMVA.count && ratingMVA[k] > 0 {
                 // current at rated voltage: √3·V_n·I against S_n (pandapower's definition)
                 out.loadingPercent[k] = max(af, at) * baseMVA / ratingMVA[k] * 100
-            }
+            } else { out.loadingPercent[k] = 0 }
         }
-        return out
     }
 }

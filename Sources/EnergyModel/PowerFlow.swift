@@ -34,6 +34,7 @@ public final class PowerFlow {
     }
     public struct Solution: Sendable {
         public var vm: [Double], vaDeg: [Double]        // per bus; dead buses 0 and 0
+        public var vre: [Double], vim: [Double]         // the same in rectangular form (pu)
         public var iterations: Int
         public var mismatchMVA: Double
         public var converged: Bool
@@ -56,8 +57,11 @@ public final class PowerFlow {
     let fixedPointOK: Bool
     var yLL: SparseLU?
     var lIndex: [Int32] = [], lBus: [Int32] = []
-    // state (warm start)
-    public private(set) var vm: [Double], va: [Double]
+    // state (warm start): rectangular voltages; Newton works on a polar copy
+    var ur: [Double], ui: [Double]
+    var vm: [Double], va: [Double]
+    // scratch buffers reused across solves (no allocation per step)
+    var ire: [Double] = [], iim: [Double] = [], fixRe: [Double] = [], fixIm: [Double] = [], lre: [Double] = [], lim: [Double] = [], rhs: [Double] = []
     var started = false
     public private(set) var newtonFallbacks = 0
 
@@ -108,15 +112,23 @@ public final class PowerFlow {
         }
         jp = cp; ji = ci; mPT = pt; mPV = pv; mQT = qt; mQV = qv
         fixedPointOK = !(0..<nb).contains { live[$0] && network.busType[$0] == .pv }
-        vm = [Double](repeating: 0, count: nb); va = vm
+        vm = [Double](repeating: 0, count: nb); va = vm; ur = vm; ui = vm
     }
+
+    func toRectangular() { for i in 0..<nb { ur[i] = vm[i] * cos(va[i]); ui[i] = vm[i] * sin(va[i]) } }
+    func toPolar() { for i in 0..<nb { vm[i] = (ur[i] * ur[i] + ui[i] * ui[i]).squareRoot(); va[i] = atan2(ui[i], ur[i]) } }
 
     /// Sets the start to flat magnitudes (set-points at slack/PV buses) and DC angles; the next solve uses it.
     public func resetStart() throws {
+        if let (r, i) = start { ur = r; ui = i; started = true; return }
         for i in 0..<nb { vm[i] = energised[i] ? (network.busType[i] == .pq ? 1 : network.vmSet[i]) : 0; va[i] = 0 }
         try dcAngles()
+        toRectangular()
+        start = (ur, ui)
         started = true
     }
+    /// The flat/DC start (it depends on the topology and the network's base demand only), computed once.
+    var start: ([Double], [Double])?
 
     /// Solves with net demand `pd`, `qd` per bus (MW, Mvar; generation negative), from the previous solution.
     public func solve(pd: [Double], qd: [Double], options: Options = Options()) throws -> Solution {
@@ -148,6 +160,8 @@ public final class PowerFlow {
         var vre = [Double](repeating: 0, count: nb), vim = vre, ire = vre, iim = vre
         var f = [Double](repeating: 0, count: n), jv = [Double](repeating: 0, count: ji.count)
         var it = 0, worst = Double.infinity, previous = Double.infinity, atFloor = false
+        toPolar()
+        defer { toRectangular() }
         while true {
             for i in 0..<nb { vre[i] = vm[i] * cos(va[i]); vim[i] = vm[i] * sin(va[i]) }
             currents(vre, vim, &ire, &iim)
@@ -225,36 +239,45 @@ public final class PowerFlow {
         }
         let nl = lBus.count
         if nl == 0 { return (0, 0) }
+        if rhs.count != 2 * nl {
+            fixRe = .init(repeating: 0, count: nl); fixIm = fixRe; lre = fixRe; lim = fixRe; rhs = .init(repeating: 0, count: 2 * nl)
+        }
         // the slack buses' fixed contribution −Y_LS V_S
-        var fixedRe = [Double](repeating: 0, count: nl), fixedIm = fixedRe
+        var fixedRe = fixRe, fixedIm = fixIm
+        fixRe = []; fixIm = []
+        defer { fixRe = fixedRe; fixIm = fixedIm }
+        for l in 0..<nl { fixedRe[l] = 0; fixedIm[l] = 0 }
         for j in 0..<nb where energised[j] && lIndex[j] < 0 {
-            let a = vm[j] * cos(va[j]), b = vm[j] * sin(va[j])
+            let a = ur[j], b = ui[j]
             for k in Int(yp[j])..<Int(yp[j + 1]) {
                 let l = Int(lIndex[Int(yi[k])]); if l < 0 { continue }
                 fixedRe[l] -= yr[k] * a - yx[k] * b; fixedIm[l] -= yr[k] * b + yx[k] * a
             }
         }
-        var vre = [Double](repeating: 0, count: nl), vim = vre
-        for l in 0..<nl { let i = Int(lBus[l]); vre[l] = vm[i] * cos(va[i]); vim[l] = vm[i] * sin(va[i]) }
-        var rhs = [Double](repeating: 0, count: 2 * nl)
+        var vre = lre, vim = lim, rhs = self.rhs
+        lre = []; lim = []; self.rhs = []
+        defer { lre = vre; lim = vim; self.rhs = rhs }
+        for l in 0..<nl { let i = Int(lBus[l]); vre[l] = ur[i]; vim[l] = ui[i] }
+        // the specified injections in L order, and 1/|V|² of the current iterate
+        var pl = [Double](repeating: 0, count: nl), ql = pl, inv = pl
+        for l in 0..<nl { let i = Int(lBus[l]); pl[l] = sr[i]; ql[l] = si[i] }
         var it = 0, worst = Double.infinity
         while it < maxIt {
             for l in 0..<nl {
-                let i = Int(lBus[l])
                 // conj(S / V) = conj(S) · V / |V|²
                 let d = 1 / (vre[l] * vre[l] + vim[l] * vim[l])
-                rhs[2 * l] = (sr[i] * vre[l] + si[i] * vim[l]) * d + fixedRe[l]
-                rhs[2 * l + 1] = (sr[i] * vim[l] - si[i] * vre[l]) * d + fixedIm[l]
+                inv[l] = d
+                rhs[2 * l] = (pl[l] * vre[l] + ql[l] * vim[l]) * d + fixedRe[l]
+                rhs[2 * l + 1] = (pl[l] * vim[l] - ql[l] * vre[l]) * d + fixedIm[l]
             }
             yLL!.solve(&rhs)
             worst = 0
             for l in 0..<nl {
-                let i = Int(lBus[l])
                 let nr = rhs[2 * l], ni = rhs[2 * l + 1]
                 // mismatch at the new point: S (V_new/V_old − 1)
-                let dr = nr - vre[l], di = ni - vim[l], d = 1 / (vre[l] * vre[l] + vim[l] * vim[l])
+                let dr = nr - vre[l], di = ni - vim[l], d = inv[l]
                 let qr = (dr * vre[l] + di * vim[l]) * d, qi = (di * vre[l] - dr * vim[l]) * d
-                let mr = sr[i] * qr - si[i] * qi, mi = sr[i] * qi + si[i] * qr
+                let mr = pl[l] * qr - ql[l] * qi, mi = pl[l] * qi + ql[l] * qr
                 worst = max(worst, abs(mr), abs(mi))
                 vre[l] = nr; vim[l] = ni
             }
@@ -262,7 +285,7 @@ public final class PowerFlow {
             if worst <= tol || !worst.isFinite { break }
         }
         if worst.isFinite {
-            for l in 0..<nl { let i = Int(lBus[l]); vm[i] = (vre[l] * vre[l] + vim[l] * vim[l]).squareRoot(); va[i] = atan2(vim[l], vre[l]) }
+            for l in 0..<nl { let i = Int(lBus[l]); ur[i] = vre[l]; ui[i] = vim[l] }
         } else { try resetStart() }
         return (it, worst)
     }
@@ -303,17 +326,25 @@ public final class PowerFlow {
     // MARK: results
 
     func solution(iterations: Int, mismatch: Double, converged: Bool, method: Method) -> Solution {
-        var vre = [Double](repeating: 0, count: nb), vim = vre, ire = vre, iim = vre
-        for i in 0..<nb where energised[i] { vre[i] = vm[i] * cos(va[i]); vim[i] = vm[i] * sin(va[i]) }
+        var vre = [Double](repeating: 0, count: nb), vim = vre
+        var mag = vre, ang = vre
+        if ire.count != nb { ire = vre; iim = vre }
+        var ire = self.ire, iim = self.iim
+        self.ire = []; self.iim = []
+        defer { self.ire = ire; self.iim = iim }
+        for i in 0..<nb where energised[i] {
+            vre[i] = ur[i]; vim[i] = ui[i]
+            mag[i] = (ur[i] * ur[i] + ui[i] * ui[i]).squareRoot(); ang[i] = wrappedDegrees(atan2(ui[i], ur[i]))
+        }
         currents(vre, vim, &ire, &iim)
         let base = network.baseMVA
         var sp = 0.0, sq = 0.0, lp = 0.0, lq = 0.0
         for i in 0..<nb where energised[i] {
             let p = (vre[i] * ire[i] + vim[i] * iim[i]) * base, q = (vim[i] * ire[i] - vre[i] * iim[i]) * base
             if network.busType[i] == .slack { sp += p; sq += q }
-            lp += p - vm[i] * vm[i] * network.gs[i]; lq += q + vm[i] * vm[i] * network.bs[i]
+            lp += p - mag[i] * mag[i] * network.gs[i]; lq += q + mag[i] * mag[i] * network.bs[i]
         }
-        return Solution(vm: (0..<nb).map { energised[$0] ? vm[$0] : 0 }, vaDeg: (0..<nb).map { energised[$0] ? wrappedDegrees(va[$0]) : 0 },
+        return Solution(vm: mag, vaDeg: ang, vre: vre, vim: vim,
                         iterations: iterations, mismatchMVA: mismatch, converged: converged, method: method,
                         slackP: sp, slackQ: sq, lossP: lp, lossQ: lq)
     }

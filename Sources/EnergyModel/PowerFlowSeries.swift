@@ -75,7 +75,21 @@ public struct PowerFlowSeries {
         }
         if !problems.isEmpty { throw InputError(problems) }
         loadP = lp; loadQ = lq; sgenCol = sc
+        // struct-of-arrays view of the connected, in-service injections and contiguous profile values
+        var b: [Int32] = [], pr: [Double] = [], qr: [Double] = [], pc: [Int32] = [], qc: [Int32] = [], il: [Bool] = []
+        for (k, l) in grid.loads.enumerated() where l.inService && mapping.loadBus[k] >= 0 {
+            b.append(mapping.loadBus[k]); pr.append(l.pMW * l.scaling); qr.append(l.qMvar * l.scaling); pc.append(lp[k]); qc.append(lq[k]); il.append(true)
+        }
+        for (k, g) in grid.sgens.enumerated() where g.inService && mapping.sgenBus[k] >= 0 {
+            b.append(mapping.sgenBus[k]); pr.append(g.pMW * g.scaling); qr.append(g.qMvar * g.scaling); pc.append(sc[k]); qc.append(sc[k]); il.append(false)
+        }
+        injBus = b; injP = pr; injQ = qr; injPCol = pc; injQCol = qc; injIsLoad = il
+        loadSteps = loadProfiles?.stepCount ?? 0; sgenSteps = sgenProfiles?.stepCount ?? 0
+        loadValues = loadProfiles.map { $0.columns.flatMap { $0 } } ?? []
+        sgenValues = sgenProfiles.map { $0.columns.flatMap { $0 } } ?? []
     }
+    let injBus: [Int32], injP: [Double], injQ: [Double], injPCol: [Int32], injQCol: [Int32], injIsLoad: [Bool]
+    let loadValues: [Double], sgenValues: [Double], loadSteps: Int, sgenSteps: Int
 
     /// Steps the profiles can drive (the shorter table; 1 without profiles).
     public var availableSteps: Int {
@@ -87,18 +101,15 @@ public struct PowerFlowSeries {
     public func demand(step t: Int, pd: inout [Double], qd: inout [Double]) -> (Double, Double, Double) {
         for i in 0..<pd.count { pd[i] = 0; qd[i] = 0 }
         var lpT = 0.0, lqT = 0.0, sgT = 0.0
-        for (k, l) in grid.loads.enumerated() where l.inService {
-            let b = Int(mapping.loadBus[k]); if b < 0 { continue }
-            let fp = loadP[k] >= 0 ? loadProfiles!.columns[Int(loadP[k])][t] : 1
-            let fq = loadQ[k] >= 0 ? loadProfiles!.columns[Int(loadQ[k])][t] : 1
-            let p = l.pMW * l.scaling * fp, q = l.qMvar * l.scaling * fq
-            pd[b] += p; qd[b] += q; lpT += p; lqT += q
-        }
-        for (k, s) in grid.sgens.enumerated() where s.inService {
-            let b = Int(mapping.sgenBus[k]); if b < 0 { continue }
-            let f = sgenCol[k] >= 0 ? sgenProfiles!.columns[Int(sgenCol[k])][t] : 1
-            let p = s.pMW * s.scaling * f, q = s.qMvar * s.scaling * f
-            pd[b] -= p; qd[b] -= q; sgT += p
+        let lv = loadValues, ln = loadSteps, sv = sgenValues, sn = sgenSteps
+        for k in 0..<injBus.count {
+            let b = Int(injBus[k])
+            let cp = Int(injPCol[k]), cq = Int(injQCol[k])
+            let isLoad = injIsLoad[k]
+            let fp = cp < 0 ? 1 : (isLoad ? lv[cp * ln + t] : sv[cp * sn + t])
+            let fq = cq < 0 ? 1 : (isLoad ? lv[cq * ln + t] : sv[cq * sn + t])
+            let p = injP[k] * fp, q = injQ[k] * fq
+            if isLoad { pd[b] += p; qd[b] += q; lpT += p; lqT += q } else { pd[b] -= p; qd[b] -= q; sgT += p }
         }
         return (lpT, lqT, sgT)
     }
@@ -113,35 +124,53 @@ public struct PowerFlowSeries {
         let isLine = network.ratingKA.map { $0 > 0 }
         let t0 = Date()
         let done = Counter()
-        let parts: [Swift.Result<Result, Error>] = ParallelExecutor(workers: min(workers, chunks)).map(chunks) { c in
-            let first = c * chunkSteps, count = min(chunkSteps, steps - first)
-            var r = Result(steps: count, vm: .init(repeating: 0, count: count * nb), vaDeg: .init(repeating: 0, count: count * nb),
-                           lineLoading: .init(repeating: 0, count: count * nl), linePFrom: .init(repeating: 0, count: count * nl),
-                           trafoLoading: .init(repeating: 0, count: count * nt), trafoPHV: .init(repeating: 0, count: count * nt),
-                           summary: .empty(count), solveSeconds: 0)
+        // one solver per worker (topology analysed and factorised once), chunks dealt out round-robin; every chunk
+        // restarts from the same flat/DC start, so the split between workers does not change any number
+        let w = min(workers, chunks)
+        let perWorker: [Swift.Result<[(Int, Result)], Error>] = ParallelExecutor(workers: w).map(w) { worker in
             let pf: PowerFlow
             do { pf = try PowerFlow(network) } catch { return .failure(error) }
             var pd = [Double](repeating: 0, count: nsb), qd = pd
-            for s in 0..<count {
-                let (lp, lq, sg) = demand(step: first + s, pd: &pd, qd: &qd)
-                let sol: PowerFlow.Solution
-                do { sol = try pf.solve(pd: pd, qd: qd, options: options) } catch { return .failure(error) }
-                for i in 0..<nb { let b = Int(busRow[i]); if b >= 0 { r.vm[s * nb + i] = sol.vm[b]; r.vaDeg[s * nb + i] = sol.vaDeg[b] } }
-                let flows = network.branchFlows(sol)
-                var maxL = 0.0, maxT = 0.0
-                for k in 0..<network.branchCount { if isLine[k] { maxL = max(maxL, flows.loadingPercent[k]) } else { maxT = max(maxT, flows.loadingPercent[k]) } }
-                for k in 0..<nl { let b = Int(mapping.lineBranch[k]); if b >= 0 { r.lineLoading[s * nl + k] = flows.loadingPercent[b]; r.linePFrom[s * nl + k] = flows.pFromMW[b] } }
-                for k in 0..<nt { let b = Int(mapping.trafoBranch[k]); if b >= 0 { r.trafoLoading[s * nt + k] = flows.loadingPercent[b]; r.trafoPHV[s * nt + k] = flows.pFromMW[b] } }
-                var vmin = Double.infinity, vmax = -Double.infinity
-                for b in gridBuses where pf.energised[b] { vmin = min(vmin, sol.vm[b]); vmax = max(vmax, sol.vm[b]) }
-                r.summary.set(s, sol, lp, lq, sg, vmin, vmax, maxL, maxT)
+            var flows = BranchFlows(count: network.branchCount)
+            var mine: [(Int, Result)] = []
+            let live = pf.energised
+            for c in stride(from: worker, to: chunks, by: w) {
+                let first = c * chunkSteps, count = min(chunkSteps, steps - first)
+                var r = Result(steps: count, vm: .init(repeating: 0, count: count * nb), vaDeg: .init(repeating: 0, count: count * nb),
+                               lineLoading: .init(repeating: 0, count: count * nl), linePFrom: .init(repeating: 0, count: count * nl),
+                               trafoLoading: .init(repeating: 0, count: count * nt), trafoPHV: .init(repeating: 0, count: count * nt),
+                               summary: .empty(count), solveSeconds: 0)
+                let fallbacks = pf.newtonFallbacks
+                do { try pf.resetStart() } catch { return .failure(error) }
+                for s in 0..<count {
+                    let (lp, lq, sg) = demand(step: first + s, pd: &pd, qd: &qd)
+                    let sol: PowerFlow.Solution
+                    do { sol = try pf.solve(pd: pd, qd: qd, options: options) } catch { return .failure(error) }
+                    for i in 0..<nb { let b = Int(busRow[i]); if b >= 0 { r.vm[s * nb + i] = sol.vm[b]; r.vaDeg[s * nb + i] = sol.vaDeg[b] } }
+                    network.branchFlows(sol, into: &flows)
+                    var maxL = 0.0, maxT = 0.0
+                    for k in 0..<network.branchCount { if isLine[k] { maxL = max(maxL, flows.loadingPercent[k]) } else { maxT = max(maxT, flows.loadingPercent[k]) } }
+                    for k in 0..<nl { let b = Int(mapping.lineBranch[k]); if b >= 0 { r.lineLoading[s * nl + k] = flows.loadingPercent[b]; r.linePFrom[s * nl + k] = flows.pFromMW[b] } }
+                    for k in 0..<nt { let b = Int(mapping.trafoBranch[k]); if b >= 0 { r.trafoLoading[s * nt + k] = flows.loadingPercent[b]; r.trafoPHV[s * nt + k] = flows.pFromMW[b] } }
+                    var vmin = Double.infinity, vmax = -Double.infinity
+                    for b in gridBuses where live[b] { vmin = min(vmin, sol.vm[b]); vmax = max(vmax, sol.vm[b]) }
+                    r.summary.set(s, sol, lp, lq, sg, vmin, vmax, maxL, maxT)
+                }
+                r.summary.newtonSteps = pf.newtonFallbacks - fallbacks
+                progress?(done.add(count))
+                mine.append((c, r))
             }
-            r.summary.newtonSteps = pf.newtonFallbacks
-            progress?(done.add(count))
-            return .success(r)
+            return .success(mine)
         }
-        var out = try parts[0].get()
-        for p in parts.dropFirst() { out.append(try p.get()) }
+        var parts = [Swift.Result<Result, Error>?](repeating: nil, count: chunks)
+        for p in perWorker {
+            switch p {
+            case .failure(let e): throw e
+            case .success(let list): for (c, r) in list { parts[c] = .success(r) }
+            }
+        }
+        var out = try parts[0]!.get()
+        for p in parts.dropFirst() { out.append(try p!.get()) }
         out.solveSeconds = Date().timeIntervalSince(t0)
         return out
     }

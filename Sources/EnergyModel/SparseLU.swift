@@ -28,6 +28,7 @@ public final class SparseLU {
         self.n = n; self.scalar = scalar; self.colPtr = colPtr; self.rowIdx = rowIdx
         common = .allocate(capacity: 1)
         klu_defaults(common)
+        common.pointee.scale = -1   // no row scaling: admittance and Jacobian rows are well balanced in per unit
         if n == 0 { return }
         symbolic = self.colPtr.withUnsafeMutableBufferPointer { cp in
             self.rowIdx.withUnsafeMutableBufferPointer { ri in klu_analyze(Int32(n), cp.baseAddress, ri.baseAddress, common) }

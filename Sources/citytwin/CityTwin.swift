@@ -12,7 +12,7 @@ struct CityTwin: ParsableCommand {
         commandName: "citytwin",
         abstract: "City-scale simulation batch engine: flood and traffic (energy to come) on a real city.",
         version: CityTwinVersion.string,
-        subcommands: [Run.self, Validate.self, Inspect.self, Import.self, Assign.self, Bench.self])
+        subcommands: [Run.self, Validate.self, Inspect.self, Import.self, Assign.self, PowerFlowCommand.self, Bench.self])
 }
 
 /// Exit codes: 0 ok, 1 the run failed, 64 invalid input (EX_USAGE), 130 interrupted (checkpoint written).
