@@ -173,3 +173,67 @@ func referenceSummary(_ dir: String) -> [String: Any] {
         #expect(r2.vm == r.vm && r2.vaDeg == r.vaDeg && r2.summary.lossP == r.summary.lossP)
     }
 }
+
+/// Broken grids in the reference format: each problem named with its key path and a fix, never a crash.
+@Suite struct GridReaderBadInputTests {
+    static func mutate(_ edit: (inout [String: Any]) -> Void) throws -> String {
+        let src = energyData + "/case33bw/network.json"
+        var obj = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: src)!) as! [String: Any]
+        edit(&obj)
+        let dir = NSTemporaryDirectory() + "grid-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: obj).write(to: URL(fileURLWithPath: dir + "/network.json"))
+        return dir
+    }
+    static func setRow(_ o: inout [String: Any], _ table: String, _ k: Int, _ key: String, _ v: Any) {
+        var rows = o[table] as! [[String: Any]]; rows[k][key] = v; o[table] = rows
+    }
+
+    @Test func brokenReferenceGridsAreRefused() throws {
+        let cases: [(String, (inout [String: Any]) -> Void)] = [
+            ("error[E-GRID-012]: lines: unknown key", { $0["lines"] = [] }),
+            ("did you mean 'line'?", { $0["lines"] = [] }),
+            ("error[E-GRID-012]: line[0].r_ohm_per_kmx: unknown column", { Self.setRow(&$0, "line", 0, "r_ohm_per_kmx", 1) }),
+            ("did you mean 'r_ohm_per_km'?", { Self.setRow(&$0, "line", 0, "r_ohm_per_kmx", 1) }),
+            ("error[E-GRID-020]: load[3].bus: bus 40 does not exist", { Self.setRow(&$0, "load", 3, "bus", 40) }),
+            ("the nearest bus id is 32", { Self.setRow(&$0, "load", 3, "bus", 40) }),
+            ("error[E-GRID-010]: line[2]", { Self.setRow(&$0, "line", 2, "r_ohm", 0); Self.setRow(&$0, "line", 2, "x_ohm", 0) }),
+            ("error[E-GRID-007]: line[1].x_ohm: 'abc' is not a number", { Self.setRow(&$0, "line", 1, "x_ohm", "abc") }),
+            ("error[E-GRID-040]: load[0].const_z_p_percent", { Self.setRow(&$0, "load", 0, "const_z_p_percent", 50) }),
+            ("error[E-GRID-011]: ext_grid: no external grid in service", { Self.setRow(&$0, "ext_grid", 0, "in_service", false) }),
+            ("error[E-GRID-032]", { Self.setRow(&$0, "line", 0, "in_service", false) }),   // cuts the feeder off its source
+            ("error[E-GRID-002]: sn_mva", { $0["sn_mva"] = -1 }),
+        ]
+        for (expected, edit) in cases {
+            let dir = try Self.mutate(edit)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            do {
+                let g = try GridReader.readReference(dir)
+                _ = try g.busBranchModel(origin: dir + "/network.json")
+                Issue.record("accepted: \(expected)")
+            } catch let e as InputError {
+                #expect(e.description.contains(expected), "expected '\(expected)' in:\n\(e.description)")
+            }
+        }
+    }
+
+    @Test func profileProblemsAreLocated() throws {
+        let dir = NSTemporaryDirectory() + "prof-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "time,H0-A_pload,H0-A_qload\n01.01.2016 00:00,0.5,0.1\n01.01.2016 00:15,x,0.1\n".write(toFile: dir + "/p.csv", atomically: true, encoding: .utf8)
+        #expect(throws: InputError.self) { try ProfileReader.read(dir + "/p.csv") }
+        do { _ = try ProfileReader.read(dir + "/p.csv") } catch let e as InputError { #expect(e.description.contains("p.csv:3: error[E-GRID-055]: H0-A_pload: 'x' is not a number")) }
+        // a load naming a profile the table lacks
+        try "time,H0-A_pload,H0-A_qload\n01.01.2016 00:00,0.5,0.1\n".write(toFile: dir + "/p.csv", atomically: true, encoding: .utf8)
+        var grid = try GridReader.readReference(energyData + "/case33bw")
+        grid.loads[0].profile = "H0-B"
+        let (net, map) = try grid.busBranchModel()
+        do {
+            _ = try PowerFlowSeries(grid: grid, network: net, mapping: map, loadProfiles: try ProfileReader.read(dir + "/p.csv"), sgenProfiles: nil)
+            Issue.record("accepted a missing profile")
+        } catch let e as InputError {
+            #expect(e.description.contains("load[0].profile: profile 'H0-B' has no 'H0-B_pload'") && e.description.contains("did you mean 'H0-A'?"), "\(e.description)")
+        }
+    }
+}
