@@ -24,6 +24,8 @@ struct cosm_data {
     std::vector<std::string> way_tags;          // COSM_WAY_TAGS per way
     std::vector<double> b_lon, b_lat, b_area;
     std::vector<std::string> b_tags;            // COSM_BUILDING_TAGS per building
+    std::vector<double> p_lon, p_lat;           // power features (substations, transformers): position
+    std::vector<std::string> p_tags;            // COSM_POWER_TAGS per feature
     std::vector<int32_t> a_kind;
     std::vector<uint32_t> a_start{0};
     std::vector<double> a_lon, a_lat;
@@ -35,6 +37,7 @@ namespace {
 
 const char *way_keys[COSM_WAY_TAGS] = {"highway", "oneway", "lanes", "maxspeed", "junction", "name", "access", "lanes:forward", "lanes:backward"};
 const char *building_keys[COSM_BUILDING_TAGS] = {"building", "building:levels", "amenity", "shop"};
+const char *power_keys[COSM_POWER_TAGS] = {"power", "substation", "voltage", "name"};
 
 class Collector : public osmium::handler::Handler {
 public:
@@ -58,7 +61,21 @@ public:
         d_.a_start.push_back(static_cast<uint32_t>(d_.a_lon.size()));
     }
 
+    void power(const osmium::TagList &tags, double lon, double lat) {
+        d_.p_lon.push_back(lon); d_.p_lat.push_back(lat);
+        for (const char *k : power_keys) { const char *v = tags[k]; d_.p_tags.emplace_back(v ? v : ""); }
+    }
+
+    void node(const osmium::Node &n) {
+        if (any(n.tags()["power"], {"substation", "transformer"}) && n.location().valid()) power(n.tags(), n.location().lon(), n.location().lat());
+    }
+
     void way(const osmium::Way &w) {
+        if (any(w.tags()["power"], {"substation", "transformer"}) && w.is_closed()) {
+            double lon = 0, lat = 0; size_t n = 0;
+            for (const auto &nr : w.nodes()) { if (nr.location().valid() && &nr != &w.nodes().back()) { lon += nr.location().lon(); lat += nr.location().lat(); ++n; } }
+            if (n > 0) power(w.tags(), lon / n, lat / n);
+        }
         const char *hw = w.tags()["highway"];
         const char *bld = w.tags()["building"];
         if (bld) ring(w, 2);
@@ -163,3 +180,7 @@ extern "C" const int32_t *cosm_area_kind(const cosm_data *d) { return d->a_kind.
 extern "C" const uint32_t *cosm_area_start(const cosm_data *d) { return d->a_start.data(); }
 extern "C" const double *cosm_area_lon(const cosm_data *d) { return d->a_lon.data(); }
 extern "C" const double *cosm_area_lat(const cosm_data *d) { return d->a_lat.data(); }
+extern "C" size_t cosm_power_count(const cosm_data *d) { return d->p_lon.size(); }
+extern "C" const double *cosm_power_lon(const cosm_data *d) { return d->p_lon.data(); }
+extern "C" const double *cosm_power_lat(const cosm_data *d) { return d->p_lat.data(); }
+extern "C" const char *cosm_power_tag(const cosm_data *d, size_t i, int t) { return d->p_tags[i * COSM_POWER_TAGS + t].c_str(); }

@@ -16,7 +16,7 @@ public enum GridReader {
     }
 
     static let columns: [String: (required: [String], optional: [String])] = [
-        "bus": (["vn_kv"], ["id", "name", "in_service", "type", "zone", "geo", "max_vm_pu", "min_vm_pu", "subnet", "voltLvl"]),
+        "bus": (["vn_kv"], ["id", "name", "in_service", "type", "zone", "geo", "max_vm_pu", "min_vm_pu", "subnet", "voltLvl", "x", "y"]),
         "line": (["from_bus", "to_bus", "max_i_ka"],
                  ["id", "name", "length_km", "r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "g_us_per_km", "r_ohm", "x_ohm", "b_us", "g_us",
                   "parallel", "df", "in_service", "std_type", "type", "geo", "max_loading_percent", "subnet", "voltLvl", "alpha", "temperature_degree_celsius", "endtemp_degree"]),

@@ -58,6 +58,15 @@ public enum OSM {
         public var areas: [(kind: Int, ring: [(x: Double, y: Double)])] = []
         /// Every drivable road as a projected polyline with its carriageway width (m), for land cover.
         public var roadLines: [(width: Double, line: [(x: Double, y: Double)])] = []
+        /// Mapped substations and transformers (power=substation / power=transformer), projected.
+        public var power: [PowerFeature] = []
+    }
+
+    /// A mapped power asset: `power` is "substation" or "transformer"; `substation` the OSM kind
+    /// (transmission, distribution, minor_distribution, …); `voltage` as tagged ("63000;20000").
+    public struct PowerFeature: Sendable, Equatable {
+        public var x: Double, y: Double
+        public var power: String, substation: String, voltage: String, name: String
     }
 
     /// `maxspeed` in km/h ("50", "30 mph", "FR:urban"); nil if unreadable.
@@ -219,6 +228,17 @@ public enum OSM {
                 areas.append((Int(kinds[a]), ring))
             }
         }
+        var power: [PowerFeature] = []
+        let pc = cosm_power_count(d)
+        if pc > 0 {
+            let pl = cosm_power_lon(d)!, pt = cosm_power_lat(d)!
+            func ptag(_ i: Int, _ t: cosm_power_tag) -> String { String(cString: cosm_power_tag(d, i, Int32(t.rawValue))) }
+            for i in 0..<pc {
+                let p = proj.forward(longitude: pl[i], latitude: pt[i])
+                power.append(PowerFeature(x: p.x, y: p.y, power: ptag(i, COSM_POWER), substation: ptag(i, COSM_SUBSTATION),
+                                          voltage: ptag(i, COSM_VOLTAGE), name: ptag(i, COSM_POWER_NAME)))
+            }
+        }
         var roadLines: [(width: Double, line: [(x: Double, y: Double)])] = []
         for w in road {
             let t = roadTypes[tag(w, COSM_HIGHWAY)]!
@@ -227,7 +247,7 @@ public enum OSM {
             roadLines.append((max(3, 3.25 * lanesTotal), line))
         }
         return Result(network: net, buildings: buildings, projection: proj, geometry: k.geom, droppedLinks: lid.count - m,
-                      restrictions: matched, unmatchedRestrictions: unmatched, areas: areas, roadLines: roadLines)
+                      restrictions: matched, unmatchedRestrictions: unmatched, areas: areas, roadLines: roadLines, power: power)
     }
 
     /// Nodes in the largest strongly connected component (iterative Kosaraju).

@@ -27,6 +27,13 @@ public struct CityModel: Sendable {
     public var boundaries: FloodBoundaries
     /// The road network and demand files (traffic section), if the model has one.
     public var traffic: TrafficFiles?
+    /// The distribution grid files (energy section), if the model has one.
+    public var energy: EnergyFiles?
+
+    public struct EnergyFiles: Sendable {
+        /// grid/network.json (reference format), grid/buildings.csv (loads per building), grid/assets.csv (substations).
+        public var grid: String, buildings: String, assets: String
+    }
 
     public struct TrafficFiles: Sendable {
         public var nodes: String, links: String
@@ -38,7 +45,7 @@ public struct CityModel: Sendable {
         public var zonesAreThrough: Bool
     }
 
-    static let keys = ["schema", "name", "description", "crs", "terrain", "landcover", "classes", "sea_level", "boundaries", "traffic", "provenance"]
+    static let keys = ["schema", "name", "description", "crs", "terrain", "landcover", "classes", "sea_level", "boundaries", "traffic", "energy", "provenance"]
 
     /// Loads and checks a model; every problem is reported, located in model.yaml or the raster file.
     public static func load(directory: String) throws -> CityModel {
@@ -81,13 +88,23 @@ public struct CityModel: Sendable {
             }
             if let n = file("nodes"), let l = file("links") { traffic = TrafficFiles(nodes: n, links: l, demand: file("demand"), vehicles: file("vehicles"), turns: file("banned_turns"), zonesAreThrough: through) }
         }
+        var energy: EnergyFiles?
+        if let e = m["energy"], let em = r.mapping(e, allowed: ["grid", "buildings", "assets"], required: ["grid", "buildings", "assets"], what: "energy") {
+            func file(_ k: String) -> String? {
+                guard let n = em[k], let s = r.string(n) else { return nil }
+                let p = directory + "/" + s
+                if !FileManager.default.fileExists(atPath: p) { r.report(n, 22, "'\(s)' does not exist in the model directory"); return nil }
+                return p
+            }
+            if let g = file("grid"), let b = file("buildings"), let a = file("assets") { energy = EnergyFiles(grid: g, buildings: b, assets: a) }
+        }
         if m["terrain"] == nil && traffic == nil {
             r.report(root, 23, "the model has neither terrain nor a traffic network", hint: "add 'terrain: terrain.asc' and/or a 'traffic:' section")
         }
         if !r.diagnostics.isEmpty { throw InputError(r.diagnostics) }
         guard m["terrain"] != nil else {
             return CityModel(directory: directory, name: name, epsg: epsg, terrain: nil, landcover: nil, classes: classes,
-                             seaLevel: seaLevel, boundaries: boundaries, traffic: traffic)
+                             seaLevel: seaLevel, boundaries: boundaries, traffic: traffic, energy: energy)
         }
 
         let terrainPath = directory + "/" + (r.string(m["terrain"]) ?? "terrain.asc")
@@ -121,7 +138,7 @@ public struct CityModel: Sendable {
             landcover = Raster(geometry: terrain.geometry, values: vals)
         }
         return CityModel(directory: directory, name: name, epsg: epsg, terrain: terrain, landcover: landcover,
-                         classes: classes, seaLevel: seaLevel, boundaries: boundaries, traffic: traffic)
+                         classes: classes, seaLevel: seaLevel, boundaries: boundaries, traffic: traffic, energy: energy)
     }
 
     /// Loads the road network (and the OD demand if the model has one).

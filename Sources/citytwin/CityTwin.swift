@@ -114,7 +114,7 @@ struct Inspect: ParsableCommand {
 }
 
 struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Build a city model directory from source data.", subcommands: [Terrain.self, OSMCommand.self, TNTPCommand.self, SUMOCommand.self, MATSimCommand.self])
+    static let configuration = CommandConfiguration(abstract: "Build a city model directory from source data.", subcommands: [Terrain.self, OSMCommand.self, GridCommand.self, TNTPCommand.self, SUMOCommand.self, MATSimCommand.self])
     struct Terrain: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Terrain + sea + land cover for flood from an SRTM tile and a .poly boundary.")
         @Option(help: "SRTM .hgt or .hgt.zip") var hgt: String

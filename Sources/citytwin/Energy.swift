@@ -3,6 +3,7 @@ import Foundation
 import SimCore
 import EnergyModel
 import ScenarioJobs
+import CityImport
 
 extension PowerFlow.Method: ExpressibleByArgument {}
 
@@ -51,5 +52,40 @@ struct PowerFlowCommand: ParsableCommand {
             print("  time             \(String(format: "%.3f", s.perFlowMilliseconds)) ms per power flow (\(String(format: "%.2f", s.result.solveSeconds)) s wall, \(workers) worker\(workers == 1 ? "" : "s"))")
             for p in s.outputs { print("result: \(p)") }
         } catch { throw Exit.fail(error) }
+    }
+}
+
+extension Import {
+    struct GridCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "grid",
+            abstract: "A synthetic distribution grid on an OpenStreetMap extract's streets and buildings, added to a model directory (energy section).")
+        @Argument(help: "OpenStreetMap extract (.osm.pbf), the same the model's roads came from.") var pbf: String
+        @Option(help: "kW per dwelling after diversity (ADMD).") var householdADMD: Double = 2.0
+        @Option(help: "W/m² of non-residential floor at peak.") var commercialPeak: Double = 40
+        @Option(name: .shortAndLong, help: "Model directory with a model.yaml (e.g. Data/monaco).") var output: String
+        @Flag(help: "Replace an existing energy section.") var overwrite = false
+        func validate() throws {
+            guard householdADMD > 0, householdADMD < 50 else { throw ValidationError("--household-admd must be in (0, 50) kW") }
+            guard commercialPeak > 0, commercialPeak < 500 else { throw ValidationError("--commercial-peak must be in (0, 500) W/m²") }
+        }
+        func run() throws {
+            do {
+                let r = try OSM.read(pbf)
+                var o = SyntheticGrid.Options(); o.householdADMD = householdADMD; o.commercialPeak = commercialPeak
+                let name = URL(fileURLWithPath: output).lastPathComponent
+                let g = try SyntheticGrid.build(network: r.network, buildings: r.buildings, power: r.power, name: name, options: o)
+                // the grid must solve before it is written
+                let (net, _) = try g.grid.busBranchModel(origin: pbf)
+                let s = try PowerFlow(net).solve(pd: net.pd, qd: net.qd)
+                guard s.converged else { throw RunError("the synthetic grid does not solve at peak demand", hint: "lower --household-admd / --commercial-peak") }
+                try SyntheticGrid.write(g, to: output, provenance: "synthetic grid on © OpenStreetMap contributors (ODbL 1.0) streets and buildings; CityTwin import grid")
+                try SyntheticGrid.addEnergySection(to: output, overwrite: overwrite)
+                let vmin = zip(s.vm, net.busType).filter { $0.1 != .isolated }.map(\.0).min() ?? 0
+                print("wrote \(output)/grid: \(g.grid.buses.count) buses, \(g.grid.lines.count) cables, \(g.grid.trafos.count) secondary substations, "
+                      + "\(g.primaries) primary substation\(g.primaries == 1 ? "" : "s") (\(g.mappedPrimaries) mapped in OSM), \(g.feeders) MV feeders, "
+                      + "\(g.buildings.count) buildings, \(g.buildings.reduce(0) { $0 + $1.dwellings }) dwellings; planning peak \(String(format: "%.1f", g.peakMW)) MW, "
+                      + "lowest voltage at peak \(String(format: "%.4f", vmin)) pu, losses \(String(format: "%.2f", s.lossP)) MW")
+            } catch { throw Exit.fail(error) }
+        }
     }
 }

@@ -13,6 +13,7 @@ typedef struct cosm_data cosm_data;
 
 enum cosm_way_tag { COSM_HIGHWAY = 0, COSM_ONEWAY, COSM_LANES, COSM_MAXSPEED, COSM_JUNCTION, COSM_NAME, COSM_ACCESS, COSM_LANES_FORWARD, COSM_LANES_BACKWARD, COSM_WAY_TAGS };
 enum cosm_building_tag { COSM_BUILDING = 0, COSM_LEVELS, COSM_AMENITY, COSM_SHOP, COSM_BUILDING_TAGS };
+enum cosm_power_tag { COSM_POWER = 0, COSM_SUBSTATION, COSM_VOLTAGE, COSM_POWER_NAME, COSM_POWER_TAGS };
 
 /// Reads `path`; on failure returns NULL and writes a message into err (errlen bytes).
 cosm_data *cosm_read(const char *path, char *err, size_t errlen);
@@ -50,6 +51,13 @@ const char *cosm_restriction_kind(const cosm_data *d, size_t r);
 int64_t cosm_restriction_from(const cosm_data *d, size_t r);
 int64_t cosm_restriction_via(const cosm_data *d, size_t r);
 int64_t cosm_restriction_to(const cosm_data *d, size_t r);
+
+/// Power features (nodes and closed ways tagged power=substation or power=transformer): position (centroid for
+/// ways) and the tags power, substation, voltage, name.
+size_t cosm_power_count(const cosm_data *d);
+const double *cosm_power_lon(const cosm_data *d);
+const double *cosm_power_lat(const cosm_data *d);
+const char *cosm_power_tag(const cosm_data *d, size_t i, int tag);
 
 #ifdef __cplusplus
 }
