@@ -127,6 +127,14 @@ public final class PowerFlow {
         start = (ur, ui)
         started = true
     }
+    /// The voltages a warm start continues from (rectangular, per unit), for checkpoints; nil before the first solve.
+    public var warmState: [Double]? {
+        get { started ? ur + ui : nil }
+        set {
+            guard let v = newValue, v.count == 2 * nb else { started = false; return }
+            ur = Array(v[0..<nb]); ui = Array(v[nb...]); started = true
+        }
+    }
     /// The flat/DC start (it depends on the topology and the network's base demand only), computed once.
     var start: ([Double], [Double])?
 

@@ -93,6 +93,27 @@ public struct TrafficJobSettings: Sendable, Equatable {
     public var vehiclesLocation: SourceLocation?
 }
 
+/// Settings of the energy domain in a job.
+public struct EnergyJobSettings: Sendable, Equatable {
+    public var step = SimDuration.minutes(15)
+    public var evShare = 0.0, pvShare = 0.0, heatPumpShare = 0.0, demandGrowth = 1.0
+    /// Synthetic weather (daily temperature cosine, clear-sky irradiance × clearness) unless a series file is given.
+    public var temperatureMean = 13.0, temperatureAmplitude = 4.0, clearness = 0.75
+    public var weatherFile: String?
+    public var weatherLocation: SourceLocation?
+    public var repairDelay = SimDuration.hours(6)
+    /// Raise the critical water depth of assets (a raised substation): asset name, "primary", "secondary" or "all".
+    public var hardening: [(target: String, raise: Double, location: SourceLocation)] = []
+    /// Scenario outages: asset name, from, to.
+    public var outages: [(asset: String, from: SimDuration, to: SimDuration, location: SourceLocation)] = []
+    public static func == (a: Self, b: Self) -> Bool { a.hashDescription == b.hashDescription }
+    /// Everything that changes results (not where in the file it was said).
+    var hashDescription: String {
+        "\(step)|\(evShare)|\(pvShare)|\(heatPumpShare)|\(demandGrowth)|\(temperatureMean)|\(temperatureAmplitude)|\(clearness)|\(weatherFile ?? "")|\(repairDelay)|"
+            + hardening.map { "\($0.target)=\($0.raise)" }.joined(separator: ",") + "|" + outages.map { "\($0.asset)@\($0.from)-\($0.to)" }.joined(separator: ",")
+    }
+}
+
 /// A validated job (schema 1).
 public struct Job: Sendable {
     public var file: String
@@ -110,11 +131,12 @@ public struct Job: Sendable {
     public var partitions: Int?
     public var flood: FloodJobSettings?
     public var traffic: TrafficJobSettings?
+    public var energy: EnergyJobSettings?
     public var changes: [TerrainChange] = []
     public var networkChanges: [NetworkChange] = []
 
     static let topKeys = ["schema", "name", "description", "model", "start", "end", "duration", "output_interval",
-                          "checkpoint", "seed", "workers", "partitions", "flood", "traffic", "changes"]
+                          "checkpoint", "seed", "workers", "partitions", "flood", "traffic", "energy", "changes"]
     static let floodKeys = ["precision", "theta", "alpha", "advection", "max_step", "boundaries", "sea_level", "rainfall", "inflows",
                             "manning", "infiltration", "drainage", "inundation_depth"]
 
@@ -191,6 +213,8 @@ public struct Job: Sendable {
         let partitions = m["partitions"].flatMap { r.int($0, min: 1, max: 1_000_000) }
         var flood: FloodJobSettings?
         if let f = m["flood"] { flood = parseFlood(f, r, baseDir: baseDir) }
+        var energy: EnergyJobSettings?
+        if let e = m["energy"] { energy = parseEnergy(e, r, baseDir: baseDir) }
         var changes: [TerrainChange] = []
         var networkChanges: [NetworkChange] = []
         if let c = m["changes"], let items = r.sequence(c) {
@@ -208,12 +232,62 @@ public struct Job: Sendable {
             r.report(on, 27, "output_interval \(o) is longer than the run (\(d))", hint: "use an interval no longer than the run")
         }
 
-        if flood == nil && traffic == nil { r.report(root, 28, "the job has no domain to simulate", hint: "add a 'flood:' and/or a 'traffic:' section") }
+        if flood == nil && traffic == nil && energy == nil { r.report(root, 28, "the job has no domain to simulate", hint: "add a 'flood:', 'traffic:' and/or 'energy:' section") }
+        if let e = energy, let d = outInt, let en = m["energy"], d.milliseconds % e.step.milliseconds != 0 {
+            r.report(en, 62, "output_interval \(d) is not a whole number of energy steps (\(e.step))", hint: "use a multiple of the energy step")
+        }
         if !r.diagnostics.isEmpty { throw InputError(r.diagnostics) }
         return Job(file: file, text: text, name: name, description: r.string(m["description"]), modelDirectory: modelDir,
                    startISO: startISO, duration: duration!, outputInterval: outInt!, checkpointInterval: ckInt,
-                   checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic, changes: changes,
+                   checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic, energy: energy, changes: changes,
                    networkChanges: networkChanges)
+    }
+
+    static let energyKeys = ["step", "ev_share", "pv_share", "heat_pump_share", "demand_growth", "weather", "repair_delay", "hardening", "outages"]
+
+    static func parseEnergy(_ n: YNode, _ r: YAMLReader, baseDir: String) -> EnergyJobSettings? {
+        if case .scalar(let s) = n.node, s.string.isEmpty || s.string == "~" || s.string == "null" { return EnergyJobSettings() }
+        guard let m = r.mapping(n, allowed: energyKeys, what: "energy") else { return nil }
+        var e = EnergyJobSettings()
+        if let v = m["step"], let d = r.duration(v) {
+            if d.milliseconds < 60_000 || d.milliseconds > 3_600_000 || 3_600_000 % d.milliseconds != 0 {
+                r.report(v, 60, "step must divide an hour, between 1min and 1h (got \(d))", hint: "15min is the usual power-flow step")
+            } else { e.step = d }
+        }
+        if let v = m["ev_share"] { e.evShare = r.double(v, min: 0, max: 1) ?? 0 }
+        if let v = m["pv_share"] { e.pvShare = r.double(v, min: 0, max: 1) ?? 0 }
+        if let v = m["heat_pump_share"] { e.heatPumpShare = r.double(v, min: 0, max: 1) ?? 0 }
+        if let v = m["demand_growth"] { e.demandGrowth = r.double(v, min: 0, max: 10, exclusiveMin: true) ?? 1 }
+        if let v = m["repair_delay"] { e.repairDelay = r.duration(v, positive: false) ?? e.repairDelay }
+        if let w = m["weather"] {
+            if let wm = r.mapping(w, allowed: ["temperature_mean", "temperature_amplitude", "clearness", "file"], what: "energy.weather") {
+                if let v = wm["temperature_mean"] { e.temperatureMean = r.double(v, min: -50, max: 50, units: "degC") ?? e.temperatureMean }
+                if let v = wm["temperature_amplitude"] { e.temperatureAmplitude = r.double(v, min: 0, max: 30, units: "K") ?? e.temperatureAmplitude }
+                if let v = wm["clearness"] { e.clearness = r.double(v, min: 0, max: 1) ?? e.clearness }
+                if let v = wm["file"], let s = r.string(v) {
+                    let p = s.hasPrefix("/") ? s : (baseDir.isEmpty ? s : baseDir + "/" + s)
+                    if FileManager.default.fileExists(atPath: p) { e.weatherFile = p; e.weatherLocation = v.location } else {
+                        r.report(v, 22, "weather file '\(s)' does not exist (resolved to \(p))", hint: "paths are relative to the job file's folder")
+                    }
+                    if wm.count > 1 { r.report(v, 61, "give either 'file' or the synthetic weather keys, not both") }
+                }
+            }
+        }
+        if let h = m["hardening"], let items = r.sequence(h) {
+            for it in items {
+                guard let hm = r.mapping(it, allowed: ["asset", "raise"], required: ["asset", "raise"], what: "hardening") else { continue }
+                if let a = r.string(hm["asset"]), let d = r.double(hm["raise"], min: 0, max: 20, units: "m") { e.hardening.append((a, d, it.location)) }
+            }
+        }
+        if let o = m["outages"], let items = r.sequence(o) {
+            for it in items {
+                guard let om = r.mapping(it, allowed: ["asset", "from", "to"], required: ["asset", "from", "to"], what: "outage") else { continue }
+                if let a = r.string(om["asset"]), let f = r.duration(om["from"], positive: false), let t = r.duration(om["to"]) {
+                    if t <= f { r.report(it, 63, "outage ends (\(t)) before it starts (\(f))") } else { e.outages.append((a, f, t, it.location)) }
+                }
+            }
+        }
+        return e
     }
 
     static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale", "departure_jitter", "iterations", "reroute_share", "junction_delay", "vehicles"]
@@ -416,7 +490,7 @@ public struct Job: Sendable {
     /// Everything that determines the results, for matching checkpoints to jobs (not workers or paths).
     public var resultHash: String {
         var desc = "\(name)|\(startISO)|\(duration)|\(outputInterval)|\(seed)|"
-        desc += "\(String(describing: flood))|\(String(describing: traffic))|\(changes.map { "\($0.kind)\($0.line)\($0.amount)\(String(describing: $0.width))" })|\(networkChanges.map { "\($0.kind)\($0.links)\(String(describing: $0.lanes))\(String(describing: $0.speedKmh))\(String(describing: $0.capacity))\(String(describing: $0.id))\(String(describing: $0.from))\(String(describing: $0.to))\(String(describing: $0.length))" })"
+        desc += "\(String(describing: flood))|\(String(describing: traffic))|\(energy?.hashDescription ?? "-")|\(changes.map { "\($0.kind)\($0.line)\($0.amount)\(String(describing: $0.width))" })|\(networkChanges.map { "\($0.kind)\($0.links)\(String(describing: $0.lanes))\(String(describing: $0.speedKmh))\(String(describing: $0.capacity))\(String(describing: $0.id))\(String(describing: $0.from))\(String(describing: $0.to))\(String(describing: $0.length))" })"
         return fnv1a(desc)
     }
 }

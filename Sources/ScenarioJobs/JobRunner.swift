@@ -4,6 +4,7 @@ import SimEngine
 import SimIO
 import FloodModel
 import TrafficModel
+import EnergyModel
 
 public struct RunOptions {
     public var workers: Int?
@@ -68,10 +69,12 @@ public enum JobRunner {
         let workers = o.workers ?? job.workers ?? ProcessInfo.processInfo.activeProcessorCount
         var domains: [any DomainModel] = []
         var floodCells = 0
+        var flood: (any DomainModel & FloodInspectable)?
         if job.flood != nil {
             let setup = try ScenarioBuilder.floodSetup(job: job, model: model)
             let partitions = o.partitions ?? job.partitions ?? PartitionLayout.defaultCount(rows: setup.geometry.ny, workers: workers)
-            domains.append(makeFloodDomain(setup, partitions: partitions))
+            let f = makeFloodDomain(setup, partitions: partitions)
+            domains.append(f); flood = f
             floodCells = setup.geometry.count
         }
         if let t = job.traffic {
@@ -99,6 +102,20 @@ public enum JobRunner {
             let d = TrafficDomain(network: network, plans: finalPlans, parameters: p, partitions: partitions)
             d.iterationResults = its.map { ($0.relativeGap, $0.averageExcess, $0.meanTravelTime) }
             domains.append(d)
+        }
+        if job.energy != nil {
+            let setup = try ScenarioBuilder.energySetup(job: job, model: model)
+            let e = try EnergyDomain(setup)
+            if let f = flood {
+                // coupling: the water depth in each substation's cell, read at every energy step (the flood domain is
+                // stepped first in each tick, so this is its state at the step's start for every worker count)
+                let cells = setup.assets.map { f.geometry.cell(x: $0.x, y: $0.y).map { f.geometry.index($0.i, $0.j) } }
+                e.waterDepthAtAssets = { [unowned f] in
+                    let h = f.depths
+                    return cells.map { $0.map { h[$0] } ?? 0 }
+                }
+            }
+            domains.append(e)
         }
         let schedule = RunSchedule(end: SimTime(milliseconds: job.duration.milliseconds), outputInterval: job.outputInterval,
                                    checkpointInterval: job.checkpointInterval)

@@ -10,7 +10,7 @@ import FloodModel
 struct CityTwin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "citytwin",
-        abstract: "City-scale simulation batch engine: flood and traffic (energy to come) on a real city.",
+        abstract: "City-scale simulation batch engine: flood, traffic and energy on a real city.",
         version: CityTwinVersion.string,
         subcommands: [Run.self, Validate.self, Inspect.self, Import.self, Assign.self, PowerFlowCommand.self, Bench.self])
 }
@@ -44,6 +44,11 @@ struct Validate: ParsableCommand {
             if j.flood != nil {
                 let setup = try ScenarioBuilder.floodSetup(job: j, model: model)
                 parts.append("flood on \(setup.geometry.nx) x \(setup.geometry.ny) cells of \(fmtNum(setup.geometry.cellSize)) m")
+            }
+            if j.energy != nil {
+                let s = try ScenarioBuilder.energySetup(job: j, model: model)
+                _ = try s.grid.busBranchModel(origin: model.energy?.grid ?? "grid")
+                parts.append("energy: \(s.buildings.count) buildings, \(s.buildings.reduce(0) { $0 + $1.dwellings }) dwellings on \(s.grid.buses.count) buses, \(s.assets.count) substations")
             }
             if j.traffic != nil {
                 let s = try ScenarioBuilder.trafficSetup(job: j, model: model)
@@ -93,7 +98,7 @@ struct Run: ParsableCommand {
             if let r = s.resumedFrom { print("resumed from \(r)") }
             for (domain, kpis) in s.kpis.sorted(by: { $0.key < $1.key }) {
                 print("\(domain):")
-                for k in kpis { print("  \(k.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(fmtNum(k.value)) \(k.units)") }
+                for k in kpis { print("  \(k.name.padding(toLength: max(16, kpis.map(\.name.count).max() ?? 16), withPad: " ", startingAt: 0)) \(fmtNum(k.value)) \(k.units)") }
             }
             print("result: \(s.resultPath)")
         } catch let e as ExitCode { throw e } catch {

@@ -1,0 +1,225 @@
+import Foundation
+import SimCore
+
+/// Weather that drives the agents: outdoor temperature (°C) and global horizontal irradiance (W/m²).
+///
+/// Either a series (linear interpolation between samples, held at the ends) or a synthetic climate: a daily
+/// temperature cosine (minimum at 03:00, maximum at 15:00) and clear-sky irradiance G = 1000·sin(h)^1.15 W/m²
+/// scaled by `clearness`, where the solar elevation h follows from latitude, Cooper's declination
+/// δ = 23.45°·sin(360°·(284 + n)/365) (Cooper 1969, Solar Energy 12) and the hour angle (solar time = clock time).
+public struct Weather: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        case synthetic(meanC: Double, amplitudeC: Double, clearness: Double)
+        case series(timesS: [Double], temperatureC: [Double], irradiance: [Double])
+    }
+    public var source: Source
+    public var latitude: Double
+    /// Day of the year (1…366) and seconds since midnight at simulated time zero.
+    public var startDay: Int, startSecond: Double
+    public init(source: Source, latitude: Double = 43.73, startDay: Int = 1, startSecond: Double = 0) {
+        self.source = source; self.latitude = latitude; self.startDay = startDay; self.startSecond = startSecond
+    }
+
+    public func at(_ t: Double) -> (temperature: Double, irradiance: Double) {
+        switch source {
+        case .series(let ts, let temp, let irr):
+            if t <= ts[0] { return (temp[0], irr[0]) }
+            if t >= ts[ts.count - 1] { return (temp[ts.count - 1], irr[ts.count - 1]) }
+            var lo = 0, hi = ts.count - 1
+            while hi - lo > 1 { let m = (lo + hi) / 2; if ts[m] <= t { lo = m } else { hi = m } }
+            let w = (t - ts[lo]) / (ts[hi] - ts[lo])
+            return (temp[lo] + w * (temp[hi] - temp[lo]), irr[lo] + w * (irr[hi] - irr[lo]))
+        case .synthetic(let mean, let amp, let clear):
+            let abs = startSecond + t
+            let day = Double(startDay) + (abs / 86_400).rounded(.down)
+            let hour = abs.truncatingRemainder(dividingBy: 86_400) / 3600
+            let temp = mean - amp * cos(2 * .pi * (hour - 3) / 24)
+            let decl = 23.45 * sin(2 * .pi * (284 + day) / 365) * .pi / 180
+            let lat = latitude * .pi / 180, ha = (hour - 12) * 15 * .pi / 180
+            let sinH = sin(lat) * sin(decl) + cos(lat) * cos(decl) * cos(ha)
+            return (temp, sinH > 0 ? 1000 * pow(sinH, 1.15) * clear : 0)
+        }
+    }
+}
+
+/// The people and buildings behind the loads, as struct-of-arrays (no object per agent). One `step` advances
+/// every household of a range of buildings by `dt` and returns each building's active and reactive demand.
+///
+/// Models (each a documented simplification, parameters in `Parameters`):
+/// - Active occupancy: a first-order two-state Markov chain per household (Richardson, Thomson & Infield 2008,
+///   "A high-resolution domestic building occupancy model for energy demand simulations", Energy and Buildings
+///   40): P(active at t+1) = ρ·[active at t] + (1 − ρ)·a(hour), whose mean follows the diurnal active-occupancy
+///   curve a (weekday/weekend) with persistence ρ.
+/// - Appliances and lighting driven by active occupancy (the structure of Richardson et al. 2010, Energy and
+///   Buildings 42): appliances base + per-occupant power when active, standby otherwise; switch-on events of
+///   high-power appliances (cooking, kettle, washing) with a probability per active step that is higher at meal
+///   times; lighting when active and the irradiance is below a threshold.
+/// - Heat pumps: the two-node TiTe grey-box model of Bacher & Madsen 2011 (Energy and Buildings 43): interior
+///   air Ti (capacity Ci) and envelope Te (Ce), resistances Ri–e, Re–a and a direct air exchange Ri–a; thermostat
+///   with a deadband (heating to the day/setback set-point, cooling above the cooling set-point), electric power
+///   = heat / COP. Explicit Euler in one-minute sub-steps (stable: Ri·Ci ≫ 60 s).
+/// - Rooftop PV: PVWatts v5 (Dobos 2014, NREL/TP-6A20-62641): P = P_dc0·G/1000·(1 + γ(T_cell − 25 °C))·η_sys,
+///   T_cell = T_air + G/800·(NOCT − 20 °C).
+/// - EVs: leave and return times and the day's distance drawn per household and day; on return the state of
+///   charge drops by distance × consumption and the car charges at the charger's power until full.
+/// - Non-residential floor: its peak times an opening-hours shape (weekdays 08–19 full, Saturday morning half,
+///   base load otherwise).
+public struct EnergyAgents: Sendable {
+    public struct Parameters: Sendable, Equatable {
+        public var persistence = 0.75
+        public var applianceBaseKW = 0.18, appliancePerOccupantKW = 0.12, standbyKW = 0.07
+        public var lightingKW = 0.09, lightingThreshold = 120.0
+        /// High-power appliance events: probability per active 15-min step (× meal-time factor, × occupancy), power range.
+        public var eventRate = 0.12, mealFactor = 2.5, eventMinKW = 1.0, eventMaxKW = 3.0
+        public var heatSetpoint = 20.0, setbackSetpoint = 17.0, coolSetpoint = 26.0, deadband = 0.5
+        public var copHeat = 3.0, copCool = 3.5, heatPumpKWth = 4.0
+        public var ci = 2.0e6, ce = 2.5e7, rie = 0.004, rea = 0.015, ria = 0.03   // per 80 m² dwelling (C ∝ A, R ∝ 1/A)
+        public var pvKWpPerM2 = 0.06, pvMaxKWp = 100.0, pvGamma = -0.0037, pvNOCT = 45.0, pvSystem = 0.86
+        public var evBatteryKWh = 50.0, evChargerKW = 7.4, evKWhPerKm = 0.18, evMedianKm = 25.0
+        public var commercialBase = 0.3
+        public var powerFactor = 0.95
+        public init() {}
+    }
+    /// Active-occupancy share by hour (weekday, weekend): typical shapes of time-use surveys.
+    static let weekdayActive: [Double] = [0.05, 0.03, 0.02, 0.02, 0.03, 0.08, 0.35, 0.55, 0.40, 0.25, 0.22, 0.25,
+                                          0.30, 0.28, 0.25, 0.28, 0.40, 0.55, 0.68, 0.72, 0.70, 0.62, 0.42, 0.15]
+    static let weekendActive: [Double] = [0.08, 0.05, 0.03, 0.02, 0.02, 0.04, 0.10, 0.25, 0.45, 0.55, 0.55, 0.55,
+                                          0.55, 0.50, 0.45, 0.45, 0.50, 0.58, 0.65, 0.70, 0.68, 0.62, 0.48, 0.20]
+
+    public var parameters: Parameters
+    public let seed: UInt64
+    // households
+    public var building: [Int32], occupants: [UInt8], area: [Double], hasHeatPump: [Bool], hasEV: [Bool], applianceScale: [Double]
+    public var active: [UInt8], ti: [Double], te: [Double], hpMode: [Int8], evSoC: [Double], evAway: [UInt8]
+    /// Households of each building: indices [start[b], start[b + 1]).
+    public var start: [Int32]
+    // buildings
+    public var pvKWp: [Double], commercialPeakKW: [Double]
+    public var demandGrowth: Double
+    public var startWeekday: Int   // 0 = Monday at simulated time zero
+
+    /// Builds the agents of `dwellings[b]` households per building (occupants 1–4, shares drawn from the seed).
+    public init(dwellings: [Int], residentialFloor: [Double], otherFloor: [Double], roofArea: [Double], evShare: Double, pvShare: Double,
+                heatPumpShare: Double, demandGrowth: Double, commercialPeakWPerM2: Double, startWeekday: Int, seed: UInt64,
+                parameters: Parameters = Parameters()) {
+        self.parameters = parameters; self.seed = seed; self.demandGrowth = demandGrowth; self.startWeekday = startWeekday
+        let rng = Philox4x64(seed: seed, stream: 0x656E_6167)   // "enag"
+        var b: [Int32] = [], occ: [UInt8] = [], ar: [Double] = [], hp: [Bool] = [], ev: [Bool] = [], sc: [Double] = [], st: [Int32] = [0]
+        for (k, n) in dwellings.enumerated() {
+            for d in 0..<n {
+                let r = rng.block((UInt64(k), UInt64(d), 1, 0))
+                let u0 = Philox4x64.unitDouble(r.0)
+                b.append(Int32(k))
+                occ.append(u0 < 0.33 ? 1 : u0 < 0.66 ? 2 : u0 < 0.85 ? 3 : 4)   // household sizes
+                ar.append(max(30, residentialFloor[k] / Double(n)))
+                hp.append(Philox4x64.unitDouble(r.1) < heatPumpShare)
+                ev.append(Philox4x64.unitDouble(r.2) < evShare)
+                sc.append(0.6 + 0.8 * Philox4x64.unitDouble(r.3))
+            }
+            st.append(Int32(b.count))
+        }
+        building = b; occupants = occ; area = ar; hasHeatPump = hp; hasEV = ev; applianceScale = sc; start = st
+        active = .init(repeating: 0, count: b.count); ti = .init(repeating: parameters.heatSetpoint, count: b.count); te = ti
+        hpMode = .init(repeating: 0, count: b.count); evSoC = .init(repeating: parameters.evBatteryKWh, count: b.count); evAway = .init(repeating: 0, count: b.count)
+        pvKWp = roofArea.enumerated().map { (k, a) in
+            let u = Philox4x64.unitDouble(rng.block((UInt64(k), 0, 2, 0)).0)
+            return u < pvShare ? min(parameters.pvMaxKWp, a * parameters.pvKWpPerM2 * 1) : 0
+        }
+        commercialPeakKW = otherFloor.map { $0 * commercialPeakWPerM2 / 1000 }
+    }
+
+    public var householdCount: Int { building.count }
+
+    /// Advances the households of buildings `range` over [t, t + dt) (t in seconds since the start; `step` the step
+    /// number, the counter of every random draw) and writes each building's demand (kW) into p/q and the parts
+    /// (appliances+lighting, heat pump, EV, PV, commercial) into `parts` (5 per building).
+    public mutating func step(buildings range: Range<Int>, step: Int64, t: Double, dt: Double, weather: Weather,
+                              p: inout [Double], q: inout [Double], parts: inout [Double]) {
+        let P = parameters
+        let (tout, ghi) = weather.at(t + dt / 2)
+        let hour = Int((weather.startSecond + t).truncatingRemainder(dividingBy: 86_400) / 3600) % 24
+        let dayIndex = Int((weather.startSecond + t) / 86_400)
+        let weekday = (startWeekday + dayIndex) % 7
+        let aTarget = weekday >= 5 ? Self.weekendActive[hour] : Self.weekdayActive[hour]
+        let rng = Philox4x64(seed: seed, stream: 0x6F63_6375)   // "occu"
+        let tanPhi = (1 - P.powerFactor * P.powerFactor).squareRoot() / P.powerFactor
+        let secOfDay = (weather.startSecond + t).truncatingRemainder(dividingBy: 86_400)
+        // PV cell temperature and output per kWp
+        let tcell = tout + ghi / 800 * (P.pvNOCT - 20)
+        let pvPerKWp = max(0, ghi / 1000 * (1 + P.pvGamma * (tcell - 25)) * P.pvSystem)
+        // commercial opening hours
+        let open: Double = weekday < 5 ? ((8..<19).contains(hour) ? 1 : 0) : weekday == 5 ? ((9..<13).contains(hour) ? 0.5 : 0) : 0
+        let commercialShape = P.commercialBase + (1 - P.commercialBase) * open
+        for bld in range {
+            var app = 0.0, hp = 0.0, evKW = 0.0
+            for h in Int(start[bld])..<Int(start[bld + 1]) {
+                let r = rng.block((UInt64(h), UInt64(step), 0, 0))
+                // occupancy
+                let was = active[h] != 0
+                let pActive = (was ? P.persistence : 0) + (1 - P.persistence) * aTarget
+                let isActive = Philox4x64.unitDouble(r.0) < pActive
+                active[h] = isActive ? 1 : 0
+                let occ = Double(occupants[h])
+                if isActive {
+                    app += (P.applianceBaseKW + P.appliancePerOccupantKW * occ) * applianceScale[h]
+                    if ghi < P.lightingThreshold { app += P.lightingKW * occ.squareRoot() }
+                    // switch-on events of high-power appliances (cooking, kettle, washing), more likely at meal times
+                    let meal = (7...8).contains(hour) || (12...13).contains(hour) || (18...20).contains(hour)
+                    let rate = P.eventRate * (meal ? P.mealFactor : 1) * (0.6 + 0.4 * occ)
+                    if Philox4x64.unitDouble(r.1) < rate { app += P.eventMinKW + (P.eventMaxKW - P.eventMinKW) * Philox4x64.unitDouble(r.2) }
+                } else { app += P.standbyKW }
+                // heat pump on the TiTe model
+                if hasHeatPump[h] {
+                    let s = area[h] / 80
+                    let ci = P.ci * s, ce = P.ce * s, rie = P.rie / s, rea = P.rea / s, ria = P.ria / s
+                    let setHeat = isActive ? P.heatSetpoint : P.setbackSetpoint
+                    var x = ti[h], e = te[h], mode = hpMode[h], qSum = 0.0
+                    let sub = 60.0, n = Int((dt / sub).rounded())
+                    for _ in 0..<n {
+                        if mode == 1 && x > setHeat + P.deadband { mode = 0 }
+                        if mode == 2 && x < P.coolSetpoint - P.deadband { mode = 0 }
+                        if mode == 0 && x < setHeat - P.deadband { mode = 1 }
+                        if mode == 0 && x > P.coolSetpoint + P.deadband { mode = 2 }
+                        let qhp = mode == 1 ? P.heatPumpKWth * s * 1000 : mode == 2 ? -P.heatPumpKWth * s * 1000 : 0
+                        let dx = ((e - x) / rie + (tout - x) / ria + qhp) / ci
+                        let de = ((x - e) / rie + (tout - e) / rea) / ce
+                        x += dx * sub; e += de * sub
+                        qSum += abs(qhp) / (mode == 1 ? P.copHeat : P.copCool) / 1000
+                    }
+                    ti[h] = x; te[h] = e; hpMode[h] = mode
+                    hp += qSum / Double(max(n, 1))
+                }
+                // EV: the day's schedule from the household and the day
+                if hasEV[h] {
+                    let d = rng.block((UInt64(h), UInt64(dayIndex), 7, 0))
+                    let leave = 7.5 * 3600 + 2700 * gauss(d.0, d.1), back = leave + 9.5 * 3600 + 3600 * gauss(d.2, d.3)
+                    let away = secOfDay >= leave && secOfDay < back
+                    if away { evAway[h] = 1 } else {
+                        if evAway[h] == 1 {   // just returned: the day's distance
+                            let km = P.evMedianKm * exp(0.6 * gauss(d.1, d.0))
+                            evSoC[h] = max(0, evSoC[h] - km * P.evKWhPerKm)
+                            evAway[h] = 0
+                        }
+                        if evSoC[h] < P.evBatteryKWh {
+                            let kwh = min(P.evChargerKW * dt / 3600, P.evBatteryKWh - evSoC[h])
+                            evSoC[h] += kwh; evKW += kwh / (dt / 3600)
+                        }
+                    }
+                }
+            }
+            let com = commercialPeakKW[bld] * commercialShape
+            let pv = pvKWp[bld] * pvPerKWp
+            let load = demandGrowth * (app + hp + com)
+            p[bld] = load + evKW - pv
+            q[bld] = (load + evKW) * tanPhi
+            parts[5 * bld] = demandGrowth * app; parts[5 * bld + 1] = demandGrowth * hp; parts[5 * bld + 2] = evKW
+            parts[5 * bld + 3] = pv; parts[5 * bld + 4] = demandGrowth * com
+        }
+    }
+
+    /// A standard normal from two uniform bit patterns (Box–Muller).
+    @inline(__always) func gauss(_ a: UInt64, _ b: UInt64) -> Double {
+        let u1 = max(Philox4x64.unitDouble(a), 1e-300), u2 = Philox4x64.unitDouble(b)
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+    }
+}

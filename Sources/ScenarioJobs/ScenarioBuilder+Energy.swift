@@ -1,0 +1,142 @@
+import Foundation
+import SimCore
+import EnergyModel
+import CityImport
+
+extension ScenarioBuilder {
+    /// The energy setup of a job: the model's grid, buildings and substations, the job's weather, adoption shares,
+    /// hardening and outage events (asset names checked, with suggestions).
+    public static func energySetup(job: Job, model: CityModel) throws -> EnergySetup {
+        guard let ej = job.energy else { throw InputError(SourceLocation(file: job.file), code: "E-JOB-064", message: "the job has no energy section") }
+        guard let files = model.energy else {
+            throw InputError(SourceLocation(file: model.directory + "/model.yaml"), code: "E-JOB-065",
+                             message: "model '\(model.name)' has no energy section (a grid), which the job's energy section needs",
+                             hint: "add one with 'citytwin import grid <extract.osm.pbf> -o \(model.directory)', or drop the energy section")
+        }
+        let grid = try GridReader.readReference(files.grid)
+        let bt = try csvTable(files.buildings, ["load", "x", "y", "dwellings", "residential_floor_m2", "other_floor_m2", "roof_m2"])
+        var problems: [Diagnostic] = []
+        var buildings: [EnergySetup.Building] = []
+        for (line, row) in bt {
+            let load = Int(row["load"]!)
+            guard load >= 0 && load < grid.loads.count else {
+                problems.append(Diagnostic(SourceLocation(file: files.buildings, line: line), code: "E-MODEL-050", keyPath: "load",
+                                           message: "load \(load) is not in the grid (it has \(grid.loads.count))", hint: "re-import the grid so both files match"))
+                continue
+            }
+            buildings.append(.init(load: load, dwellings: Int(row["dwellings"]!), residentialFloor: row["residential_floor_m2"]!, otherFloor: row["other_floor_m2"]!,
+                                   roofArea: row["roof_m2"]!, x: row["x"]!, y: row["y"]!))
+        }
+        let at = try csvTable(files.assets, ["element", "x", "y", "critical_depth_m"], text: ["kind", "name"])
+        var assets: [EnergySetup.Asset] = []
+        for (line, row) in at {
+            guard let kind = EnergySetup.Asset.Kind(rawValue: row.text["kind"]!) else {
+                problems.append(Diagnostic(SourceLocation(file: files.assets, line: line), code: "E-MODEL-051", keyPath: "kind",
+                                           message: "'\(row.text["kind"]!)' is not 'primary' or 'secondary'",
+                                           hint: DidYouMean.suggest(row.text["kind"]!, from: ["primary", "secondary"]).map { "did you mean '\($0)'?" }))
+                continue
+            }
+            let e = Int(row["element"]!)
+            if (kind == .primary && !(0..<grid.extGrids.count).contains(e)) || (kind == .secondary && !(0..<grid.trafos.count).contains(e)) {
+                problems.append(Diagnostic(SourceLocation(file: files.assets, line: line), code: "E-MODEL-052", keyPath: "element",
+                                           message: "\(kind.rawValue) \(e) is not in the grid", hint: "re-import the grid so both files match"))
+                continue
+            }
+            assets.append(.init(kind: kind, element: e, name: row.text["name"]!, x: row["x"]!, y: row["y"]!, criticalDepth: row["critical_depth_m"]!))
+        }
+        // hardening and outages by asset name
+        let names = assets.map(\.name)
+        for h in ej.hardening {
+            let hit: [Int]
+            switch h.target {
+            case "all": hit = Array(assets.indices)
+            case "primary", "secondary": hit = assets.indices.filter { assets[$0].kind.rawValue == h.target }
+            default: hit = assets.indices.filter { assets[$0].name == h.target }
+            }
+            if hit.isEmpty {
+                problems.append(Diagnostic(h.location, code: "E-JOB-066", keyPath: "energy.hardening.asset", message: "no asset '\(h.target)' in model '\(model.name)'",
+                                           hint: DidYouMean.suggest(h.target, from: names + ["all", "primary", "secondary"]).map { "did you mean '\($0)'?" } ?? "use an asset name from grid/assets.csv, 'primary', 'secondary' or 'all'"))
+            }
+            for a in hit { assets[a].criticalDepth += h.raise }
+        }
+        var events: [EnergySetup.OutageEvent] = []
+        for o in ej.outages {
+            guard let a = names.firstIndex(of: o.asset) else {
+                problems.append(Diagnostic(o.location, code: "E-JOB-067", keyPath: "energy.outages.asset", message: "no asset '\(o.asset)' in model '\(model.name)'",
+                                           hint: DidYouMean.suggest(o.asset, from: names).map { "did you mean '\($0)'?" } ?? "use an asset name from grid/assets.csv"))
+                continue
+            }
+            if o.from.milliseconds >= job.duration.milliseconds {
+                problems.append(Diagnostic(o.location, code: "E-JOB-068", keyPath: "energy.outages.from", message: "the outage starts at \(o.from), after the run ends (\(job.duration))",
+                                           hint: "it would change nothing"))
+            }
+            events.append(.init(asset: a, from: SimTime(milliseconds: o.from.milliseconds), to: SimTime(milliseconds: o.to.milliseconds)))
+        }
+        // weather: the job's start sets day, time and weekday; latitude from the model's position
+        let start = parseISO(job.startISO) ?? Date(timeIntervalSince1970: 0)
+        var cal = Calendar(identifier: .gregorian); cal.timeZone = TimeZone(identifier: "UTC")!
+        let day = cal.ordinality(of: .day, in: .year, for: start) ?? 1
+        let comps = cal.dateComponents([.hour, .minute, .second, .weekday], from: start)
+        let second = Double((comps.hour ?? 0) * 3600 + (comps.minute ?? 0) * 60 + (comps.second ?? 0))
+        let weekday = ((comps.weekday ?? 2) + 5) % 7     // Calendar: 1 = Sunday → 0 = Monday
+        var latitude = 43.73
+        if model.epsg >= 32601 && model.epsg <= 32760, !assets.isEmpty {
+            let p = UTMProjection(zone: model.epsg % 100, north: model.epsg < 32700)
+            latitude = p.inverse(x: assets.map(\.x).reduce(0, +) / Double(assets.count), y: assets.map(\.y).reduce(0, +) / Double(assets.count)).latitude
+        }
+        var source = Weather.Source.synthetic(meanC: ej.temperatureMean, amplitudeC: ej.temperatureAmplitude, clearness: ej.clearness)
+        if let wf = ej.weatherFile {
+            let w = try csvTable(wf, ["time_s", "temperature_c", "irradiance_w_m2"])
+            var prev = -Double.infinity
+            for (line, row) in w where row["time_s"]! <= prev || row["irradiance_w_m2"]! < 0 {
+                problems.append(Diagnostic(SourceLocation(file: wf, line: line), code: "E-JOB-069", message: "times must increase and irradiance be ≥ 0"))
+                prev = row["time_s"]!
+            }
+            for (_, row) in w { prev = row["time_s"]! }
+            if w.isEmpty { problems.append(Diagnostic(SourceLocation(file: wf), code: "E-JOB-069", message: "the weather series is empty")) }
+            source = .series(timesS: w.map { $0.1["time_s"]! }, temperatureC: w.map { $0.1["temperature_c"]! }, irradiance: w.map { $0.1["irradiance_w_m2"]! })
+        }
+        if !problems.isEmpty { throw InputError(problems) }
+        var s = EnergySetup(grid: grid, buildings: buildings, assets: assets, weather: Weather(source: source, latitude: latitude, startDay: day, startSecond: second))
+        s.step = ej.step; s.evShare = ej.evShare; s.pvShare = ej.pvShare; s.heatPumpShare = ej.heatPumpShare; s.demandGrowth = ej.demandGrowth
+        s.repairDelay = ej.repairDelay; s.events = events; s.startWeekday = weekday; s.seed = job.seed
+        return s
+    }
+
+    /// A small CSV table: numeric columns by name (and text columns), each row with its line number.
+    struct Row { var values: [String: Double]; var text: [String: String]; subscript(_ k: String) -> Double? { values[k] } }
+    static func csvTable(_ path: String, _ numeric: [String], text: [String] = []) throws -> [(Int, Row)] {
+        guard let d = FileManager.default.contents(atPath: path), let s = String(data: d, encoding: .utf8) else {
+            throw InputError(SourceLocation(file: path), code: "E-MODEL-053", message: "cannot read the file")
+        }
+        var lines = s.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        while lines.last == "" { lines.removeLast() }
+        guard !lines.isEmpty else { throw InputError(SourceLocation(file: path), code: "E-MODEL-054", message: "empty table") }
+        let head = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        var problems: [Diagnostic] = []
+        for h in numeric + text where !head.contains(h) {
+            problems.append(Diagnostic(SourceLocation(file: path, line: 1), code: "E-MODEL-055", message: "column '\(h)' is missing",
+                                       hint: DidYouMean.suggest(h, from: head).map { "did you mean '\($0)'?" }))
+        }
+        if !problems.isEmpty { throw InputError(problems) }
+        var out: [(Int, Row)] = []
+        for (n, l) in lines.enumerated().dropFirst() where !l.isEmpty {
+            let f = l.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == head.count else {
+                problems.append(Diagnostic(SourceLocation(file: path, line: n + 1), code: "E-MODEL-056", message: "expected \(head.count) values, found \(f.count)")); continue
+            }
+            var row = Row(values: [:], text: [:])
+            for (k, h) in head.enumerated() {
+                if numeric.contains(h) {
+                    guard let v = Double(f[k]), v.isFinite else {
+                        problems.append(Diagnostic(SourceLocation(file: path, line: n + 1), code: "E-MODEL-057", keyPath: h, message: "'\(f[k])' is not a number")); continue
+                    }
+                    row.values[h] = v
+                } else if text.contains(h) { row.text[h] = f[k] }
+            }
+            out.append((n + 1, row))
+        }
+        if !problems.isEmpty { throw InputError(problems) }
+        return out
+    }
+}
