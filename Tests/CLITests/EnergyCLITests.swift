@@ -58,3 +58,99 @@ let sharedEnergy: String = {
         #expect(tooMany.status != 0 && tooMany.err.contains("no profiles"))
     }
 }
+
+/// Energy jobs on the shipped city: bit-identical for any worker count and across a real SIGKILL + resume; a flood
+/// that reaches a substation trips it and cuts its customers off.
+@Suite(.serialized) struct EnergyRunTests {
+    static let monaco: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/Data/monaco"
+    }()
+    static let datasets = ["vm_pu", "trafo_loading", "building_demand", "served", "load", "pv", "ev", "heat_pumps", "losses", "unserved", "asset_trips", "building_unserved"]
+
+    func job(_ name: String, duration: String, checkpoint: String = "6h") -> String {
+        """
+        schema: 1
+        name: \(name)
+        model: \(Self.monaco)
+        start: 2026-01-14T00:00:00Z
+        duration: \(duration)
+        output_interval: 1h
+        checkpoint: {interval: \(checkpoint), keep: 2}
+        seed: 5
+        energy:
+          ev_share: 0.3
+          pv_share: 0.2
+          heat_pump_share: 0.4
+          outages:
+            - {asset: secondary substation 40, from: 3h, to: 5h}
+
+        """
+    }
+
+    @Test func energyRunIsBitIdenticalAcrossWorkersAndKillResume() throws {
+        let dir = tempDir("energy")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var results: [String] = []
+        for (k, w) in ["1", "2", "3"].enumerated() {
+            let p = dir + "/e\(k).yaml"
+            try job("e\(k)", duration: "12h").write(toFile: p, atomically: true, encoding: .utf8)
+            let r = try citytwin(["run", p, "--output", dir + "/out", "--quiet", "--workers", w])
+            #expect(r.status == 0, "\(r.err)")
+            results.append(dir + "/out/e\(k).h5")
+        }
+        for name in Self.datasets {
+            let ref = try readDataset(results[0], "energy", name)
+            for r in results.dropFirst() { #expect(sameBits(try readDataset(r, "energy", name), ref), "\(name) differs in \(r)") }
+        }
+        // the outage cut customers off and was restored
+        let unserved = try readDataset(results[0], "energy", "unserved").doubles
+        #expect(unserved.contains { $0 > 0 } && unserved.last! == 0)
+        // kill + resume (another worker count) equals an uninterrupted run
+        let long = job("kr", duration: "168h", checkpoint: "12h")
+        try long.replacingOccurrences(of: "name: kr", with: "name: ref").write(toFile: dir + "/ref.yaml", atomically: true, encoding: .utf8)
+        #expect(try citytwin(["run", dir + "/ref.yaml", "--output", dir + "/out", "--quiet", "--workers", "2"]).status == 0)
+        try long.write(toFile: dir + "/kr.yaml", atomically: true, encoding: .utf8)
+        let killed = try runAndKill(job: dir + "/kr.yaml", output: dir + "/out", name: "kr", checkpoints: 2, workers: 2)
+        #expect(killed, "the run finished before it could be killed")
+        let r = try citytwin(["run", dir + "/kr.yaml", "--output", dir + "/out", "--quiet", "--workers", "1", "--resume"])
+        #expect(r.status == 0, "resume failed: \(r.err)")
+        for name in Self.datasets {
+            #expect(sameBits(try readDataset(dir + "/out/kr.h5", "energy", name), try readDataset(dir + "/out/ref.h5", "energy", name)), "\(name) differs after kill + resume")
+        }
+    }
+
+    /// Flood + energy on the small valley: a secondary substation where the creek comes in trips when the water
+    /// there exceeds its critical depth; its building is cut off, the other stays supplied.
+    @Test func floodTripsASubstation() throws {
+        let dir = tempDir("flood-energy")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeModel(dir + "/model")
+        try FileManager.default.createDirectory(atPath: dir + "/model/grid", withIntermediateDirectories: true)
+        let net: [String: Any] = [
+            "name": "valley", "sn_mva": 1.0, "f_hz": 50.0,
+            "bus": [["id": 0, "vn_kv": 20.0], ["id": 1, "vn_kv": 20.0], ["id": 2, "vn_kv": 20.0], ["id": 3, "vn_kv": 0.4], ["id": 4, "vn_kv": 0.4]],
+            "line": [["from_bus": 0, "to_bus": 1, "r_ohm": 0.1, "x_ohm": 0.1, "b_us": 1.0, "max_i_ka": 0.4],
+                     ["from_bus": 1, "to_bus": 2, "r_ohm": 0.1, "x_ohm": 0.1, "b_us": 1.0, "max_i_ka": 0.4]],
+            "trafo": [["hv_bus": 1, "lv_bus": 3, "sn_mva": 0.4, "vn_hv_kv": 20.0, "vn_lv_kv": 0.4, "vk_percent": 6.0, "vkr_percent": 1.4, "pfe_kw": 1.0, "i0_percent": 0.3, "shift_degree": 150.0],
+                      ["hv_bus": 2, "lv_bus": 4, "sn_mva": 0.4, "vn_hv_kv": 20.0, "vn_lv_kv": 0.4, "vk_percent": 6.0, "vkr_percent": 1.4, "pfe_kw": 1.0, "i0_percent": 0.3, "shift_degree": 150.0]],
+            "load": [["bus": 3, "p_mw": 0.05, "q_mvar": 0.01], ["bus": 4, "p_mw": 0.05, "q_mvar": 0.01]],
+            "ext_grid": [["bus": 0, "vm_pu": 1.02]],
+        ]
+        try JSONSerialization.data(withJSONObject: net).write(to: URL(fileURLWithPath: dir + "/model/grid/network.json"))
+        try "load,x,y,dwellings,residential_floor_m2,other_floor_m2,roof_m2\n0,1205,2285,12,960,0,400\n1,1030,2250,12,960,0,400\n"
+            .write(toFile: dir + "/model/grid/buildings.csv", atomically: true, encoding: .utf8)
+        try "kind,element,name,x,y,critical_depth_m\nprimary,0,primary,1030,2290,5\nsecondary,0,creek substation,1205,2285,0.05\nsecondary,1,hill substation,1030,2250,5\n"
+            .write(toFile: dir + "/model/grid/assets.csv", atomically: true, encoding: .utf8)
+        try (String(contentsOfFile: dir + "/model/model.yaml", encoding: .utf8) + "energy:\n  grid: grid/network.json\n  buildings: grid/buildings.csv\n  assets: grid/assets.csv\n")
+            .write(toFile: dir + "/model/model.yaml", atomically: true, encoding: .utf8)
+        let text = jobText(name: "fe", model: "model") + "energy:\n  step: 5min\n  repair_delay: 1h\n"
+        try text.write(toFile: dir + "/fe.yaml", atomically: true, encoding: .utf8)
+        let r = try citytwin(["run", dir + "/fe.yaml", "--output", dir + "/out", "--quiet"])
+        #expect(r.status == 0, "\(r.err)")
+        let trips = try readDataset(dir + "/out/fe.h5", "energy", "asset_trips").doubles
+        #expect(trips == [0, 1, 0], "\(trips)")
+        let unserved = try readDataset(dir + "/out/fe.h5", "energy", "building_unserved").doubles
+        #expect(unserved[0] > 0 && unserved[1] == 0, "\(unserved)")
+        #expect(r.out.contains("customers_interrupted") && r.out.contains("unserved_energy"))
+    }
+}
