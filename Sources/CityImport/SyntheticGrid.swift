@@ -311,7 +311,7 @@ public enum SyntheticGrid {
         let tanPhi = (1 - o.powerFactor * o.powerFactor).squareRoot() / o.powerFactor
         for l in loads {
             grid.loads.append(.init(name: "building \(l.building)", bus: l.bus, pMW: l.peakKW / 1000, qMvar: l.peakKW / 1000 * tanPhi,
-                                    profile: l.dwellings > 0 ? (l.otherFloor > l.residentialFloor ? "G0-A" : "H0-A") : "G0-A"))
+                                    profile: l.dwellings > 0 && l.residentialFloor >= l.otherFloor ? "H0-A" : "G1-A"))
         }
         return Result(grid: grid, buildings: loads, assets: assets, busXY: busXY, feeders: feeders, primaries: primaryNode.count,
                       mappedPrimaries: mapped.count, peakMW: totalMW)

@@ -57,7 +57,7 @@ public struct Weather: Sendable, Equatable {
 /// - Heat pumps: the two-node TiTe grey-box model of Bacher & Madsen 2011 (Energy and Buildings 43): interior
 ///   air Ti (capacity Ci) and envelope Te (Ce), resistances Ri–e, Re–a and a direct air exchange Ri–a; thermostat
 ///   with a deadband (heating to the day/setback set-point, cooling above the cooling set-point), electric power
-///   = heat / COP. Explicit Euler in one-minute sub-steps (stable: Ri·Ci ≫ 60 s).
+///   = heat / COP. Explicit Euler in five-minute sub-steps (stable and accurate: the interior time constant is ≈ 2 h).
 /// - Rooftop PV: PVWatts v5 (Dobos 2014, NREL/TP-6A20-62641): P = P_dc0·G/1000·(1 + γ(T_cell − 25 °C))·η_sys,
 ///   T_cell = T_air + G/800·(NOCT − 20 °C).
 /// - EVs: leave and return times and the day's distance drawn per household and day; on return the state of
@@ -73,6 +73,8 @@ public struct EnergyAgents: Sendable {
         public var eventRate = 0.12, mealFactor = 2.5, eventMinKW = 1.0, eventMaxKW = 3.0
         public var heatSetpoint = 20.0, setbackSetpoint = 17.0, coolSetpoint = 26.0, deadband = 0.5
         public var copHeat = 3.0, copCool = 3.5, heatPumpKWth = 4.0
+        /// Explicit Euler sub-step of the thermal model (s); the interior time constant is about 2 h.
+        public var thermalSubstep = 300.0
         public var ci = 2.0e6, ce = 2.5e7, rie = 0.004, rea = 0.015, ria = 0.03   // per 80 m² dwelling (C ∝ A, R ∝ 1/A)
         public var pvKWpPerM2 = 0.06, pvMaxKWp = 100.0, pvGamma = -0.0037, pvNOCT = 45.0, pvSystem = 0.86
         public var evBatteryKWh = 50.0, evChargerKW = 7.4, evKWhPerKm = 0.18, evMedianKm = 25.0
@@ -91,6 +93,7 @@ public struct EnergyAgents: Sendable {
     // households
     public var building: [Int32], occupants: [UInt8], area: [Double], hasHeatPump: [Bool], hasEV: [Bool], applianceScale: [Double]
     public var active: [UInt8], ti: [Double], te: [Double], hpMode: [Int8], evSoC: [Double], evAway: [UInt8]
+    var evDay: [Int32], evLeave: [Double], evBack: [Double], evKm: [Double]
     /// Households of each building: indices [start[b], start[b + 1]).
     public var start: [Int32]
     // buildings
@@ -121,6 +124,7 @@ public struct EnergyAgents: Sendable {
         building = b; occupants = occ; area = ar; hasHeatPump = hp; hasEV = ev; applianceScale = sc; start = st
         active = .init(repeating: 0, count: b.count); ti = .init(repeating: parameters.heatSetpoint, count: b.count); te = ti
         hpMode = .init(repeating: 0, count: b.count); evSoC = .init(repeating: parameters.evBatteryKWh, count: b.count); evAway = .init(repeating: 0, count: b.count)
+        evDay = .init(repeating: -1, count: b.count); evLeave = .init(repeating: 0, count: b.count); evBack = evLeave; evKm = evLeave
         pvKWp = roofArea.enumerated().map { (k, a) in
             let u = Philox4x64.unitDouble(rng.block((UInt64(k), 0, 2, 0)).0)
             return u < pvShare ? min(parameters.pvMaxKWp, a * parameters.pvKWpPerM2 * 1) : 0
@@ -152,12 +156,15 @@ public struct EnergyAgents: Sendable {
         let commercialShape = P.commercialBase + (1 - P.commercialBase) * open
         for bld in range {
             var app = 0.0, hp = 0.0, evKW = 0.0
+            var pair = (UInt64(0), UInt64(0), UInt64(0), UInt64(0)), pairOf = -1
             for h in Int(start[bld])..<Int(start[bld + 1]) {
-                let r = rng.block((UInt64(h), UInt64(step), 0, 0))
+                // one Philox block serves two households (two 64-bit words each: occupancy; event trigger | power)
+                if h / 2 != pairOf { pairOf = h / 2; pair = rng.block((UInt64(pairOf), UInt64(step), 0, 0)) }
+                let w0 = h % 2 == 0 ? pair.0 : pair.2, w1 = h % 2 == 0 ? pair.1 : pair.3
                 // occupancy
                 let was = active[h] != 0
                 let pActive = (was ? P.persistence : 0) + (1 - P.persistence) * aTarget
-                let isActive = Philox4x64.unitDouble(r.0) < pActive
+                let isActive = Philox4x64.unitDouble(w0) < pActive
                 active[h] = isActive ? 1 : 0
                 let occ = Double(occupants[h])
                 if isActive {
@@ -166,38 +173,37 @@ public struct EnergyAgents: Sendable {
                     // switch-on events of high-power appliances (cooking, kettle, washing), more likely at meal times
                     let meal = (7...8).contains(hour) || (12...13).contains(hour) || (18...20).contains(hour)
                     let rate = P.eventRate * (meal ? P.mealFactor : 1) * (0.6 + 0.4 * occ)
-                    if Philox4x64.unitDouble(r.1) < rate { app += P.eventMinKW + (P.eventMaxKW - P.eventMinKW) * Philox4x64.unitDouble(r.2) }
+                    if Double(w1 >> 32) * 0x1.0p-32 < rate { app += P.eventMinKW + (P.eventMaxKW - P.eventMinKW) * Double(w1 & 0xFFFF_FFFF) * 0x1.0p-32 }
                 } else { app += P.standbyKW }
                 // heat pump on the TiTe model
                 if hasHeatPump[h] {
-                    let s = area[h] / 80
-                    let ci = P.ci * s, ce = P.ce * s, rie = P.rie / s, rea = P.rea / s, ria = P.ria / s
+                    let sc = area[h] / 80
+                    let invCi = 1 / (P.ci * sc), invCe = 1 / (P.ce * sc), gie = sc / P.rie, gea = sc / P.rea, gia = sc / P.ria
                     let setHeat = isActive ? P.heatSetpoint : P.setbackSetpoint
+                    let qMax = P.heatPumpKWth * sc * 1000
                     var x = ti[h], e = te[h], mode = hpMode[h], qSum = 0.0
-                    let sub = 60.0, n = Int((dt / sub).rounded())
+                    let sub = P.thermalSubstep, n = max(1, Int((dt / sub).rounded()))
                     for _ in 0..<n {
                         if mode == 1 && x > setHeat + P.deadband { mode = 0 }
                         if mode == 2 && x < P.coolSetpoint - P.deadband { mode = 0 }
                         if mode == 0 && x < setHeat - P.deadband { mode = 1 }
                         if mode == 0 && x > P.coolSetpoint + P.deadband { mode = 2 }
-                        let qhp = mode == 1 ? P.heatPumpKWth * s * 1000 : mode == 2 ? -P.heatPumpKWth * s * 1000 : 0
-                        let dx = ((e - x) / rie + (tout - x) / ria + qhp) / ci
-                        let de = ((x - e) / rie + (tout - e) / rea) / ce
+                        let qhp = mode == 1 ? qMax : mode == 2 ? -qMax : 0
+                        let dx = ((e - x) * gie + (tout - x) * gia + qhp) * invCi
+                        let de = ((x - e) * gie + (tout - e) * gea) * invCe
                         x += dx * sub; e += de * sub
-                        qSum += abs(qhp) / (mode == 1 ? P.copHeat : P.copCool) / 1000
+                        qSum += mode == 1 ? qMax / P.copHeat : mode == 2 ? qMax / P.copCool : 0
                     }
                     ti[h] = x; te[h] = e; hpMode[h] = mode
-                    hp += qSum / Double(max(n, 1))
+                    hp += qSum / 1000 / Double(n)
                 }
-                // EV: the day's schedule from the household and the day
+                // EV: the day's schedule from the household and the day (drawn once per day)
                 if hasEV[h] {
-                    let d = rng.block((UInt64(h), UInt64(dayIndex), 7, 0))
-                    let leave = 7.5 * 3600 + 2700 * gauss(d.0, d.1), back = leave + 9.5 * 3600 + 3600 * gauss(d.2, d.3)
-                    let away = secOfDay >= leave && secOfDay < back
+                    if evDay[h] != Int32(dayIndex) { planDay(h, dayIndex) }
+                    let away = secOfDay >= evLeave[h] && secOfDay < evBack[h]
                     if away { evAway[h] = 1 } else {
                         if evAway[h] == 1 {   // just returned: the day's distance
-                            let km = P.evMedianKm * exp(0.6 * gauss(d.1, d.0))
-                            evSoC[h] = max(0, evSoC[h] - km * P.evKWhPerKm)
+                            evSoC[h] = max(0, evSoC[h] - evKm[h] * P.evKWhPerKm)
                             evAway[h] = 0
                         }
                         if evSoC[h] < P.evBatteryKWh {
@@ -215,6 +221,16 @@ public struct EnergyAgents: Sendable {
             parts[5 * bld] = demandGrowth * app; parts[5 * bld + 1] = demandGrowth * hp; parts[5 * bld + 2] = evKW
             parts[5 * bld + 3] = pv; parts[5 * bld + 4] = demandGrowth * com
         }
+    }
+
+    /// The EV's departure, return (seconds of the day) and distance (km) for a day: a function of household and day
+    /// only, so it is the same whenever it is drawn (cached per household; nothing to checkpoint).
+    mutating func planDay(_ h: Int, _ day: Int) {
+        let d = Philox4x64(seed: seed, stream: 0x6F63_6375).block((UInt64(h), UInt64(day), 7, 0))
+        let leave = 7.5 * 3600 + 2700 * gauss(d.0, d.1)
+        evLeave[h] = leave; evBack[h] = leave + 9.5 * 3600 + 3600 * gauss(d.2, d.3)
+        evKm[h] = parameters.evMedianKm * exp(0.6 * gauss(d.1, d.0))
+        evDay[h] = Int32(day)
     }
 
     /// A standard normal from two uniform bit patterns (Box–Muller).

@@ -114,7 +114,8 @@ public struct PowerFlowSeries {
         return (lpT, lqT, sgT)
     }
 
-    public func run(steps: Int, options: PowerFlow.Options = .init(), workers: Int = 1, chunkSteps: Int = 96,
+    /// `storeAssets: false` keeps the per-step summary only (a year of a city grid would otherwise hold gigabytes).
+    public func run(steps: Int, options: PowerFlow.Options = .init(), workers: Int = 1, chunkSteps: Int = 96, storeAssets: Bool = true,
                     progress: (@Sendable (Int) -> Void)? = nil) throws -> Result {
         precondition(steps >= 1 && chunkSteps >= 1)
         let nb = grid.buses.count, nl = grid.lines.count, nt = grid.trafos.count, nsb = network.busCount
@@ -136,9 +137,10 @@ public struct PowerFlowSeries {
             let live = pf.energised
             for c in stride(from: worker, to: chunks, by: w) {
                 let first = c * chunkSteps, count = min(chunkSteps, steps - first)
-                var r = Result(steps: count, vm: .init(repeating: 0, count: count * nb), vaDeg: .init(repeating: 0, count: count * nb),
-                               lineLoading: .init(repeating: 0, count: count * nl), linePFrom: .init(repeating: 0, count: count * nl),
-                               trafoLoading: .init(repeating: 0, count: count * nt), trafoPHV: .init(repeating: 0, count: count * nt),
+                let keep = storeAssets ? count : 0
+                var r = Result(steps: count, vm: .init(repeating: 0, count: keep * nb), vaDeg: .init(repeating: 0, count: keep * nb),
+                               lineLoading: .init(repeating: 0, count: keep * nl), linePFrom: .init(repeating: 0, count: keep * nl),
+                               trafoLoading: .init(repeating: 0, count: keep * nt), trafoPHV: .init(repeating: 0, count: keep * nt),
                                summary: .empty(count), solveSeconds: 0)
                 let fallbacks = pf.newtonFallbacks
                 do { try pf.resetStart() } catch { return .failure(error) }
@@ -146,12 +148,12 @@ public struct PowerFlowSeries {
                     let (lp, lq, sg) = demand(step: first + s, pd: &pd, qd: &qd)
                     let sol: PowerFlow.Solution
                     do { sol = try pf.solve(pd: pd, qd: qd, options: options) } catch { return .failure(error) }
-                    for i in 0..<nb { let b = Int(busRow[i]); if b >= 0 { r.vm[s * nb + i] = sol.vm[b]; r.vaDeg[s * nb + i] = sol.vaDeg[b] } }
+                    if storeAssets { for i in 0..<nb { let b = Int(busRow[i]); if b >= 0 { r.vm[s * nb + i] = sol.vm[b]; r.vaDeg[s * nb + i] = sol.vaDeg[b] } } }
                     network.branchFlows(sol, into: &flows)
                     var maxL = 0.0, maxT = 0.0
                     for k in 0..<network.branchCount { if isLine[k] { maxL = max(maxL, flows.loadingPercent[k]) } else { maxT = max(maxT, flows.loadingPercent[k]) } }
-                    for k in 0..<nl { let b = Int(mapping.lineBranch[k]); if b >= 0 { r.lineLoading[s * nl + k] = flows.loadingPercent[b]; r.linePFrom[s * nl + k] = flows.pFromMW[b] } }
-                    for k in 0..<nt { let b = Int(mapping.trafoBranch[k]); if b >= 0 { r.trafoLoading[s * nt + k] = flows.loadingPercent[b]; r.trafoPHV[s * nt + k] = flows.pFromMW[b] } }
+                    if storeAssets { for k in 0..<nl { let b = Int(mapping.lineBranch[k]); if b >= 0 { r.lineLoading[s * nl + k] = flows.loadingPercent[b]; r.linePFrom[s * nl + k] = flows.pFromMW[b] } } }
+                    if storeAssets { for k in 0..<nt { let b = Int(mapping.trafoBranch[k]); if b >= 0 { r.trafoLoading[s * nt + k] = flows.loadingPercent[b]; r.trafoPHV[s * nt + k] = flows.pFromMW[b] } } }
                     var vmin = Double.infinity, vmax = -Double.infinity
                     for b in gridBuses where live[b] { vmin = min(vmin, sol.vm[b]); vmax = max(vmax, sol.vm[b]) }
                     r.summary.set(s, sol, lp, lq, sg, vmin, vmax, maxL, maxT)

@@ -16,6 +16,8 @@ public enum PowerFlowRunner {
         public var chunkSteps = 96
         public var overwrite = false
         public var csv = true
+        /// Per-step summary only (no per-bus/line/transformer tables).
+        public var summaryOnly = false
         public init() {}
     }
     public struct Summary: Sendable {
@@ -61,13 +63,13 @@ public enum PowerFlowRunner {
         }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var opts = PowerFlow.Options(); opts.method = options.method
-        let r = try series.run(steps: steps, options: opts, workers: options.workers, chunkSteps: options.chunkSteps,
+        let r = try series.run(steps: steps, options: opts, workers: options.workers, chunkSteps: options.chunkSteps, storeAssets: !options.summaryOnly,
                                progress: progress.map { p in { @Sendable done in p(done, steps) } })
         guard let bad = r.summary.converged.firstIndex(of: 0) else {
             let times = (0..<steps).map { loads?.times[$0] ?? sgens?.times[$0] ?? "step \($0)" }
-            try writeHDF5(r, grid: grid, times: times, method: options.method, source: origin, to: h5)
+            try writeHDF5(r, grid: grid, times: times, method: options.method, source: origin, summaryOnly: options.summaryOnly, to: h5)
             var outputs = [h5]
-            if options.csv { try writeCSV(r, grid: grid, times: times, to: csvDir, overwrite: options.overwrite); outputs.append(csvDir) }
+            if options.csv { try writeCSV(r, grid: grid, times: times, summaryOnly: options.summaryOnly, to: csvDir, overwrite: options.overwrite); outputs.append(csvDir) }
             return Summary(grid: grid.name, buses: grid.buses.count, lines: grid.lines.count, trafos: grid.trafos.count, steps: steps, result: r,
                            perFlowMilliseconds: r.solveSeconds * 1000 / Double(steps), outputs: outputs)
         }
@@ -75,7 +77,7 @@ public enum PowerFlowRunner {
                        hint: "the demand may exceed what the grid can carry (voltage collapse); nothing was written")
     }
 
-    static func writeHDF5(_ r: PowerFlowSeries.Result, grid: Grid, times: [String], method: PowerFlow.Method, source: String, to path: String) throws {
+    static func writeHDF5(_ r: PowerFlowSeries.Result, grid: Grid, times: [String], method: PowerFlow.Method, source: String, summaryOnly: Bool, to path: String) throws {
         let tmp = path + ".tmp"
         do {
             let f = try H5File.create(tmp)
@@ -95,6 +97,7 @@ public enum PowerFlowRunner {
                 try d.setAttribute("units", units); try d.setAttribute("long_name", long)
                 try d.attach(scale: step, dim: 0); try d.attach(scale: dim, dim: 1)
             }
+            if !summaryOnly {
             let bus = try root.createGroup("bus")
             let bid = try bus.write("bus", .int64(grid.buses.map { Int64($0.id) })); try bid.makeScale("bus")
             try bus.writeStrings("name", grid.buses.map(\.name))
@@ -111,6 +114,7 @@ public enum PowerFlowRunner {
             try trafo.writeStrings("name", grid.trafos.map(\.name))
             try table(trafo, "loading_percent", r.trafoLoading, grid.trafos.count, "percent", "√3·V_n·I / S_n at the more loaded side", tid)
             try table(trafo, "p_hv_mw", r.trafoPHV, grid.trafos.count, "MW", "active power into the transformer at hv_bus", tid)
+            }
             let s = try root.createGroup("summary")
             let sm = r.summary
             for (name, v, units, long) in [
@@ -137,7 +141,7 @@ public enum PowerFlowRunner {
     }
 
     /// Wide CSV tables (one row per step, one column per asset, as the reference files) and the summary.
-    static func writeCSV(_ r: PowerFlowSeries.Result, grid: Grid, times: [String], to dir: String, overwrite: Bool) throws {
+    static func writeCSV(_ r: PowerFlowSeries.Result, grid: Grid, times: [String], summaryOnly: Bool, to dir: String, overwrite: Bool) throws {
         let tmp = dir + ".tmp"
         try? FileManager.default.removeItem(atPath: tmp)
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
@@ -151,10 +155,12 @@ public enum PowerFlowRunner {
             }
             try s.write(toFile: tmp + "/" + name, atomically: false, encoding: .utf8)
         }
-        try wide("vm_pu.csv", r.vm, grid.buses.map { "bus_\($0.id)" })
-        try wide("va_degree.csv", r.vaDeg, grid.buses.map { "bus_\($0.id)" })
-        try wide("line_loading_percent.csv", r.lineLoading, (0..<grid.lines.count).map { "line_\($0)" })
-        try wide("trafo_loading_percent.csv", r.trafoLoading, (0..<grid.trafos.count).map { "trafo_\($0)" })
+        if !summaryOnly {
+            try wide("vm_pu.csv", r.vm, grid.buses.map { "bus_\($0.id)" })
+            try wide("va_degree.csv", r.vaDeg, grid.buses.map { "bus_\($0.id)" })
+            try wide("line_loading_percent.csv", r.lineLoading, (0..<grid.lines.count).map { "line_\($0)" })
+            try wide("trafo_loading_percent.csv", r.trafoLoading, (0..<grid.trafos.count).map { "trafo_\($0)" })
+        }
         let sm = r.summary
         var s = "step,time,load_p_mw,load_q_mvar,sgen_p_mw,slack_p_mw,slack_q_mvar,losses_p_mw,vm_min_pu,vm_max_pu,max_line_loading_percent,max_trafo_loading_percent,iterations,mismatch_mva\n"
         for t in 0..<r.steps {

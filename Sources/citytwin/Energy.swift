@@ -19,6 +19,7 @@ struct PowerFlowCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Result file (.h5) or folder; default results/<grid>-powerflow.h5 (CSV tables beside it).") var output: String?
     @Flag(help: "Replace an existing result (only once the new run has completed).") var overwrite = false
     @Flag(help: "HDF5 only, no CSV tables.") var noCSV = false
+    @Flag(help: "Keep the per-step summary only (no per-bus, line and transformer tables): for long series of large grids.") var summaryOnly = false
     @Flag(help: "Print one JSON line of figures instead of the summary (benchmarks).") var json = false
 
     func validate() throws {
@@ -30,7 +31,7 @@ struct PowerFlowCommand: ParsableCommand {
     func run() throws {
         do {
             var o = PowerFlowRunner.Options()
-            o.steps = steps; o.chunkSteps = chunkSteps; o.method = method; o.workers = workers; o.overwrite = overwrite; o.csv = !noCSV
+            o.steps = steps; o.chunkSteps = chunkSteps; o.method = method; o.workers = workers; o.overwrite = overwrite; o.csv = !noCSV; o.summaryOnly = summaryOnly
             let name = URL(fileURLWithPath: network).deletingPathExtension().lastPathComponent
             let out = output ?? "results/\(name)-powerflow.h5"
             let s = try PowerFlowRunner.run(network: network, output: out, options: o)
