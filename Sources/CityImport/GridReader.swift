@@ -26,12 +26,15 @@ public enum GridReader {
                    "autoTapSide", "autoTap", "substation", "vector_group", "oltc", "tap2_pos", "tap_dependency_table", "id_characteristic_table",
                    "vk0_percent", "vkr0_percent", "mag0_percent", "mag0_rx", "si0_hv_partial", "leakage_resistance_ratio_hv", "leakage_reactance_ratio_hv"]),
         "load": (["bus", "p_mw"], ["id", "name", "q_mvar", "const_z_p_percent", "const_i_p_percent", "const_z_q_percent", "const_i_q_percent",
-                                    "const_z_percent", "const_i_percent", "scaling", "in_service", "profile", "type", "sn_mva", "controllable", "subnet", "voltLvl"]),
+                                    "const_z_percent", "const_i_percent", "scaling", "in_service", "profile", "type", "sn_mva", "controllable", "subnet", "voltLvl"] + opfAndShortCircuit),
         "sgen": (["bus", "p_mw"], ["id", "name", "q_mvar", "scaling", "in_service", "profile", "type", "sn_mva", "controllable", "current_source",
-                                    "k", "rx", "generator_type", "phase", "subnet", "voltLvl", "reactive_capability_curve", "id_q_capability_curve_characteristic", "curve_style"]),
-        "ext_grid": (["bus"], ["id", "name", "vm_pu", "va_degree", "in_service", "slack_weight", "subnet", "voltLvl", "profile", "phys_type", "controllable", "type"]),
+                                    "k", "rx", "generator_type", "phase", "subnet", "voltLvl", "reactive_capability_curve", "id_q_capability_curve_characteristic",
+                                    "id_q_capability_characteristic", "curve_style"] + opfAndShortCircuit),
+        "ext_grid": (["bus"], ["id", "name", "vm_pu", "va_degree", "in_service", "slack_weight", "subnet", "voltLvl", "profile", "phys_type", "controllable", "type"] + opfAndShortCircuit),
         "switch": (["bus", "element", "et", "closed"], ["id", "name", "z_ohm", "type", "in_ka", "subnet"]),
     ]
+    /// Optimal-power-flow limits and short-circuit data: not used by a power flow, accepted and not read.
+    static let opfAndShortCircuit = ["max_p_mw", "min_p_mw", "max_q_mvar", "min_q_mvar", "s_sc_max_mva", "s_sc_min_mva", "rx_max", "rx_min", "r0x0_max", "x0x_max"]
     /// Tables of pandapower nets that must be empty here (assets this model has no equations for).
     static let unsupported = ["gen", "trafo3w", "impedance", "dcline", "ward", "xward", "shunt", "storage", "motor", "asymmetric_load", "asymmetric_sgen", "svc", "tcsc", "ssc", "vsc"]
 

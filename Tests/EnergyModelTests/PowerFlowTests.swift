@@ -237,3 +237,44 @@ func referenceSummary(_ dir: String) -> [String: Any] {
         }
     }
 }
+
+/// The other two readers: pandapower's own JSON (a net saved by pandapower 3.5's `to_json`, Tests fixture) and
+/// MATPOWER case files (written here from the reference bus/branch tables) solve to the same voltages.
+@Suite struct OtherReaderTests {
+    @Test func pandapowerJSONMatchesReference() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/case33bw.pandapower.json").path
+        let grid = try GridReader.readPandapower(fixture)
+        let (net, map) = try grid.busBranchModel(origin: fixture)
+        let s = try PowerFlow(net).solve(pd: net.pd, qd: net.qd)
+        let ref = referenceRows(energyData + "/case33bw/res_bus.csv")
+        var dv = 0.0
+        for row in ref { dv = max(dv, abs(s.vm[Int(map.solverBus[Int(row["bus"]!)])] - row["vm_pu"]!)) }
+        #expect(grid.buses.count == 33 && dv <= 1e-9, "largest |ΔV| \(dv)")
+    }
+
+    @Test func matpowerCaseMatchesReference() throws {
+        let dir = NSTemporaryDirectory() + "mp-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let buses = referenceRows(energyData + "/case69/solver_bus.csv"), branches = referenceRows(energyData + "/case69/solver_branch.csv")
+        var m = "function mpc = case69\nmpc.version = '2';\nmpc.baseMVA = 10;\n%% bus data\nmpc.bus = [\n"
+        for b in buses {
+            let t = Int(b["type"]!)
+            m += "\t\(Int(b["solver_bus"]!) + 1)\t\(t)\t\(b["pd_mw"]!)\t\(b["qd_mvar"]!)\t0\t0\t1\t1\t0\t\(b["base_kv"]!)\t1\t1.1\t0.9;\n"
+        }
+        m += "];\n%% generator data\nmpc.gen = [\n\t1\t0\t0\t10\t-10\t1\t10\t1\t10\t0;\n];\n%% branch data\nmpc.branch = [\n"
+        for r in branches { m += "\t\(Int(r["f_bus"]!) + 1)\t\(Int(r["t_bus"]!) + 1)\t\(r["r_pu"]!)\t\(r["x_pu"]!)\t\(r["b_pu"]!)\t0\t0\t0\t0\t0\t\(Int(r["status"]!));\n" }
+        m += "];\n"
+        try m.write(toFile: dir + "/case69.m", atomically: true, encoding: .utf8)
+        let net = try MatpowerReader.read(dir + "/case69.m")
+        let s = try PowerFlow(net).solve(pd: net.pd, qd: net.qd)
+        var dv = 0.0
+        for row in referenceRows(energyData + "/case69/res_bus.csv") { dv = max(dv, abs(s.vm[Int(row["bus"]!)] - row["vm_pu"]!)) }
+        #expect(dv <= 1e-9, "largest |ΔV| \(dv)")
+        // a branch to a bus that does not exist: located, with the nearest bus number
+        try m.replacingOccurrences(of: "\n\t1\t2\t", with: "\n\t1\t200\t").write(toFile: dir + "/bad.m", atomically: true, encoding: .utf8)
+        do { _ = try MatpowerReader.read(dir + "/bad.m"); Issue.record("accepted a bad case") } catch let e as InputError {
+            #expect(e.description.contains("bad.m:") && e.description.contains("refers to bus 200") && e.description.contains("nearest bus number is 69"), "\(e.description)")
+        }
+    }
+}
