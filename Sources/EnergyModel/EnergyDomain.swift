@@ -89,7 +89,18 @@ public final class EnergyDomain: DomainModel {
     public var waterDepthAtAssets: (() -> [Double])?
     // asset state
     var tripped: [UInt8], dryAt: [Int64], trips: [Int32], outageMs: [Int64]
+    /// Trips and restorations in time order; `customers` = customers without supply after the step that saw it.
     public private(set) var eventLog: [(time: SimTime, asset: Int, tripped: Bool, customers: Int)] = []
+
+    /// The event table as CSV (time since start, asset, event, customers without supply after it).
+    public func eventTableCSV(startISO: String) -> String {
+        var s = "time_s,asset,kind,event,customers_off\n"
+        for e in eventLog {
+            let a = setup.assets[e.asset]
+            s += "\(e.time.milliseconds / 1000),\(a.name),\(a.kind.rawValue),\(e.tripped ? "trip" : "restore"),\(e.customers)\n"
+        }
+        return s
+    }
     // tick
     var activeTick = false, tickStart = SimTime.zero, tickLength = SimDuration.zero, stepIndex: Int64 = 0
     // accumulators
@@ -359,6 +370,8 @@ public final class EnergyDomain: DomainModel {
             NamedArray("sums", .float64([energyMWh, lossMWh, pvMWh, evMWh, hpMWh, unservedMWh, peakMW, vminAll, vmaxAll, violationHours,
                                          overloadedAssetHours, customerMinutes, customersInterrupted, Double(lastOff)])),
             NamedArray("diagnostics", .float64(lastDiagnostics)),
+            NamedArray("event_time", .int64(eventLog.map(\.time.milliseconds))), NamedArray("event_asset", .int32(eventLog.map { Int32($0.asset) })),
+            NamedArray("event_tripped", .uint8(eventLog.map { $0.tripped ? 1 : 0 })), NamedArray("event_customers", .int64(eventLog.map { Int64($0.customers) })),
         ]
         for (f, st) in feeders.enumerated() {
             let a = st.agents
@@ -381,6 +394,13 @@ public final class EnergyDomain: DomainModel {
             throw RunError("energy checkpoint arrays have the wrong type", hint: "start the run afresh")
         }
         tripped = tr; dryAt = da; trips = tp; outageMs = om; buildingUnservedKWh = bu; lastDiagnostics = dg
+        if let t = state.first(where: { $0.name == "event_time" }), case .int64(let times) = t.data,
+           let a = state.first(where: { $0.name == "event_asset" }), case .int32(let assets) = a.data,
+           let o = state.first(where: { $0.name == "event_tripped" }), case .uint8(let outs) = o.data,
+           let c = state.first(where: { $0.name == "event_customers" }), case .int64(let cust) = c.data,
+           times.count == assets.count, times.count == outs.count, times.count == cust.count {
+            eventLog = (0..<times.count).map { (SimTime(milliseconds: times[$0]), Int(assets[$0]), outs[$0] != 0, Int(cust[$0])) }
+        } else { throw RunError("energy checkpoint has no event table", hint: "it was written by an older version; start the run afresh") }
         (energyMWh, lossMWh, pvMWh, evMWh, hpMWh, unservedMWh, peakMW) = (s[0], s[1], s[2], s[3], s[4], s[5], s[6])
         (vminAll, vmaxAll, violationHours, overloadedAssetHours, customerMinutes, customersInterrupted, lastOff) = (s[7], s[8], s[9], s[10], s[11], s[12], Int(s[13]))
         applyTopology()

@@ -158,6 +158,10 @@ public enum JobRunner {
                               resumedFrom: resumedFrom, completed: false, workDir: workDir)
         }
         try store.finish(sim, overwrite: true)
+        for case let e as EnergyDomain in sim.domains {
+            // the substation event table beside the result (trips and restorations)
+            try writeFileAtomically(outDir + "/" + job.name + "-energy-events.csv", e.eventTableCSV(startISO: job.startISO))
+        }
         var kpis: [String: [KPI]] = [:]
         for d in sim.domains { kpis[d.name] = d.kpis() }
         let cups: Double? = job.flood != nil && job.traffic == nil ? Double(sim.tick - startTick) * Double(floodCells) / max(wall, 1e-9) : nil

@@ -117,6 +117,7 @@ let sharedEnergy: String = {
         for name in Self.datasets {
             #expect(sameBits(try readDataset(dir + "/out/kr.h5", "energy", name), try readDataset(dir + "/out/ref.h5", "energy", name)), "\(name) differs after kill + resume")
         }
+        #expect(try String(contentsOfFile: dir + "/out/kr-energy-events.csv", encoding: .utf8) == String(contentsOfFile: dir + "/out/ref-energy-events.csv", encoding: .utf8))
     }
 
     /// Flood + energy on the small valley: a secondary substation where the creek comes in trips when the water
@@ -152,5 +153,7 @@ let sharedEnergy: String = {
         let unserved = try readDataset(dir + "/out/fe.h5", "energy", "building_unserved").doubles
         #expect(unserved[0] > 0 && unserved[1] == 0, "\(unserved)")
         #expect(r.out.contains("customers_interrupted") && r.out.contains("unserved_energy"))
+        let events = try String(contentsOfFile: dir + "/out/fe-energy-events.csv", encoding: .utf8)
+        #expect(events.hasPrefix("time_s,asset,kind,event,customers_off\n") && events.contains(",creek substation,secondary,trip,12"), "\(events)")
     }
 }
