@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel", "CityImport", "SimCore"]),
         .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "CityImport", "SimCore", "ScenarioJobs", "SimIO"]),
         .testTarget(name: "SimIOTests", dependencies: ["SimIO", "SimCore"]),
-        .testTarget(name: "ScenarioJobsTests", dependencies: ["ScenarioJobs", "SimCore", "CityImport"]),
+        .testTarget(name: "ScenarioJobsTests", dependencies: ["ScenarioJobs", "SimCore", "CityImport", "EnergyModel"]),
         .testTarget(name: "CLITests", dependencies: ["SimIO", "SimCore"]),
     ],
     swiftLanguageModes: [.v6],

@@ -104,6 +104,10 @@ public struct EnergyJobSettings: Sendable, Equatable {
     public var repairDelay = SimDuration.hours(6)
     /// Raise the critical water depth of assets (a raised substation): asset name, "primary", "secondary" or "all".
     public var hardening: [(target: String, raise: Double, location: SourceLocation)] = []
+    /// Reinforcement: more transformers in parallel at a secondary substation.
+    public var reinforce: [(asset: String, transformers: Int, location: SourceLocation)] = []
+    /// New MV cables between two substations (a new or meshed feeder).
+    public var addCables: [(from: String, to: String, location: SourceLocation)] = []
     /// Scenario outages: asset name, from, to.
     public var outages: [(asset: String, from: SimDuration, to: SimDuration, location: SourceLocation)] = []
     public static func == (a: Self, b: Self) -> Bool { a.hashDescription == b.hashDescription }
@@ -111,6 +115,7 @@ public struct EnergyJobSettings: Sendable, Equatable {
     var hashDescription: String {
         "\(step)|\(evShare)|\(pvShare)|\(heatPumpShare)|\(demandGrowth)|\(temperatureMean)|\(temperatureAmplitude)|\(clearness)|\(weatherFile ?? "")|\(repairDelay)|"
             + hardening.map { "\($0.target)=\($0.raise)" }.joined(separator: ",") + "|" + outages.map { "\($0.asset)@\($0.from)-\($0.to)" }.joined(separator: ",")
+            + "|" + reinforce.map { "\($0.asset)+\($0.transformers)" }.joined(separator: ",") + "|" + addCables.map { "\($0.from)~\($0.to)" }.joined(separator: ",")
     }
 }
 
@@ -243,7 +248,8 @@ public struct Job: Sendable {
                    networkChanges: networkChanges)
     }
 
-    static let energyKeys = ["step", "ev_share", "pv_share", "heat_pump_share", "demand_growth", "weather", "repair_delay", "hardening", "outages"]
+    static let energyKeys = ["step", "ev_share", "pv_share", "heat_pump_share", "demand_growth", "weather", "repair_delay", "hardening", "outages",
+                             "reinforce", "add_cables"]
 
     static func parseEnergy(_ n: YNode, _ r: YAMLReader, baseDir: String) -> EnergyJobSettings? {
         if case .scalar(let s) = n.node, s.string.isEmpty || s.string == "~" || s.string == "null" { return EnergyJobSettings() }
@@ -277,6 +283,20 @@ public struct Job: Sendable {
             for it in items {
                 guard let hm = r.mapping(it, allowed: ["asset", "raise"], required: ["asset", "raise"], what: "hardening") else { continue }
                 if let a = r.string(hm["asset"]), let d = r.double(hm["raise"], min: 0, max: 20, units: "m") { e.hardening.append((a, d, it.location)) }
+            }
+        }
+        if let x = m["reinforce"], let items = r.sequence(x) {
+            for it in items {
+                guard let xm = r.mapping(it, allowed: ["asset", "transformers"], required: ["asset"], what: "reinforce") else { continue }
+                if let a = r.string(xm["asset"]) { e.reinforce.append((a, xm["transformers"].flatMap { r.int($0, min: 1, max: 10) } ?? 1, it.location)) }
+            }
+        }
+        if let x = m["add_cables"], let items = r.sequence(x) {
+            for it in items {
+                guard let xm = r.mapping(it, allowed: ["from", "to"], required: ["from", "to"], what: "add_cables") else { continue }
+                if let f = r.string(xm["from"]), let t = r.string(xm["to"]) {
+                    if f == t { r.report(it, 70, "a cable from '\(f)' to itself") } else { e.addCables.append((f, t, it.location)) }
+                }
             }
         }
         if let o = m["outages"], let items = r.sequence(o) {

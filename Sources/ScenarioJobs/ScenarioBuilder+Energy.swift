@@ -13,7 +13,7 @@ extension ScenarioBuilder {
                              message: "model '\(model.name)' has no energy section (a grid), which the job's energy section needs",
                              hint: "add one with 'citytwin import grid <extract.osm.pbf> -o \(model.directory)', or drop the energy section")
         }
-        let grid = try GridReader.readReference(files.grid)
+        var grid = try GridReader.readReference(files.grid)
         let bt = try csvTable(files.buildings, ["load", "x", "y", "dwellings", "residential_floor_m2", "other_floor_m2", "roof_m2"])
         var problems: [Diagnostic] = []
         var buildings: [EnergySetup.Building] = []
@@ -58,6 +58,33 @@ extension ScenarioBuilder {
                                            hint: DidYouMean.suggest(h.target, from: names + ["all", "primary", "secondary"]).map { "did you mean '\($0)'?" } ?? "use an asset name from grid/assets.csv, 'primary', 'secondary' or 'all'"))
             }
             for a in hit { assets[a].criticalDepth += h.raise }
+        }
+        // reinforcement and new cables (planning alternatives)
+        for x in ej.reinforce {
+            guard let a = names.firstIndex(of: x.asset), assets[a].kind == .secondary else {
+                problems.append(Diagnostic(x.location, code: "E-JOB-071", keyPath: "energy.reinforce.asset", message: "no secondary substation '\(x.asset)' in model '\(model.name)'",
+                                           hint: DidYouMean.suggest(x.asset, from: assets.filter { $0.kind == .secondary }.map(\.name)).map { "did you mean '\($0)'?" }))
+                continue
+            }
+            grid.trafos[assets[a].element].parallel += x.transformers
+        }
+        for c in ej.addCables {
+            func mvBus(_ name: String, _ key: String) -> Int? {
+                guard let a = names.firstIndex(of: name) else {
+                    problems.append(Diagnostic(c.location, code: "E-JOB-072", keyPath: "energy.add_cables.\(key)", message: "no asset '\(name)' in model '\(model.name)'",
+                                               hint: DidYouMean.suggest(name, from: names).map { "did you mean '\($0)'?" }))
+                    return nil
+                }
+                return assets[a].kind == .primary ? grid.extGrids[assets[a].element].bus : grid.trafos[assets[a].element].hvBus
+            }
+            guard let f = mvBus(c.from, "from"), let t = mvBus(c.to, "to") else { continue }
+            let pf = assets[names.firstIndex(of: c.from)!], pt = assets[names.firstIndex(of: c.to)!]
+            let straight: Double = hypot(pf.x - pt.x, pf.y - pt.y) / 1000
+            let km: Double = max(0.05, 1.3 * straight)   // route factor 1.3 over the straight line
+            let cable = SyntheticGrid.mvCable
+            let r: Double = cable.r * km, x: Double = cable.x * km
+            let b: Double = cable.c * km * 2 * Double.pi * grid.fHz * 1e-3
+            grid.lines.append(Grid.Line(name: "added cable \(c.from) – \(c.to)", fromBus: f, toBus: t, rOhm: r, xOhm: x, bMicroS: b, maxIkA: cable.imax))
         }
         var events: [EnergySetup.OutageEvent] = []
         for o in ej.outages {

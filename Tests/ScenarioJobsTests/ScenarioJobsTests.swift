@@ -3,6 +3,7 @@ import Foundation
 import SimCore
 import ScenarioJobs
 import CityImport
+import EnergyModel
 
 @Suite struct DesignStormTests {
     /// Alternating block (Chow et al. 1988 §14.4): the total depth equals the IDF depth for the full duration,
@@ -86,4 +87,66 @@ import CityImport
             #expect(e.diagnostics.count == 3)
         }
     }
+}
+
+/// The energy section of a job: planning alternatives change the grid the way they say, mistakes are located with
+/// suggestions, and the shipped grid is the one `citytwin import grid` makes from ../shared (byte for byte).
+@Suite struct EnergyJobTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    func job(_ energy: String) -> String {
+        "schema: 1\nname: e\nmodel: \(Self.root)/Data/monaco\nstart: 2026-01-12T00:00:00Z\nduration: 24h\noutput_interval: 1h\nenergy:\n" + energy
+    }
+
+    @Test func planningAlternativesChangeTheGrid() throws {
+        let base = try ScenarioBuilder.energySetup(job: try Job.parse(text: job("  ev_share: 0.1\n"), file: "/tmp/e.yaml"), model: try CityModel.load(directory: Self.root + "/Data/monaco"))
+        let text = job("""
+          reinforce:
+            - {asset: secondary substation 12, transformers: 2}
+          add_cables:
+            - {from: primary substation 0, to: secondary substation 40}
+          hardening:
+            - {asset: primary, raise: 1.5}
+
+        """)
+        let s = try ScenarioBuilder.energySetup(job: try Job.parse(text: text, file: "/tmp/e.yaml"), model: try CityModel.load(directory: Self.root + "/Data/monaco"))
+        let a12 = s.assets.first { $0.name == "secondary substation 12" }!
+        #expect(s.grid.trafos[a12.element].parallel == base.grid.trafos[a12.element].parallel + 2)
+        #expect(s.grid.lines.count == base.grid.lines.count + 1 && s.grid.lines.last!.name.hasPrefix("added cable"))
+        for (a, b) in zip(s.assets, base.assets) { #expect(a.criticalDepth == b.criticalDepth + (a.kind == .primary ? 1.5 : 0)) }
+        // the meshed grid still solves
+        let (net, _) = try s.grid.busBranchModel()
+        #expect(try PowerFlowProbe.solves(net))
+    }
+
+    @Test func mistakesAreLocated() throws {
+        let model = try CityModel.load(directory: Self.root + "/Data/monaco")
+        do { _ = try Job.parse(text: job("  ev_shar: 0.1\n"), file: "/tmp/e.yaml"); Issue.record("accepted a typo") } catch let e as InputError {
+            #expect(e.description.contains("did you mean 'ev_share'"), "\(e.description)")
+        }
+        let j = try Job.parse(text: job("  outages:\n    - {asset: secondary substation 1200000, from: 1h, to: 2h}\n  reinforce:\n    - {asset: primary substation 0}\n"), file: "/tmp/e.yaml")
+        do { _ = try ScenarioBuilder.energySetup(job: j, model: model); Issue.record("accepted unknown assets") } catch let e as InputError {
+            #expect(e.description.contains("E-JOB-067") && e.description.contains("did you mean 'secondary substation"), "\(e.description)")
+            #expect(e.description.contains("E-JOB-071") && e.description.contains("no secondary substation 'primary substation 0'"), "\(e.description)")
+        }
+        do { _ = try Job.parse(text: job("  step: 7min\n"), file: "/tmp/e.yaml"); Issue.record("accepted a 7-min step") } catch let e as InputError {
+            #expect(e.description.contains("energy.step") && e.description.contains("must divide an hour"), "\(e.description)")
+        }
+    }
+
+    @Test func shippedGridIsReproducible() throws {
+        let shared = URL(fileURLWithPath: Self.root).deletingLastPathComponent().path + "/shared/data/cities/monaco/monaco.osm.pbf"
+        let r = try OSM.read(shared)
+        let g = try SyntheticGrid.build(network: r.network, buildings: r.buildings, power: r.power, name: "monaco")
+        let out = NSTemporaryDirectory() + "grid-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try SyntheticGrid.write(g, to: out, provenance: "synthetic grid on © OpenStreetMap contributors (ODbL 1.0) streets and buildings; CityTwin import grid")
+        for f in ["network.json", "buildings.csv", "assets.csv"] {
+            #expect(FileManager.default.contents(atPath: out + "/grid/" + f) == FileManager.default.contents(atPath: Self.root + "/Data/monaco/grid/" + f), "\(f) differs")
+        }
+    }
+}
+
+enum PowerFlowProbe {
+    static func solves(_ net: PowerNetwork) throws -> Bool { try PowerFlow(net).solve(pd: net.pd, qd: net.qd).converged }
 }
