@@ -138,7 +138,7 @@ public struct EnergyAgents: Sendable {
     /// number, the counter of every random draw) and writes each building's demand (kW) into p/q and the parts
     /// (appliances+lighting, heat pump, EV, PV, commercial) into `parts` (5 per building).
     public mutating func step(buildings range: Range<Int>, step: Int64, t: Double, dt: Double, weather: Weather,
-                              p: inout [Double], q: inout [Double], parts: inout [Double]) {
+                              p: inout [Double], q: inout [Double], parts: inout [Double], arrivals: [Int64]? = nil) {
         let P = parameters
         let (tout, ghi) = weather.at(t + dt / 2)
         let hour = Int((weather.startSecond + t).truncatingRemainder(dividingBy: 86_400) / 3600) % 24
@@ -163,7 +163,11 @@ public struct EnergyAgents: Sendable {
                 let w0 = h % 2 == 0 ? pair.0 : pair.2, w1 = h % 2 == 0 ? pair.1 : pair.3
                 // occupancy
                 let was = active[h] != 0
-                let pActive = (was ? P.persistence : 0) + (1 - P.persistence) * aTarget
+                // a driver from the traffic domain: away between leaving home and getting back
+                var driverAway = false
+                if !driver.isEmpty, driver[h] >= 0 { driverAway = isAway(Int(driver[h]), t: t, arrivals: arrivals) }
+                let presentShare = driverAway ? Double(Int(occupants[h]) - 1) / Double(occupants[h]) : 1
+                let pActive = ((was ? P.persistence : 0) + (1 - P.persistence) * aTarget) * presentShare
                 let isActive = Philox4x64.unitDouble(w0) < pActive
                 active[h] = isActive ? 1 : 0
                 let occ = Double(occupants[h])
@@ -199,8 +203,15 @@ public struct EnergyAgents: Sendable {
                 }
                 // EV: the day's schedule from the household and the day (drawn once per day)
                 if hasEV[h] {
-                    if evDay[h] != Int32(dayIndex) { planDay(h, dayIndex) }
-                    let away = secOfDay >= evLeave[h] && secOfDay < evBack[h]
+                    let away: Bool
+                    if !driver.isEmpty, driver[h] >= 0 {
+                        // the car is the driver's: away per the traffic schedule, the day's distance from its routes
+                        away = driverAway
+                        evKm[h] = driverKm[Int(driver[h])]
+                    } else {
+                        if evDay[h] != Int32(dayIndex) { planDay(h, dayIndex) }
+                        away = secOfDay >= evLeave[h] && secOfDay < evBack[h]
+                    }
                     if away { evAway[h] = 1 } else {
                         if evAway[h] == 1 {   // just returned: the day's distance
                             evSoC[h] = max(0, evSoC[h] - evKm[h] * P.evKWhPerKm)
@@ -220,6 +231,43 @@ public struct EnergyAgents: Sendable {
             q[bld] = (load + evKW) * tanPhi
             parts[5 * bld] = demandGrowth * app; parts[5 * bld + 1] = demandGrowth * hp; parts[5 * bld + 2] = evKW
             parts[5 * bld + 3] = pv; parts[5 * bld + 4] = demandGrowth * com
+        }
+    }
+
+    // drivers from the traffic domain (activity schedules): per household the driver (−1 none); per driver the
+    // legs [legStart[d], legStart[d + 1]) as (vehicle, departure s, homeward, estimated arrival s) and the km driven
+    public var driver: [Int32] = []
+    public var legStart: [Int32] = [0], legVehicle: [Int32] = [], legDepart: [Double] = [], legHomeward: [Bool] = [], legArrival: [Double] = []
+    public var driverKm: [Double] = []
+
+    /// Whether driver d is away from home at t: the last leg that has started is outbound, or homeward and not yet
+    /// arrived (the traffic domain's arrival when it runs, else the free-flow estimate).
+    func isAway(_ d: Int, t: Double, arrivals: [Int64]?) -> Bool {
+        var away = false
+        for k in Int(legStart[d])..<Int(legStart[d + 1]) where legDepart[k] <= t {
+            if legHomeward[k] {
+                let v = Int(legVehicle[k])
+                if let a = arrivals, v < a.count { away = a[v] < 0 || Double(a[v]) / 1000 > t } else { away = legArrival[k] > t }
+            } else { away = true }
+        }
+        return away
+    }
+
+    /// Gives the households of `buildings` (local building index) the drivers of a traffic population: each driver
+    /// takes a dwelling of its home building (the n-th driver of a building the n-th dwelling, wrapping around).
+    public mutating func assignDrivers(_ list: [(building: Int, legs: [(vehicle: Int, depart: Double, homeward: Bool, arrival: Double)], km: Double)]) {
+        driver = .init(repeating: -1, count: building.count)
+        var used = [Int](repeating: 0, count: start.count)
+        for d in list {
+            let b = d.building
+            let n = Int(start[b + 1] - start[b])
+            guard n > 0 else { continue }
+            let h = Int(start[b]) + used[b] % n
+            used[b] += 1
+            if driver[h] >= 0 { continue }   // more drivers than dwellings: one per household
+            driver[h] = Int32(driverKm.count)
+            for l in d.legs { legVehicle.append(Int32(l.vehicle)); legDepart.append(l.depart); legHomeward.append(l.homeward); legArrival.append(l.arrival) }
+            legStart.append(Int32(legVehicle.count)); driverKm.append(d.km)
         }
     }
 

@@ -42,6 +42,8 @@ public struct EnergySetup: Sendable {
     public var voltageLow = 0.9, voltageHigh = 1.1
     public var startWeekday = 0
     public var seed: UInt64 = 0
+    /// Drivers of the traffic population (when the job also runs traffic): home building, legs, km per day.
+    public var drivers: [(building: Int, legs: [(vehicle: Int, depart: Double, homeward: Bool, arrival: Double)], km: Double)] = []
     public var parameters = EnergyAgents.Parameters()
     public init(grid: Grid, buildings: [Building], assets: [Asset], weather: Weather) {
         self.grid = grid; self.buildings = buildings; self.assets = assets; self.weather = weather
@@ -87,6 +89,9 @@ public final class EnergyDomain: DomainModel {
     let stepMs: Int64
     /// Water depth (m) at each asset, when a flood runs (set by the coupling); nil: no flood.
     public var waterDepthAtAssets: (() -> [Double])?
+    /// Arrival time (ms, −1 not yet) of every traffic vehicle, when traffic runs (set by the coupling).
+    public var vehicleArrivals: (() -> [Int64])?
+    var arrivalsNow: [Int64]?
     // asset state
     var tripped: [UInt8], dryAt: [Int64], trips: [Int32], outageMs: [Int64]
     /// Trips and restorations in time order; `customers` = customers without supply after the step that saw it.
@@ -141,7 +146,13 @@ public final class EnergyDomain: DomainModel {
                 let sb = map.loadBus[setup.buildings[k].load]
                 return f < fs.count && sb >= 0 ? localOfBus[Int(sb)] : -1
             }
-            let st = FeederState(agents: agents, buildings: list, loadBus: lb, feeder: feeder)
+            var agentsWithDrivers = agents
+            if !setup.drivers.isEmpty {
+                var local = [Int: Int]()
+                for (k, b) in list.enumerated() { local[b] = k }
+                agentsWithDrivers.assignDrivers(setup.drivers.compactMap { d in local[d.building].map { (building: $0, legs: d.legs, km: d.km) } })
+            }
+            let st = FeederState(agents: agentsWithDrivers, buildings: list, loadBus: lb, feeder: feeder)
             if f < fs.count { st.flow = try PowerFlow(feeder.network) } else { st.dead = true }
             states.append(st)
         }
@@ -169,6 +180,7 @@ public final class EnergyDomain: DomainModel {
         activeTick = now.milliseconds % stepMs == 0
         guard activeTick else { return }
         stepIndex = now.milliseconds / stepMs
+        arrivalsNow = vehicleArrivals?()
         updateOutages(at: now)
     }
 
@@ -227,7 +239,8 @@ public final class EnergyDomain: DomainModel {
         guard activeTick else { return }
         let st = feeders[partition]
         let dt = Double(stepMs) / 1000, t = Double(tickStart.milliseconds) / 1000
-        st.agents.step(buildings: 0..<st.buildings.count, step: stepIndex, t: t, dt: dt, weather: setup.weather, p: &st.p, q: &st.q, parts: &st.parts)
+        st.agents.step(buildings: 0..<st.buildings.count, step: stepIndex, t: t, dt: dt, weather: setup.weather, p: &st.p, q: &st.q, parts: &st.parts,
+                       arrivals: arrivalsNow)
         var pd = [Double](repeating: 0, count: st.network.busCount), qd = pd
         for (k, b) in st.loadBus.enumerated() where b >= 0 { pd[Int(b)] += st.p[k] / 1000; qd[Int(b)] += st.q[k] / 1000 }
         st.load = 0; st.pv = 0; st.ev = 0; st.hp = 0; st.unserved = 0; st.customersOff = 0; st.overloaded = 0

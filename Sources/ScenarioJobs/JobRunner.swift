@@ -77,6 +77,8 @@ public enum JobRunner {
             domains.append(f); flood = f
             floodCells = setup.geometry.count
         }
+        var trafficDomain: TrafficDomain?
+        var trafficPlans: (VehiclePlans, RoadNetwork)?
         if let t = job.traffic {
             let setup = try ScenarioBuilder.trafficSetup(job: job, model: model)
             let network = setup.network
@@ -102,10 +104,18 @@ public enum JobRunner {
             let d = TrafficDomain(network: network, plans: finalPlans, parameters: p, partitions: partitions)
             d.iterationResults = its.map { ($0.relativeGap, $0.averageExcess, $0.meanTravelTime) }
             domains.append(d)
+            trafficDomain = d; trafficPlans = (finalPlans, network)
         }
         if job.energy != nil {
-            let setup = try ScenarioBuilder.energySetup(job: job, model: model)
+            var setup = try ScenarioBuilder.energySetup(job: job, model: model)
+            if let (plans, net) = trafficPlans {
+                // occupancy and EVs follow the traffic population's activity schedules
+                let (drivers, unmatched) = ScenarioBuilder.drivers(plans: plans, network: net, buildings: setup.buildings)
+                setup.drivers = drivers
+                o.message("energy: \(drivers.count) drivers of the traffic population placed in their home buildings" + (unmatched > 0 ? " (\(unmatched) vehicles without a person_leg id left out)" : ""))
+            }
             let e = try EnergyDomain(setup)
+            if let t = trafficDomain { e.vehicleArrivals = { [unowned t] in t.arrivals } }
             if let f = flood {
                 // coupling: the water depth in each substation's cell, read at every energy step (the flood domain is
                 // stepped first in each tick, so this is its state at the step's start for every worker count)

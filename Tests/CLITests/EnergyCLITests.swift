@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import SimCore
+import SimIO
 
 let sharedEnergy: String = {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -118,6 +119,32 @@ let sharedEnergy: String = {
             #expect(sameBits(try readDataset(dir + "/out/kr.h5", "energy", name), try readDataset(dir + "/out/ref.h5", "energy", name)), "\(name) differs after kill + resume")
         }
         #expect(try String(contentsOfFile: dir + "/out/kr-energy-events.csv", encoding: .utf8) == String(contentsOfFile: dir + "/out/ref-energy-events.csv", encoding: .utf8))
+    }
+
+    /// Traffic + energy on Monaco: the drivers of the synthetic population live in their home buildings, their EVs
+    /// charge after they get back (the traffic domain's arrivals), and the coupled run is bit-identical for 1 and 2
+    /// workers.
+    @Test func trafficDrivesOccupancyAndEVs() throws {
+        let dir = tempDir("traffic-energy")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var results: [String] = []
+        for w in ["1", "2"] {
+            let text = "schema: 1\nname: te\(w)\nmodel: \(Self.monaco)\nstart: 2026-01-14T00:00:00Z\nduration: 24h\noutput_interval: 1h\nseed: 3\ntraffic: {}\nenergy:\n  ev_share: 0.5\n"
+            try text.write(toFile: dir + "/te\(w).yaml", atomically: true, encoding: .utf8)
+            let r = try citytwin(["run", dir + "/te\(w).yaml", "--output", dir + "/out", "--workers", w])
+            #expect(r.status == 0, "\(r.err)")
+            #expect((r.out + r.err).contains("drivers of the traffic population placed in their home buildings"), "\(r.out)\(r.err)")
+            results.append(dir + "/out/te\(w).h5")
+        }
+        for name in Self.datasets {
+            #expect(sameBits(try readDataset(results[0], "energy", name), try readDataset(results[1], "energy", name)), "\(name) differs between 1 and 2 workers")
+        }
+        // EV charging only once cars are back: none in the small hours, some in the evening
+        let f = try H5File.open(results[0])
+        let demand = try f.root.group("energy").dataset("building_demand").read().doubles
+        #expect(!demand.isEmpty)
+        let ev = try readDataset(results[0], "energy", "ev").doubles
+        #expect(ev.contains { $0 > 1 } && ev.first! == 0, "EV MW: first \(ev.first!), max \(ev.max()!)")
     }
 
     /// Flood + energy on the small valley: a secondary substation where the creek comes in trips when the water
