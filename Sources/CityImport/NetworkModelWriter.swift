@@ -42,13 +42,7 @@ public enum NetworkModelWriter {
         guard let text = try? String(contentsOfFile: yamlPath, encoding: .utf8) else {
             throw RunError("'\(dir)' has no model.yaml to add traffic to", hint: "import the terrain first, or write a new model with -o")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if let i = lines.firstIndex(where: { $0.hasPrefix("traffic:") }) {
-            guard overwrite else { throw RunError("'\(yamlPath)' already has a traffic section", hint: "pass --overwrite to replace it") }
-            var j = i + 1
-            while j < lines.count, lines[j].hasPrefix(" ") || lines[j].hasPrefix("\t") { j += 1 }
-            lines.removeSubrange(i..<j)
-        }
+        var lines = try removeSection("traffic", from: text, path: yamlPath, overwrite: overwrite)
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: dir + "/network", withIntermediateDirectories: true)
@@ -65,12 +59,24 @@ public enum NetworkModelWriter {
             try writeFileAtomically(dir + "/network/geometry.csv", s)
         }
         if let v = vehicles { try writeFileAtomically(dir + "/population/vehicles.csv", v.csv(on: net, endpointsOnly: endpointsOnly)) }
-        while let l = lines.last, l.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
         lines += ["traffic:", "  nodes: network/nodes.csv", "  links: network/links.csv"]
         if net.hasTurnRestrictions { lines.append("  banned_turns: network/turns.csv") }
         if vehicles != nil { lines.append("  vehicles: population/vehicles.csv") }
         lines.append("  zones_are_through: true")
         try writeFileAtomically(yamlPath, lines.joined(separator: "\n") + "\n")
+    }
+
+    /// model.yaml's lines without its top-level `name:` section (an error if it has one and `overwrite` is off).
+    static func removeSection(_ name: String, from text: String, path: String, overwrite: Bool) throws -> [String] {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if let i = lines.firstIndex(where: { $0.hasPrefix(name + ":") }) {
+            guard overwrite else { throw RunError("'\(path)' already has a\(name.first.map { "aeiou".contains($0) } == true ? "n" : "") \(name) section", hint: "pass --overwrite to replace it") }
+            var j = i + 1
+            while j < lines.count, lines[j].hasPrefix(" ") || lines[j].hasPrefix("\t") { j += 1 }
+            lines.removeSubrange(i..<j)
+        }
+        while let l = lines.last, l.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
+        return lines
     }
 
     static func yamlQuote(_ s: String) -> String {

@@ -391,14 +391,7 @@ extension SyntheticGrid {
         guard let text = try? String(contentsOfFile: yamlPath, encoding: .utf8) else {
             throw RunError("'\(dir)' has no model.yaml to add the grid to", hint: "import the terrain or the roads first")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if let i = lines.firstIndex(where: { $0.hasPrefix("energy:") }) {
-            guard overwrite else { throw RunError("'\(yamlPath)' already has an energy section", hint: "pass --overwrite to replace it") }
-            var j = i + 1
-            while j < lines.count, lines[j].hasPrefix(" ") || lines[j].hasPrefix("\t") { j += 1 }
-            lines.removeSubrange(i..<j)
-        }
-        while let l = lines.last, l.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
+        var lines = try NetworkModelWriter.removeSection("energy", from: text, path: yamlPath, overwrite: overwrite)
         lines += ["energy:", "  grid: grid/network.json", "  buildings: grid/buildings.csv", "  assets: grid/assets.csv"]
         try writeFileAtomically(yamlPath, lines.joined(separator: "\n") + "\n")
     }

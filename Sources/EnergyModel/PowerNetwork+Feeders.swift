@@ -12,12 +12,7 @@ extension PowerNetwork {
     /// buses no slack bus reaches form no feeder.
     public func feeders() -> [Feeder] {
         let nb = busCount
-        var head = [Int32](repeating: -1, count: nb), next = [Int32](repeating: -1, count: 2 * branchCount), other = next
-        for k in 0..<branchCount where inService[k] {
-            let f = Int(from[k]), t = Int(to[k])
-            other[2 * k] = Int32(t); next[2 * k] = head[f]; head[f] = Int32(2 * k)
-            other[2 * k + 1] = Int32(f); next[2 * k + 1] = head[t]; head[t] = Int32(2 * k + 1)
-        }
+        let (head, next, other) = adjacency()
         var comp = [Int32](repeating: -1, count: nb), count = 0
         var members: [[Int]] = []
         for s in 0..<nb where comp[s] < 0 && busType[s] != .slack {

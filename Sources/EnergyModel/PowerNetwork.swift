@@ -32,15 +32,22 @@ public struct PowerNetwork: Sendable {
     public var busCount: Int { busType.count }
     public var branchCount: Int { from.count }
 
-    /// Buses a slack bus reaches through in-service branches.
-    public func energisedBuses() -> [Bool] {
-        let nb = busCount
-        var head = [Int32](repeating: -1, count: nb), next = [Int32](repeating: -1, count: 2 * branchCount), other = next
+    /// Bus adjacency over in-service branches as linked lists: the edges of bus i are e = head[i], next[e], …,
+    /// each leading to other[e] (edge 2k and 2k+1 are branch k's two directions).
+    func adjacency() -> (head: [Int32], next: [Int32], other: [Int32]) {
+        var head = [Int32](repeating: -1, count: busCount), next = [Int32](repeating: -1, count: 2 * branchCount), other = next
         for k in 0..<branchCount where inService[k] {
             let f = Int(from[k]), t = Int(to[k])
             other[2 * k] = Int32(t); next[2 * k] = head[f]; head[f] = Int32(2 * k)
             other[2 * k + 1] = Int32(f); next[2 * k + 1] = head[t]; head[t] = Int32(2 * k + 1)
         }
+        return (head, next, other)
+    }
+
+    /// Buses a slack bus reaches through in-service branches.
+    public func energisedBuses() -> [Bool] {
+        let nb = busCount
+        let (head, next, other) = adjacency()
         var on = [Bool](repeating: false, count: nb), stack: [Int] = []
         for i in 0..<nb where busType[i] == .slack { on[i] = true; stack.append(i) }
         while let i = stack.popLast() {
