@@ -64,6 +64,8 @@ final class FeederState {
     var vm: [Double], loading: [Double]
     var load = 0.0, pv = 0.0, ev = 0.0, hp = 0.0, losses = 0.0, unserved = 0.0, vmin = Double.infinity, vmax = 0.0
     var customersOff = 0, overloaded = 0, violation = false, newtonFallbacks = 0
+    lazy var yBranch = feeder.network.branchAdmittances()   // unchanged by trips (out-of-service branches are skipped)
+    var flows = BranchFlows(count: 0)
     init(agents: EnergyAgents, buildings: [Int], loadBus: [Int32], feeder: PowerNetwork.Feeder) {
         self.agents = agents; self.buildings = buildings; self.loadBus = loadBus; self.feeder = feeder; network = feeder.network
         p = .init(repeating: 0, count: buildings.count); q = p; parts = .init(repeating: 0, count: 5 * buildings.count)
@@ -254,8 +256,8 @@ public final class EnergyDomain: DomainModel {
             }
             for i in 0..<st.network.busCount where !live[i] { st.vm[i] = 0 }
             st.violation = st.vmin < setup.voltageLow || st.vmax > setup.voltageHigh
-            let flows = st.network.branchFlows(sol)
-            for k in 0..<st.network.branchCount { st.loading[k] = flows.loadingPercent[k]; if flows.loadingPercent[k] > 100 { st.overloaded += 1 } }
+            st.network.branchFlows(sol, admittances: st.yBranch, into: &st.flows)
+            for k in 0..<st.network.branchCount { st.loading[k] = st.flows.loadingPercent[k]; if st.flows.loadingPercent[k] > 100 { st.overloaded += 1 } }
             st.newtonFallbacks = pf.newtonFallbacks
         } else {
             for i in 0..<st.vm.count { st.vm[i] = 0 }

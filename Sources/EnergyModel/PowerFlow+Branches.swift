@@ -14,17 +14,40 @@ public struct BranchFlows: Sendable {
     }
 }
 
+/// Each branch's two-port admittances (Y_ff, Y_ft, Y_tf, Y_tt; split re/im), computed once per network so the
+/// per-step flows need no division or trigonometry.
+public struct BranchAdmittances: Sendable {
+    public var ffR: [Double], ffI: [Double], ftR: [Double], ftI: [Double], tfR: [Double], tfI: [Double], ttR: [Double], ttI: [Double]
+}
+
 extension PowerNetwork {
+    public func branchAdmittances() -> BranchAdmittances {
+        let m = branchCount
+        var a = BranchAdmittances(ffR: .init(repeating: 0, count: m), ffI: .init(repeating: 0, count: m), ftR: .init(repeating: 0, count: m),
+                                  ftI: .init(repeating: 0, count: m), tfR: .init(repeating: 0, count: m), tfI: .init(repeating: 0, count: m),
+                                  ttR: .init(repeating: 0, count: m), ttI: .init(repeating: 0, count: m))
+        for k in 0..<m where r[k] != 0 || x[k] != 0 {
+            let ys = Complex(1, 0) / Complex(r[k], x[k]), ytt = ys + Complex(g[k] / 2, b[k] / 2)
+            let tm = tap[k] == 0 ? 1 : tap[k], sh = shiftDeg[k] * .pi / 180
+            let tc = Complex(tm * cos(sh), tm * sin(sh)), tconj = Complex(tc.re, -tc.im)
+            let yff = ytt * (1 / (tm * tm)), yft = (ys * Complex(-1, 0)) / tconj, ytf = (ys * Complex(-1, 0)) / tc
+            a.ffR[k] = yff.re; a.ffI[k] = yff.im; a.ftR[k] = yft.re; a.ftI[k] = yft.im
+            a.tfR[k] = ytf.re; a.tfI[k] = ytf.im; a.ttR[k] = ytt.re; a.ttI[k] = ytt.im
+        }
+        return a
+    }
+
     public func branchFlows(_ s: PowerFlow.Solution) -> BranchFlows {
         var out = BranchFlows(count: branchCount)
-        branchFlows(s, into: &out)
+        branchFlows(s, admittances: branchAdmittances(), into: &out)
         return out
     }
 
-    /// The same into existing storage (time series: no allocation per step).
-    public func branchFlows(_ s: PowerFlow.Solution, into out: inout BranchFlows) {
+    /// The same into existing storage, with the admittances computed once (time series: no allocation per step).
+    public func branchFlows(_ s: PowerFlow.Solution, admittances y: BranchAdmittances, into out: inout BranchFlows) {
         let m = branchCount
         if out.pFromMW.count != m { out = BranchFlows(count: m) }
+        let sqrt3 = 3.0.squareRoot()
         for k in 0..<m {
             guard inService[k] else {
                 out.pFromMW[k] = 0; out.qFromMvar[k] = 0; out.pToMW[k] = 0; out.qToMvar[k] = 0
@@ -33,18 +56,15 @@ extension PowerNetwork {
             }
             let f = Int(from[k]), t = Int(to[k])
             let vf = Complex(s.vre[f], s.vim[f]), vt = Complex(s.vre[t], s.vim[t])
-            let ys = Complex(1, 0) / Complex(r[k], x[k]), ytt = ys + Complex(g[k] / 2, b[k] / 2)
-            let tm = tap[k] == 0 ? 1 : tap[k], sh = shiftDeg[k] * .pi / 180
-            let tc = Complex(tm * cos(sh), tm * sin(sh)), tconj = Complex(tc.re, -tc.im)
-            let i_f = ytt * vf * (1 / (tm * tm)) + (Complex(0, 0) + ys * Complex(-1, 0)) / tconj * vt
-            let i_t = (ys * Complex(-1, 0)) / tc * vf + ytt * vt
+            let i_f = Complex(y.ffR[k], y.ffI[k]) * vf + Complex(y.ftR[k], y.ftI[k]) * vt
+            let i_t = Complex(y.tfR[k], y.tfI[k]) * vf + Complex(y.ttR[k], y.ttI[k]) * vt
             let sf = vf * Complex(i_f.re, -i_f.im), st = vt * Complex(i_t.re, -i_t.im)
             out.pFromMW[k] = sf.re * baseMVA; out.qFromMvar[k] = sf.im * baseMVA
             out.pToMW[k] = st.re * baseMVA; out.qToMvar[k] = st.im * baseMVA
             out.lossMW[k] = (sf.re + st.re) * baseMVA
             let af = (i_f.re * i_f.re + i_f.im * i_f.im).squareRoot(), at = (i_t.re * i_t.re + i_t.im * i_t.im).squareRoot()
             // I_base = S_base / (√3 · V_base)
-            out.iFromKA[k] = af * baseMVA / (3.0.squareRoot() * baseKV[f]); out.iToKA[k] = at * baseMVA / (3.0.squareRoot() * baseKV[t])
+            out.iFromKA[k] = af * baseMVA / (sqrt3 * baseKV[f]); out.iToKA[k] = at * baseMVA / (sqrt3 * baseKV[t])
             if k < ratingKA.count && ratingKA[k] > 0 {
                 out.loadingPercent[k] = max(out.iFromKA[k], out.iToKA[k]) / ratingKA[k] * 100
             } else if k < ratingMVA.count && ratingMVA[k] > 0 {

@@ -303,11 +303,15 @@ public final class PowerFlow {
             // Anderson acceleration with one previous iterate (Walker & Ni 2011): with f = g(x) − x,
             // x⁺ = g_k − γ (g_k − g_{k−1}), γ minimising |f_k − γ (f_k − f_{k−1})|
             var num = 0.0, den = 0.0
-            for k in 0..<(2 * nl) {
-                let x = k % 2 == 0 ? vre[k / 2] : vim[k / 2]
-                let f = rhs[k] - x
-                if it > 1 { let df = f - fPrev[k]; num += df * f; den += df * df }
-                fPrev[k] = f
+            if it > 1 {
+                for l in 0..<nl {
+                    let fr = rhs[2 * l] - vre[l], fi = rhs[2 * l + 1] - vim[l]
+                    let dr = fr - fPrev[2 * l], di = fi - fPrev[2 * l + 1]
+                    num += dr * fr + di * fi; den += dr * dr + di * di
+                    fPrev[2 * l] = fr; fPrev[2 * l + 1] = fi
+                }
+            } else {
+                for l in 0..<nl { fPrev[2 * l] = rhs[2 * l] - vre[l]; fPrev[2 * l + 1] = rhs[2 * l + 1] - vim[l] }
             }
             let gamma = it > 1 && den > 0 ? num / den : 0
             for l in 0..<nl {

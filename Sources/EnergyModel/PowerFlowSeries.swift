@@ -133,6 +133,7 @@ public struct PowerFlowSeries {
             do { pf = try PowerFlow(network) } catch { return .failure(error) }
             var pd = [Double](repeating: 0, count: nsb), qd = pd
             var flows = BranchFlows(count: network.branchCount)
+            let yBranch = network.branchAdmittances()
             var mine: [(Int, Result)] = []
             let live = pf.energised
             for c in stride(from: worker, to: chunks, by: w) {
@@ -149,7 +150,7 @@ public struct PowerFlowSeries {
                     let sol: PowerFlow.Solution
                     do { sol = try pf.solve(pd: pd, qd: qd, options: options) } catch { return .failure(error) }
                     if storeAssets { for i in 0..<nb { let b = Int(busRow[i]); if b >= 0 { r.vm[s * nb + i] = sol.vm[b]; r.vaDeg[s * nb + i] = sol.vaDeg[b] } } }
-                    network.branchFlows(sol, into: &flows)
+                    network.branchFlows(sol, admittances: yBranch, into: &flows)
                     var maxL = 0.0, maxT = 0.0
                     for k in 0..<network.branchCount { if isLine[k] { maxL = max(maxL, flows.loadingPercent[k]) } else { maxT = max(maxT, flows.loadingPercent[k]) } }
                     if storeAssets { for k in 0..<nl { let b = Int(mapping.lineBranch[k]); if b >= 0 { r.lineLoading[s * nl + k] = flows.loadingPercent[b]; r.linePFrom[s * nl + k] = flows.pFromMW[b] } } }
