@@ -330,7 +330,7 @@ public final class EnergyDomain: DomainModel {
             Variable("asset_outage", units: "min", longName: "minutes out of service", dims: ["asset"], type: .float64),
             Variable("building_unserved", units: "kWh", longName: "energy the building would have drawn while cut off", dims: ["building"], type: .float64),
         ], diagnostics: [
-            Variable("load", units: "MW", longName: "demand supplied (appliances, lighting, heat pumps, EVs, businesses)", dims: ["step"], type: .float64),
+            Variable("demand", units: "MW", longName: "demand supplied (appliances, lighting, heat pumps, EVs, businesses)", dims: ["step"], type: .float64),
             Variable("pv", units: "MW", longName: "rooftop PV generation", dims: ["step"], type: .float64),
             Variable("ev", units: "MW", longName: "EV charging", dims: ["step"], type: .float64),
             Variable("heat_pumps", units: "MW", longName: "heat pump electricity", dims: ["step"], type: .float64),

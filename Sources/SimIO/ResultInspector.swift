@@ -21,7 +21,8 @@ public enum ResultInspector {
                 let shape = try ds.shape.map(String.init).joined(separator: " x ")
                 let units = try ds.stringAttribute("units") ?? ""
                 let ln = try ds.stringAttribute("long_name") ?? ""
-                out += "  \(d.padding(toLength: 16, withPad: " ", startingAt: 0)) \(try ds.elementType.rawValue) [\(shape)] \(units)\(ln.isEmpty ? "" : " — \(ln)")\n"
+                let type = (try? ds.elementType.rawValue) ?? "string"   // labels (e.g. link_id) are variable-length strings
+                out += "  \(d.padding(toLength: 16, withPad: " ", startingAt: 0)) \(type) [\(shape)] \(units)\(ln.isEmpty ? "" : " — \(ln)")\n"
             }
             let kpis = try grp.attributeNames().filter { $0.hasPrefix("kpi_") && !$0.hasSuffix("_units") }
             if !kpis.isEmpty {

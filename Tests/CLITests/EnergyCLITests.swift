@@ -66,7 +66,7 @@ let sharedEnergy: String = {
     static let monaco: String = {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/Data/monaco"
     }()
-    static let datasets = ["vm_pu", "trafo_loading", "building_demand", "served", "load", "pv", "ev", "heat_pumps", "losses", "unserved", "asset_trips", "building_unserved"]
+    static let datasets = ["vm_pu", "trafo_loading", "building_demand", "served", "demand", "pv", "ev", "heat_pumps", "losses", "unserved", "asset_trips", "building_unserved"]
 
     func job(_ name: String, duration: String, checkpoint: String = "6h") -> String {
         """
