@@ -14,29 +14,7 @@ public enum EnergyImport {
             throw InputError(SourceLocation(file: json), code: "E-GRID-002", message: "no positive 'sn_mva' (system base power)")
         }
         func table(_ name: String, _ header: [String]) throws -> [(Int, [String: Double])] {
-            let p = dir + "/" + name
-            guard let d = FileManager.default.contents(atPath: p), let text = String(data: d, encoding: .utf8) else {
-                throw InputError(SourceLocation(file: p), code: "E-GRID-003", message: "cannot read the file")
-            }
-            var lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-            guard !lines.isEmpty else { throw InputError(SourceLocation(file: p), code: "E-GRID-004", message: "empty table") }
-            let head = lines.removeFirst().split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            for h in header where !head.contains(h) {
-                throw InputError(SourceLocation(file: p, line: 1), code: "E-GRID-005", message: "column '\(h)' is missing",
-                                 hint: DidYouMean.suggest(h, from: head).map { "did you mean '\($0)'?" })
-            }
-            return try lines.enumerated().map { (n, l) in
-                let f = l.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-                guard f.count == head.count else { throw InputError(SourceLocation(file: p, line: n + 2), code: "E-GRID-006", message: "expected \(head.count) values, found \(f.count)") }
-                var row: [String: Double] = [:]
-                for (k, h) in head.enumerated() where header.contains(h) {
-                    guard let v = Double(f[k].isEmpty ? "0" : f[k]), v.isFinite else {
-                        throw InputError(SourceLocation(file: p, line: n + 2), code: "E-GRID-007", message: "'\(h)' = '\(f[k])' is not a number")
-                    }
-                    row[h] = v
-                }
-                return (n + 2, row)
-            }
+            try CSVTable.read(dir + "/" + name, numeric: header, emptyIsZero: true).rows.map { ($0.line, $0.values) }
         }
         let buses = try table("solver_bus.csv", ["solver_bus", "type", "pd_mw", "qd_mvar", "gs_mw", "bs_mvar", "base_kv", "vm_set_pu", "va_set_deg"])
         let branches = try table("solver_branch.csv", ["f_bus", "t_bus", "r_pu", "x_pu", "b_pu", "g_pu", "tap", "shift_deg", "status"])

@@ -64,13 +64,17 @@ final class FeederState {
     var vm: [Double], loading: [Double]
     var load = 0.0, pv = 0.0, ev = 0.0, hp = 0.0, losses = 0.0, unserved = 0.0, vmin = Double.infinity, vmax = 0.0
     var customersOff = 0, overloaded = 0, violation = false, newtonFallbacks = 0
-    lazy var yBranch = feeder.network.branchAdmittances()   // unchanged by trips (out-of-service branches are skipped)
+    lazy var yBranch = feeder.network.branchAdmittances()
+    var pd: [Double], qd: [Double]                 // net demand per bus (MW), reused every step
+    let noBusLive: [Bool]
+    var unsolved = false   // unchanged by trips (out-of-service branches are skipped)
     var flows = BranchFlows(count: 0)
     init(agents: EnergyAgents, buildings: [Int], loadBus: [Int32], feeder: PowerNetwork.Feeder) {
         self.agents = agents; self.buildings = buildings; self.loadBus = loadBus; self.feeder = feeder; network = feeder.network
         p = .init(repeating: 0, count: buildings.count); q = p; parts = .init(repeating: 0, count: 5 * buildings.count)
         served = .init(repeating: 1, count: buildings.count)
         vm = .init(repeating: 0, count: feeder.network.busCount); loading = .init(repeating: 0, count: feeder.network.branchCount)
+        pd = vm; qd = vm; noBusLive = .init(repeating: false, count: feeder.network.busCount)
     }
 }
 
@@ -243,12 +247,15 @@ public final class EnergyDomain: DomainModel {
         let dt = Double(stepMs) / 1000, t = Double(tickStart.milliseconds) / 1000
         st.agents.step(buildings: 0..<st.buildings.count, step: stepIndex, t: t, dt: dt, weather: setup.weather, p: &st.p, q: &st.q, parts: &st.parts,
                        arrivals: arrivalsNow)
-        var pd = [Double](repeating: 0, count: st.network.busCount), qd = pd
-        for (k, b) in st.loadBus.enumerated() where b >= 0 { pd[Int(b)] += st.p[k] / 1000; qd[Int(b)] += st.q[k] / 1000 }
+        for i in 0..<st.pd.count { st.pd[i] = 0; st.qd[i] = 0 }
+        for (k, b) in st.loadBus.enumerated() where b >= 0 { st.pd[Int(b)] += st.p[k] / 1000; st.qd[Int(b)] += st.q[k] / 1000 }
         st.load = 0; st.pv = 0; st.ev = 0; st.hp = 0; st.unserved = 0; st.customersOff = 0; st.overloaded = 0
         st.losses = 0; st.vmin = .infinity; st.vmax = 0; st.violation = false
-        var live = [Bool](repeating: false, count: st.network.busCount)
-        if let pf = st.flow, !st.dead, let sol = try? pf.solve(pd: pd, qd: qd), sol.converged {
+        var live = st.noBusLive
+        st.unsolved = false
+        if !st.dead {
+            // a singular matrix or a voltage collapse leaves the feeder without supply this step, counted as unsolved
+            guard let pf = st.flow, let sol = try? pf.solve(pd: st.pd, qd: st.qd), sol.converged else { st.unsolved = true; return finish(st, live) }
             live = pf.energised
             st.losses = sol.lossP
             for i in 0..<st.network.busCount where live[i] && st.network.busType[i] != .slack {
@@ -259,7 +266,14 @@ public final class EnergyDomain: DomainModel {
             st.network.branchFlows(sol, admittances: st.yBranch, into: &st.flows)
             for k in 0..<st.network.branchCount { st.loading[k] = st.flows.loadingPercent[k]; if st.flows.loadingPercent[k] > 100 { st.overloaded += 1 } }
             st.newtonFallbacks = pf.newtonFallbacks
-        } else {
+            return finish(st, live)
+        }
+        finish(st, live)
+    }
+
+    /// Supplied and cut-off demand of the feeder's buildings for this step (all cut off when nothing is live).
+    func finish(_ st: FeederState, _ live: [Bool]) {
+        if !live.contains(true) {
             for i in 0..<st.vm.count { st.vm[i] = 0 }
             for k in 0..<st.loading.count { st.loading[k] = 0 }
         }
@@ -297,6 +311,7 @@ public final class EnergyDomain: DomainModel {
         overloadedAssetHours += Double(overloaded) * h
         customerMinutes += Double(off) * tickLength.seconds / 60
         if activeTick {
+            unsolvedFeederSteps += Double(feeders.filter(\.unsolved).count)
             // customers interrupted: those newly cut off at this step (IEEE 1366 counts each interruption)
             let newlyOff = max(0, off - lastOff)
             customersInterrupted += Double(newlyOff)
@@ -309,6 +324,7 @@ public final class EnergyDomain: DomainModel {
         lastDiagnostics = [load, pv, ev, hp, losses, unserved, vmax > 0 ? vmin : .nan, vmax > 0 ? vmax : .nan, Double(off)]
     }
     var lastOff = 0
+    var unsolvedFeederSteps = 0.0
     var lastDiagnostics = [Double](repeating: 0, count: 9)
 
     // MARK: output
@@ -373,7 +389,8 @@ public final class EnergyDomain: DomainModel {
          KPI("min_voltage", vminAll.isFinite ? vminAll : 0, "pu"), KPI("max_voltage", vmaxAll, "pu"),
          KPI("voltage_violation_hours", violationHours, "h"), KPI("overloaded_asset_hours", overloadedAssetHours, "h"),
          KPI("unserved_energy", unservedMWh, "MWh"), KPI("customers_interrupted", customersInterrupted, "1"),
-         KPI("customer_minutes_lost", customerMinutes, "min"), KPI("asset_trips", Double(trips.reduce(0, +)), "1")]
+         KPI("customer_minutes_lost", customerMinutes, "min"), KPI("asset_trips", Double(trips.reduce(0, +)), "1"),
+         KPI("unsolved_feeder_steps", unsolvedFeederSteps, "1")]
     }
 
     // MARK: checkpoint
@@ -383,7 +400,7 @@ public final class EnergyDomain: DomainModel {
             NamedArray("tripped", .uint8(tripped)), NamedArray("dry_at", .int64(dryAt)), NamedArray("trips", .int32(trips)),
             NamedArray("outage_ms", .int64(outageMs)), NamedArray("building_unserved", .float64(buildingUnservedKWh)),
             NamedArray("sums", .float64([energyMWh, lossMWh, pvMWh, evMWh, hpMWh, unservedMWh, peakMW, vminAll, vmaxAll, violationHours,
-                                         overloadedAssetHours, customerMinutes, customersInterrupted, Double(lastOff)])),
+                                         overloadedAssetHours, customerMinutes, customersInterrupted, Double(lastOff), unsolvedFeederSteps])),
             NamedArray("diagnostics", .float64(lastDiagnostics)),
             NamedArray("event_time", .int64(eventLog.map(\.time.milliseconds))), NamedArray("event_asset", .int32(eventLog.map { Int32($0.asset) })),
             NamedArray("event_tripped", .uint8(eventLog.map { $0.tripped ? 1 : 0 })), NamedArray("event_customers", .int64(eventLog.map { Int64($0.customers) })),
@@ -405,7 +422,7 @@ public final class EnergyDomain: DomainModel {
         let na = setup.assets.count
         guard case .uint8(let tr) = try arr("tripped", na), case .int64(let da) = try arr("dry_at", na), case .int32(let tp) = try arr("trips", na),
               case .int64(let om) = try arr("outage_ms", na), case .float64(let bu) = try arr("building_unserved", setup.buildings.count),
-              case .float64(let s) = try arr("sums", 14), case .float64(let dg) = try arr("diagnostics", 9) else {
+              case .float64(let s) = try arr("sums", 15), case .float64(let dg) = try arr("diagnostics", 9) else {
             throw RunError("energy checkpoint arrays have the wrong type", hint: "start the run afresh")
         }
         tripped = tr; dryAt = da; trips = tp; outageMs = om; buildingUnservedKWh = bu; lastDiagnostics = dg
@@ -418,6 +435,7 @@ public final class EnergyDomain: DomainModel {
         } else { throw RunError("energy checkpoint has no event table", hint: "it was written by an older version; start the run afresh") }
         (energyMWh, lossMWh, pvMWh, evMWh, hpMWh, unservedMWh, peakMW) = (s[0], s[1], s[2], s[3], s[4], s[5], s[6])
         (vminAll, vmaxAll, violationHours, overloadedAssetHours, customerMinutes, customersInterrupted, lastOff) = (s[7], s[8], s[9], s[10], s[11], s[12], Int(s[13]))
+        unsolvedFeederSteps = s[14]
         applyTopology()
         for (f, st) in feeders.enumerated() {
             let h = st.agents.householdCount, nbld = st.buildings.count

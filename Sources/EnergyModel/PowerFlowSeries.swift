@@ -39,8 +39,6 @@ public struct PowerFlowSeries {
     public let grid: Grid
     public let network: PowerNetwork
     public let mapping: GridMapping
-    // per-asset profile columns (−1: constant) for p and q
-    let loadP: [Int32], loadQ: [Int32], sgenCol: [Int32]
     let loadProfiles: ProfileTable?, sgenProfiles: ProfileTable?
 
     /// Links assets to profile columns; a profile name that is missing is an error naming the asset.
@@ -74,7 +72,6 @@ public struct PowerFlowSeries {
             }
         }
         if !problems.isEmpty { throw InputError(problems) }
-        loadP = lp; loadQ = lq; sgenCol = sc
         // struct-of-arrays view of the connected, in-service injections and contiguous profile values
         var b: [Int32] = [], pr: [Double] = [], qr: [Double] = [], pc: [Int32] = [], qc: [Int32] = [], il: [Bool] = []
         for (k, l) in grid.loads.enumerated() where l.inService && mapping.loadBus[k] >= 0 {

@@ -31,9 +31,7 @@ public enum AssignmentRunner {
     }
 
     static func write(_ s: Summary, net: RoadNetwork, model: CityModel, options: AssignmentOptions, to path: String) throws {
-        let tmp = path + ".tmp"
-        do {
-            let f = try H5File.create(tmp)
+        try H5File.writeAtomically(path) { f in
             let root = try f.root
             try root.setAttribute("title", "CityTwin static assignment: \(model.name)")
             try root.setAttribute("model", model.directory)
@@ -69,15 +67,6 @@ public enum AssignmentRunner {
                 ("iterations", Double(r.iterations), "1"), ("paths", Double(r.pathCount), "1"), ("trips", s.trips, "veh h-1"),
             ]
             for (k, v, u) in kpis { try g.setAttribute("kpi_" + k, v); try g.setAttribute("kpi_" + k + "_units", u) }
-            try f.flush()
-        } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw RunError("cannot write '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
-        }
-        if rename(tmp, path) != 0 {
-            let msg = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw RunError("cannot move the result into place at '\(path)': \(msg)")
         }
     }
 }

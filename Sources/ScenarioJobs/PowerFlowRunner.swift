@@ -78,9 +78,7 @@ public enum PowerFlowRunner {
     }
 
     static func writeHDF5(_ r: PowerFlowSeries.Result, grid: Grid, times: [String], method: PowerFlow.Method, source: String, summaryOnly: Bool, to path: String) throws {
-        let tmp = path + ".tmp"
-        do {
-            let f = try H5File.create(tmp)
+        try H5File.writeAtomically(path) { f in
             let root = try f.root
             try root.setAttribute("title", "CityTwin power flow: \(grid.name)")
             try root.setAttribute("source", source)
@@ -88,33 +86,10 @@ public enum PowerFlowRunner {
             try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
             try root.setAttribute("method", method == .newton ? "Newton-Raphson, polar, sparse LU (KLU)" : "fixed-point current injection on the factorised admittance matrix (KLU), Newton fallback")
             try root.setAttribute("sn_mva", grid.snMVA)
-            let n = r.steps
-            let step = try root.write("step", .int64((0..<Int64(n)).map { $0 }))
+            let step = try root.write("step", .int64((0..<Int64(r.steps)).map { $0 }))
             try step.makeScale("step")
             try root.writeStrings("time", times)
-            func table(_ g: H5Group, _ name: String, _ v: [Double], _ cols: Int, _ units: String, _ long: String, _ dim: H5Dataset) throws {
-                let d = try g.write(name, .float64(v), shape: [n, cols], compress: n * cols > 4096)
-                try d.setAttribute("units", units); try d.setAttribute("long_name", long)
-                try d.attach(scale: step, dim: 0); try d.attach(scale: dim, dim: 1)
-            }
-            if !summaryOnly {
-            let bus = try root.createGroup("bus")
-            let bid = try bus.write("bus", .int64(grid.buses.map { Int64($0.id) })); try bid.makeScale("bus")
-            try bus.writeStrings("name", grid.buses.map(\.name))
-            let vn = try bus.write("vn_kv", .float64(grid.buses.map(\.vnKV))); try vn.attach(scale: bid, dim: 0); try vn.setAttribute("units", "kV")
-            try table(bus, "vm_pu", r.vm, grid.buses.count, "1", "voltage magnitude (per unit of vn_kv)", bid)
-            try table(bus, "va_degree", r.vaDeg, grid.buses.count, "degree", "voltage angle", bid)
-            let line = try root.createGroup("line")
-            let lid = try line.write("line", .int64((0..<Int64(grid.lines.count)).map { $0 })); try lid.makeScale("line")
-            try line.writeStrings("name", grid.lines.map(\.name))
-            try table(line, "loading_percent", r.lineLoading, grid.lines.count, "percent", "current / (max_i_ka · df · parallel)", lid)
-            try table(line, "p_from_mw", r.linePFrom, grid.lines.count, "MW", "active power into the line at from_bus", lid)
-            let trafo = try root.createGroup("trafo")
-            let tid = try trafo.write("trafo", .int64((0..<Int64(grid.trafos.count)).map { $0 })); try tid.makeScale("trafo")
-            try trafo.writeStrings("name", grid.trafos.map(\.name))
-            try table(trafo, "loading_percent", r.trafoLoading, grid.trafos.count, "percent", "√3·V_n·I / S_n at the more loaded side", tid)
-            try table(trafo, "p_hv_mw", r.trafoPHV, grid.trafos.count, "MW", "active power into the transformer at hv_bus", tid)
-            }
+            if !summaryOnly { try writeAssetTables(r, grid: grid, root: root, step: step) }
             let s = try root.createGroup("summary")
             let sm = r.summary
             for (name, v, units, long) in [
@@ -129,15 +104,33 @@ public enum PowerFlowRunner {
             }
             let it = try s.write("iterations", .int32(sm.iterations)); try it.attach(scale: step, dim: 0)
             let cv = try s.write("converged", .uint8(sm.converged)); try cv.attach(scale: step, dim: 0)
-            try f.flush()
-        } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw RunError("cannot write '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
         }
-        if rename(tmp, path) != 0 {
-            let msg = String(cString: strerror(errno)); try? FileManager.default.removeItem(atPath: tmp)
-            throw RunError("cannot move the result into place at '\(path)': \(msg)")
+    }
+
+    /// /bus, /line and /trafo: per step and asset, with their dimension scales.
+    static func writeAssetTables(_ r: PowerFlowSeries.Result, grid: Grid, root: H5Group, step: H5Dataset) throws {
+        let n = r.steps
+        func table(_ g: H5Group, _ name: String, _ v: [Double], _ cols: Int, _ units: String, _ long: String, _ dim: H5Dataset) throws {
+            let d = try g.write(name, .float64(v), shape: [n, cols], compress: n * cols > 4096)
+            try d.setAttribute("units", units); try d.setAttribute("long_name", long)
+            try d.attach(scale: step, dim: 0); try d.attach(scale: dim, dim: 1)
         }
+        let bus = try root.createGroup("bus")
+        let bid = try bus.write("bus", .int64(grid.buses.map { Int64($0.id) })); try bid.makeScale("bus")
+        try bus.writeStrings("name", grid.buses.map(\.name))
+        let vn = try bus.write("vn_kv", .float64(grid.buses.map(\.vnKV))); try vn.attach(scale: bid, dim: 0); try vn.setAttribute("units", "kV")
+        try table(bus, "vm_pu", r.vm, grid.buses.count, "1", "voltage magnitude (per unit of vn_kv)", bid)
+        try table(bus, "va_degree", r.vaDeg, grid.buses.count, "degree", "voltage angle", bid)
+        let line = try root.createGroup("line")
+        let lid = try line.write("line", .int64((0..<Int64(grid.lines.count)).map { $0 })); try lid.makeScale("line")
+        try line.writeStrings("name", grid.lines.map(\.name))
+        try table(line, "loading_percent", r.lineLoading, grid.lines.count, "percent", "current / (max_i_ka · df · parallel)", lid)
+        try table(line, "p_from_mw", r.linePFrom, grid.lines.count, "MW", "active power into the line at from_bus", lid)
+        let trafo = try root.createGroup("trafo")
+        let tid = try trafo.write("trafo", .int64((0..<Int64(grid.trafos.count)).map { $0 })); try tid.makeScale("trafo")
+        try trafo.writeStrings("name", grid.trafos.map(\.name))
+        try table(trafo, "loading_percent", r.trafoLoading, grid.trafos.count, "percent", "√3·V_n·I / S_n at the more loaded side", tid)
+        try table(trafo, "p_hv_mw", r.trafoPHV, grid.trafos.count, "MW", "active power into the transformer at hv_bus", tid)
     }
 
     /// Wide CSV tables (one row per step, one column per asset, as the reference files) and the summary.

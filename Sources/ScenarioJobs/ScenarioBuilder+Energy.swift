@@ -14,10 +14,11 @@ extension ScenarioBuilder {
                              hint: "add one with 'citytwin import grid <extract.osm.pbf> -o \(model.directory)', or drop the energy section")
         }
         var grid = try GridReader.readReference(files.grid)
-        let bt = try csvTable(files.buildings, ["load", "x", "y", "dwellings", "residential_floor_m2", "other_floor_m2", "roof_m2"])
+        let bt = try CSVTable.read(files.buildings, numeric: ["load", "x", "y", "dwellings", "residential_floor_m2", "other_floor_m2", "roof_m2"]).rows
         var problems: [Diagnostic] = []
         var buildings: [EnergySetup.Building] = []
-        for (line, row) in bt {
+        for row in bt {
+            let line = row.line
             let load = Int(row["load"]!)
             guard load >= 0 && load < grid.loads.count else {
                 problems.append(Diagnostic(SourceLocation(file: files.buildings, line: line), code: "E-MODEL-050", keyPath: "load",
@@ -27,9 +28,10 @@ extension ScenarioBuilder {
             buildings.append(.init(load: load, dwellings: Int(row["dwellings"]!), residentialFloor: row["residential_floor_m2"]!, otherFloor: row["other_floor_m2"]!,
                                    roofArea: row["roof_m2"]!, x: row["x"]!, y: row["y"]!))
         }
-        let at = try csvTable(files.assets, ["element", "x", "y", "critical_depth_m"], text: ["kind", "name"])
+        let at = try CSVTable.read(files.assets, numeric: ["element", "x", "y", "critical_depth_m"], text: ["kind", "name"]).rows
         var assets: [EnergySetup.Asset] = []
-        for (line, row) in at {
+        for row in at {
+            let line = row.line
             guard let kind = EnergySetup.Asset.Kind(rawValue: row.text["kind"]!) else {
                 problems.append(Diagnostic(SourceLocation(file: files.assets, line: line), code: "E-MODEL-051", keyPath: "kind",
                                            message: "'\(row.text["kind"]!)' is not 'primary' or 'secondary'",
@@ -113,15 +115,16 @@ extension ScenarioBuilder {
         }
         var source = Weather.Source.synthetic(meanC: ej.temperatureMean, amplitudeC: ej.temperatureAmplitude, clearness: ej.clearness)
         if let wf = ej.weatherFile {
-            let w = try csvTable(wf, ["time_s", "temperature_c", "irradiance_w_m2"])
+            let w = try CSVTable.read(wf, numeric: ["time_s", "temperature_c", "irradiance_w_m2"]).rows
             var prev = -Double.infinity
-            for (line, row) in w where row["time_s"]! <= prev || row["irradiance_w_m2"]! < 0 {
-                problems.append(Diagnostic(SourceLocation(file: wf, line: line), code: "E-JOB-069", message: "times must increase and irradiance be ≥ 0"))
+            for row in w {
+                if row["time_s"]! <= prev || row["irradiance_w_m2"]! < 0 {
+                    problems.append(Diagnostic(SourceLocation(file: wf, line: row.line), code: "E-JOB-069", message: "times must increase and irradiance be ≥ 0"))
+                }
                 prev = row["time_s"]!
             }
-            for (_, row) in w { prev = row["time_s"]! }
             if w.isEmpty { problems.append(Diagnostic(SourceLocation(file: wf), code: "E-JOB-069", message: "the weather series is empty")) }
-            source = .series(timesS: w.map { $0.1["time_s"]! }, temperatureC: w.map { $0.1["temperature_c"]! }, irradiance: w.map { $0.1["irradiance_w_m2"]! })
+            source = .series(timesS: w.map { $0["time_s"]! }, temperatureC: w.map { $0["temperature_c"]! }, irradiance: w.map { $0["irradiance_w_m2"]! })
         }
         if !problems.isEmpty { throw InputError(problems) }
         var s = EnergySetup(grid: grid, buildings: buildings, assets: assets, weather: Weather(source: source, latitude: latitude, startDay: day, startSecond: second))
@@ -130,42 +133,6 @@ extension ScenarioBuilder {
         return s
     }
 
-    /// A small CSV table: numeric columns by name (and text columns), each row with its line number.
-    struct Row { var values: [String: Double]; var text: [String: String]; subscript(_ k: String) -> Double? { values[k] } }
-    static func csvTable(_ path: String, _ numeric: [String], text: [String] = []) throws -> [(Int, Row)] {
-        guard let d = FileManager.default.contents(atPath: path), let s = String(data: d, encoding: .utf8) else {
-            throw InputError(SourceLocation(file: path), code: "E-MODEL-053", message: "cannot read the file")
-        }
-        var lines = s.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        while lines.last == "" { lines.removeLast() }
-        guard !lines.isEmpty else { throw InputError(SourceLocation(file: path), code: "E-MODEL-054", message: "empty table") }
-        let head = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        var problems: [Diagnostic] = []
-        for h in numeric + text where !head.contains(h) {
-            problems.append(Diagnostic(SourceLocation(file: path, line: 1), code: "E-MODEL-055", message: "column '\(h)' is missing",
-                                       hint: DidYouMean.suggest(h, from: head).map { "did you mean '\($0)'?" }))
-        }
-        if !problems.isEmpty { throw InputError(problems) }
-        var out: [(Int, Row)] = []
-        for (n, l) in lines.enumerated().dropFirst() where !l.isEmpty {
-            let f = l.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard f.count == head.count else {
-                problems.append(Diagnostic(SourceLocation(file: path, line: n + 1), code: "E-MODEL-056", message: "expected \(head.count) values, found \(f.count)")); continue
-            }
-            var row = Row(values: [:], text: [:])
-            for (k, h) in head.enumerated() {
-                if numeric.contains(h) {
-                    guard let v = Double(f[k]), v.isFinite else {
-                        problems.append(Diagnostic(SourceLocation(file: path, line: n + 1), code: "E-MODEL-057", keyPath: h, message: "'\(f[k])' is not a number")); continue
-                    }
-                    row.values[h] = v
-                } else if text.contains(h) { row.text[h] = f[k] }
-            }
-            out.append((n + 1, row))
-        }
-        if !problems.isEmpty { throw InputError(problems) }
-        return out
-    }
 }
 
 import TrafficModel

@@ -185,6 +185,25 @@ public final class H5File: H5Object {
     }
     public func flush() throws { try HDF5.call("H5Fflush", path) { H5Fflush(id, H5F_SCOPE_GLOBAL) } }
     public var root: H5Group { get throws { try H5Group.open(self, "/") } }
+
+    /// Writes a new file through `body` into `<path>.tmp` and renames it over `path` only when everything is
+    /// written: a failure removes the temporary and leaves an existing `path` untouched.
+    public static func writeAtomically(_ path: String, _ body: (H5File) throws -> Void) throws {
+        let tmp = path + ".tmp"
+        do {
+            let f = try H5File.create(tmp)
+            try body(f)
+            try f.flush()
+        } catch {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw RunError("cannot write '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
+        }
+        if Foundation.rename(tmp, path) != 0 {
+            let msg = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw RunError("cannot move the result into place at '\(path)': \(msg)")
+        }
+    }
 }
 
 public final class H5Group: H5Object {

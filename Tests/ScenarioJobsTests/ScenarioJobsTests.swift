@@ -131,6 +131,15 @@ import EnergyModel
         do { _ = try Job.parse(text: job("  step: 7min\n"), file: "/tmp/e.yaml"); Issue.record("accepted a 7-min step") } catch let e as InputError {
             #expect(e.description.contains("energy.step") && e.description.contains("must divide an hour"), "\(e.description)")
         }
+        // a weather series whose times go back
+        let dir = NSTemporaryDirectory() + "w-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "time_s,temperature_c,irradiance_w_m2\n0,5,0\n3600,6,100\n1800,7,200\n".write(toFile: dir + "/w.csv", atomically: true, encoding: .utf8)
+        let wj = try Job.parse(text: job("  weather: {file: w.csv}\n"), file: dir + "/e.yaml")
+        do { _ = try ScenarioBuilder.energySetup(job: wj, model: model); Issue.record("accepted times that go back") } catch let e as InputError {
+            #expect(e.description.contains("w.csv:4: error[E-JOB-069]"), "\(e.description)")
+        }
     }
 
     @Test func shippedGridIsReproducible() throws {
