@@ -6,17 +6,17 @@ import PackageDescription
 // The flood kernels are bandwidth-bound loops that LLVM vectorises; AVX2 (x86-64-v3) doubles their width.
 // Element-wise vectorisation does not change results (no fast-math, no FMA contraction in Swift).
 #if arch(x86_64)
-let kernelFlags = ["-Ounchecked", "-target-cpu", "haswell"]
+    let kernelFlags = ["-Ounchecked", "-target-cpu", "haswell"]
 #else
-let kernelFlags = ["-Ounchecked"]
+    let kernelFlags = ["-Ounchecked"]
 #endif
 let strict: [SwiftSetting] = [
-    .unsafeFlags(kernelFlags, .when(configuration: .release)),
+    .unsafeFlags(kernelFlags, .when(configuration: .release))
 ]
 // The traffic step touches per-partition work lists through class references: dynamic exclusivity checks cost
 // ~10 % there, and the two-phase ownership rule (not the runtime) is what keeps partitions apart.
 let trafficFlags: [SwiftSetting] = [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
 ]
 
 let package = Package(
@@ -32,13 +32,15 @@ let package = Package(
     ],
     targets: [
         // L0: C libraries behind system-library targets with static-inline shims.
-        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
-                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(
+            name: "CHDF5", pkgConfig: "hdf5-serial",
+            providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CKLU", providers: [.apt(["libsuitesparse-dev"])]),
         // libosmium (header-only C++, Debian libosmium2-dev) behind a small C interface
-        .target(name: "COSM", cxxSettings: [.unsafeFlags(["-O2"])],
-                linkerSettings: [.linkedLibrary("z"), .linkedLibrary("pthread")]),
+        .target(
+            name: "COSM", cxxSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("pthread")]),
         // L1
         .target(name: "SimCore"),
         // L2 domain models (never import each other)
@@ -51,19 +53,24 @@ let package = Package(
         .target(name: "SimIO", dependencies: ["CHDF5", "CZlib", "SimCore", "SimEngine"]),
         // L5
         .target(name: "CityImport", dependencies: ["CZlib", "COSM", "SimCore", "TrafficModel", "EnergyModel"]),
-        .target(name: "ScenarioJobs", dependencies: [
-            "SimCore", "FloodModel", "TrafficModel", "EnergyModel", "SimEngine", "SimIO", "CityImport",
-            .product(name: "Yams", package: "Yams"),
-        ]),
+        .target(
+            name: "ScenarioJobs",
+            dependencies: [
+                "SimCore", "FloodModel", "TrafficModel", "EnergyModel", "SimEngine", "SimIO", "CityImport",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // L6
-        .executableTarget(name: "citytwin", dependencies: [
-            "ScenarioJobs", "CityImport", "SimIO", "SimCore", "FloodModel", "TrafficModel",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "citytwin",
+            dependencies: [
+                "ScenarioJobs", "CityImport", "SimIO", "SimCore", "FloodModel", "TrafficModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),
         .testTarget(name: "FloodModelTests", dependencies: ["FloodModel", "SimCore", "SimEngine", "ScenarioJobs"]),
         .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel", "CityImport", "SimCore"]),
-        .testTarget(name: "EnergyModelTests", dependencies: ["EnergyModel", "CityImport", "SimCore", "ScenarioJobs", "SimIO"]),
+        .testTarget(
+            name: "EnergyModelTests", dependencies: ["EnergyModel", "CityImport", "SimCore", "ScenarioJobs", "SimIO"]),
         .testTarget(name: "SimIOTests", dependencies: ["SimIO", "SimCore"]),
         .testTarget(name: "ScenarioJobsTests", dependencies: ["ScenarioJobs", "SimCore", "CityImport", "EnergyModel"]),
         .testTarget(name: "CLITests", dependencies: ["SimIO", "SimCore"]),

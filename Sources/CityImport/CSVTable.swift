@@ -12,34 +12,52 @@ public struct CSVTable: Sendable {
     }
     public var rows: [Row]
 
-    public static func read(_ path: String, numeric: [String], text: [String] = [], emptyIsZero: Bool = false) throws -> CSVTable {
+    public static func read(_ path: String, numeric: [String], text: [String] = [], emptyIsZero: Bool = false) throws
+        -> CSVTable
+    {
         guard let d = FileManager.default.contents(atPath: path), let s = String(data: d, encoding: .utf8) else {
             throw InputError(SourceLocation(file: path), code: "E-GRID-003", message: "cannot read the file")
         }
-        var lines = s.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        var lines = s.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         while lines.last == "" { lines.removeLast() }
-        guard !lines.isEmpty else { throw InputError(SourceLocation(file: path), code: "E-GRID-004", message: "empty table") }
+        guard !lines.isEmpty else {
+            throw InputError(SourceLocation(file: path), code: "E-GRID-004", message: "empty table")
+        }
         let head = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         var problems: [Diagnostic] = []
         for h in numeric + text where !head.contains(h) {
-            problems.append(Diagnostic(SourceLocation(file: path, line: 1), code: "E-GRID-005", message: "column '\(h)' is missing",
-                                       hint: DidYouMean.suggest(h, from: head).map { "did you mean '\($0)'?" }))
+            problems.append(
+                Diagnostic(
+                    SourceLocation(file: path, line: 1), code: "E-GRID-005", message: "column '\(h)' is missing",
+                    hint: DidYouMean.suggest(h, from: head).map { "did you mean '\($0)'?" }))
         }
         if !problems.isEmpty { throw InputError(problems) }
         var rows: [Row] = []
         for (n, l) in lines.enumerated().dropFirst() where !l.isEmpty {
             let f = l.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard f.count == head.count else {
-                problems.append(Diagnostic(SourceLocation(file: path, line: n + 1), code: "E-GRID-006", message: "expected \(head.count) values, found \(f.count)")); continue
+                problems.append(
+                    Diagnostic(
+                        SourceLocation(file: path, line: n + 1), code: "E-GRID-006",
+                        message: "expected \(head.count) values, found \(f.count)"))
+                continue
             }
             var row = Row(line: n + 1, values: [:], text: [:])
             for (k, h) in head.enumerated() {
                 if numeric.contains(h) {
                     guard let v = Double(f[k].isEmpty && emptyIsZero ? "0" : f[k]), v.isFinite else {
-                        problems.append(Diagnostic(SourceLocation(file: path, line: n + 1), code: "E-GRID-007", message: "'\(h)' = '\(f[k])' is not a number")); continue
+                        problems.append(
+                            Diagnostic(
+                                SourceLocation(file: path, line: n + 1), code: "E-GRID-007",
+                                message: "'\(h)' = '\(f[k])' is not a number"))
+                        continue
                     }
                     row.values[h] = v
-                } else if text.contains(h) { row.text[h] = f[k] }
+                } else if text.contains(h) {
+                    row.text[h] = f[k]
+                }
             }
             rows.append(row)
         }

@@ -1,11 +1,13 @@
-import Foundation
 import CZlib
+import Foundation
 import SimCore
 
 /// Reads a file, inflating it if it is gzip-compressed (by its magic bytes, whatever the name says).
 public func readMaybeGzip(_ path: String) throws -> Data {
     guard let raw = FileManager.default.contents(atPath: path) else {
-        throw InputError(SourceLocation(file: path), code: "E-IMPORT-010", message: "cannot read the file", hint: "check the path and permissions")
+        throw InputError(
+            SourceLocation(file: path), code: "E-IMPORT-010", message: "cannot read the file",
+            hint: "check the path and permissions")
     }
     guard raw.count >= 2, raw[raw.startIndex] == 0x1f, raw[raw.startIndex + 1] == 0x8b else { return raw }
     var out = Data()
@@ -15,7 +17,8 @@ public func readMaybeGzip(_ path: String) throws -> Data {
     var rc: Int32 = Z_OK
     try raw.withUnsafeBytes { (src: UnsafeRawBufferPointer) in
         guard ct_inflate_init_gzip(&s) == Z_OK else {
-            throw InputError(SourceLocation(file: path), code: "E-IMPORT-011", message: "zlib could not start inflating")
+            throw InputError(
+                SourceLocation(file: path), code: "E-IMPORT-011", message: "zlib could not start inflating")
         }
         defer { inflateEnd(&s) }
         s.next_in = UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: Bytef.self))
@@ -35,8 +38,10 @@ public func readMaybeGzip(_ path: String) throws -> Data {
             }
         } while rc == Z_OK
         guard rc == Z_STREAM_END else {
-            throw InputError(SourceLocation(file: path), code: "E-IMPORT-012", message: "corrupt or truncated gzip data (zlib code \(rc)) after \(out.count) bytes",
-                             hint: "the download may be incomplete; fetch the file again")
+            throw InputError(
+                SourceLocation(file: path), code: "E-IMPORT-012",
+                message: "corrupt or truncated gzip data (zlib code \(rc)) after \(out.count) bytes",
+                hint: "the download may be incomplete; fetch the file again")
         }
     }
     return out

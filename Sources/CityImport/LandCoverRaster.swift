@@ -5,10 +5,14 @@ import SimCore
 /// then water (4), buildings (2) and roads (1) on top, each road as a band of its carriageway width (at least one
 /// cell wide so it stays continuous). Sea cells (9) and cells outside every feature keep their class.
 public enum LandCoverRaster {
-    public static func rasterize(_ g: GridGeometry, base: [Int], areas: [(kind: Int, ring: [(x: Double, y: Double)])],
-                                 roads: [(width: Double, line: [(x: Double, y: Double)])]) -> [Int] {
+    public static func rasterize(
+        _ g: GridGeometry, base: [Int], areas: [(kind: Int, ring: [(x: Double, y: Double)])],
+        roads: [(width: Double, line: [(x: Double, y: Double)])]
+    ) -> [Int] {
         var out = base
-        func cellRange(_ minX: Double, _ maxX: Double, _ minY: Double, _ maxY: Double) -> (ClosedRange<Int>, ClosedRange<Int>)? {
+        func cellRange(_ minX: Double, _ maxX: Double, _ minY: Double, _ maxY: Double) -> (
+            ClosedRange<Int>, ClosedRange<Int>
+        )? {
             let i0 = max(0, Int(((minX - g.xllCorner) / g.cellSize - 0.5).rounded(.up)))
             let i1 = min(g.nx - 1, Int(((maxX - g.xllCorner) / g.cellSize - 0.5).rounded(.down)))
             let top = g.yllCorner + Double(g.ny) * g.cellSize
@@ -21,31 +25,51 @@ public enum LandCoverRaster {
         for kind in [3, 4, 2] {
             for a in areas where a.kind == kind {
                 let r = a.ring
-                guard r.count >= 3, let (ir, jr) = cellRange(r.map(\.x).min()!, r.map(\.x).max()!, r.map(\.y).min()!, r.map(\.y).max()!) else { continue }
-                for j in jr { for i in ir {
-                    let x = g.xCenter(i), y = g.yCenter(j)
-                    // even-odd ray casting
-                    var inside = false, p = r.count - 1
-                    for q in 0..<r.count {
-                        if (r[q].y > y) != (r[p].y > y), x < (r[p].x - r[q].x) * (y - r[q].y) / (r[p].y - r[q].y) + r[q].x { inside.toggle() }
-                        p = q
+                guard r.count >= 3,
+                    let (ir, jr) = cellRange(r.map(\.x).min()!, r.map(\.x).max()!, r.map(\.y).min()!, r.map(\.y).max()!)
+                else { continue }
+                for j in jr {
+                    for i in ir {
+                        let x = g.xCenter(i)
+                        let y = g.yCenter(j)
+                        // even-odd ray casting
+                        var inside = false
+                        var p = r.count - 1
+                        for q in 0..<r.count {
+                            if (r[q].y > y) != (r[p].y > y),
+                                x < (r[p].x - r[q].x) * (y - r[q].y) / (r[p].y - r[q].y) + r[q].x
+                            {
+                                inside.toggle()
+                            }
+                            p = q
+                        }
+                        if inside { set(g.index(i, j), kind) }
                     }
-                    if inside { set(g.index(i, j), kind) }
-                } }
+                }
             }
         }
         for road in roads {
             let half = max(road.width / 2, g.cellSize / 2)
             for s in 1..<max(road.line.count, 1) {
-                let a = road.line[s - 1], b = road.line[s]
-                guard let (ir, jr) = cellRange(min(a.x, b.x) - half, max(a.x, b.x) + half, min(a.y, b.y) - half, max(a.y, b.y) + half) else { continue }
-                let dx = b.x - a.x, dy = b.y - a.y, len2 = dx * dx + dy * dy
-                for j in jr { for i in ir {
-                    let x = g.xCenter(i), y = g.yCenter(j)
-                    let t = len2 > 0 ? max(0, min(1, ((x - a.x) * dx + (y - a.y) * dy) / len2)) : 0
-                    let px = a.x + t * dx - x, py = a.y + t * dy - y
-                    if px * px + py * py <= half * half { set(g.index(i, j), 1) }
-                } }
+                let a = road.line[s - 1]
+                let b = road.line[s]
+                guard
+                    let (ir, jr) = cellRange(
+                        min(a.x, b.x) - half, max(a.x, b.x) + half, min(a.y, b.y) - half, max(a.y, b.y) + half)
+                else { continue }
+                let dx = b.x - a.x
+                let dy = b.y - a.y
+                let len2 = dx * dx + dy * dy
+                for j in jr {
+                    for i in ir {
+                        let x = g.xCenter(i)
+                        let y = g.yCenter(j)
+                        let t = len2 > 0 ? max(0, min(1, ((x - a.x) * dx + (y - a.y) * dy) / len2)) : 0
+                        let px = a.x + t * dx - x
+                        let py = a.y + t * dy - y
+                        if px * px + py * py <= half * half { set(g.index(i, j), 1) }
+                    }
+                }
             }
         }
         return out

@@ -16,28 +16,37 @@ public enum SUMO {
     struct Builder {
         var nodeIDs: [String] = [], xs: [Double] = [], ys: [Double] = []
         var nodeIndex: [String: Int32] = [:]
-        var linkIDs: [String] = [], from: [Int32] = [], to: [Int32] = [], len: [Double] = [], lanes: [Double] = [], speed: [Double] = []
+        var linkIDs: [String] = [], from: [Int32] = [], to: [Int32] = [], len: [Double] = [], lanes: [Double] = [],
+            speed: [Double] = []
 
         mutating func node(_ id: String, _ x: Double, _ y: Double) -> Bool {
             if nodeIndex[id] != nil { return false }
-            nodeIndex[id] = Int32(nodeIDs.count); nodeIDs.append(id); xs.append(x); ys.append(y)
+            nodeIndex[id] = Int32(nodeIDs.count)
+            nodeIDs.append(id)
+            xs.append(x)
+            ys.append(y)
             return true
         }
 
         func network(_ o: Options) -> RoadNetwork {
             let m = linkIDs.count
-            return RoadNetwork(nodeIDs: nodeIDs, nodeX: xs, nodeY: ys, zoneCount: 0, zonesAreThrough: true, linkIDs: linkIDs,
-                               from: from, to: to, length: len, lanes: lanes, freeSpeed: speed,
-                               capacity: lanes.map { $0 * o.capacityPerLane }, freeFlowTime: (0..<m).map { len[$0] / speed[$0] },
-                               bprAlpha: [Double](repeating: o.bprAlpha, count: m), bprBeta: [Double](repeating: o.bprBeta, count: m),
-                               fixedCost: [Double](repeating: 0, count: m))
+            return RoadNetwork(
+                nodeIDs: nodeIDs, nodeX: xs, nodeY: ys, zoneCount: 0, zonesAreThrough: true, linkIDs: linkIDs,
+                from: from, to: to, length: len, lanes: lanes, freeSpeed: speed,
+                capacity: lanes.map { $0 * o.capacityPerLane }, freeFlowTime: (0..<m).map { len[$0] / speed[$0] },
+                bprAlpha: [Double](repeating: o.bprAlpha, count: m), bprBeta: [Double](repeating: o.bprBeta, count: m),
+                fixedCost: [Double](repeating: 0, count: m))
         }
     }
 
-    static func number(_ a: [String: String], _ key: String, _ file: String, _ line: Int, _ what: String) throws -> Double? {
+    static func number(_ a: [String: String], _ key: String, _ file: String, _ line: Int, _ what: String) throws
+        -> Double?
+    {
         guard let s = a[key] else { return nil }
         guard let v = Double(s), v.isFinite else {
-            throw InputError(SourceLocation(file: file, line: line), code: "E-SUMO-002", message: "\(what): \(key)=\"\(s)\" is not a number")
+            throw InputError(
+                SourceLocation(file: file, line: line), code: "E-SUMO-002",
+                message: "\(what): \(key)=\"\(s)\" is not a number")
         }
         return v
     }
@@ -52,23 +61,38 @@ public enum SUMO {
         var banned: [(from: Int32, to: Int32)] = []
         for (a, ok) in allowed.sorted(by: { $0.key < $1.key }) {
             let v = Int(net.to[Int(a)])
-            for e in Int(net.outStart[v])..<Int(net.outStart[v + 1]) where !ok.contains(net.outLinks[e]) { banned.append((a, net.outLinks[e])) }
+            for e in Int(net.outStart[v])..<Int(net.outStart[v + 1]) where !ok.contains(net.outLinks[e]) {
+                banned.append((a, net.outLinks[e]))
+            }
         }
         net.setBannedTurns(banned)
     }
 
     /// Plain nodes + edges (+ connections, for turn restrictions). Edge length: the `length` attribute, else the
     /// distance between its nodes.
-    public static func readPlain(nodes: String, edges: String, connections: String? = nil, options: Options = Options()) throws -> RoadNetwork {
+    public static func readPlain(nodes: String, edges: String, connections: String? = nil, options: Options = Options())
+        throws -> RoadNetwork
+    {
         var b = Builder()
         try XMLEvents.parse(try readMaybeGzip(nodes), file: nodes) { name, a, line in
             guard name == "node" else { return }
-            guard let id = a["id"], let x = try number(a, "x", nodes, line, "node"), let y = try number(a, "y", nodes, line, "node '\(a["id"] ?? "?")'") else {
-                throw InputError(SourceLocation(file: nodes, line: line), code: "E-SUMO-001", message: "a <node> needs id, x and y")
+            guard let id = a["id"], let x = try number(a, "x", nodes, line, "node"),
+                let y = try number(a, "y", nodes, line, "node '\(a["id"] ?? "?")'")
+            else {
+                throw InputError(
+                    SourceLocation(file: nodes, line: line), code: "E-SUMO-001", message: "a <node> needs id, x and y")
             }
-            if !b.node(id, x, y) { throw InputError(SourceLocation(file: nodes, line: line), code: "E-SUMO-003", message: "node id '\(id)' appears twice") }
+            if !b.node(id, x, y) {
+                throw InputError(
+                    SourceLocation(file: nodes, line: line), code: "E-SUMO-003",
+                    message: "node id '\(id)' appears twice")
+            }
         }
-        if b.nodeIDs.isEmpty { throw InputError(SourceLocation(file: nodes), code: "E-SUMO-004", message: "no <node> elements", hint: "is this a SUMO plain nodes file (.nod.xml)?") }
+        if b.nodeIDs.isEmpty {
+            throw InputError(
+                SourceLocation(file: nodes), code: "E-SUMO-004", message: "no <node> elements",
+                hint: "is this a SUMO plain nodes file (.nod.xml)?")
+        }
         try XMLEvents.parse(try readMaybeGzip(edges), file: edges) { name, a, line in
             guard name == "edge" else { return }
             let loc = SourceLocation(file: edges, line: line)
@@ -77,16 +101,29 @@ public enum SUMO {
             }
             guard let fi = b.nodeIndex[f], let ti = b.nodeIndex[t] else {
                 let unknown = b.nodeIndex[f] == nil ? f : t
-                throw InputError(loc, code: "E-SUMO-006", message: "edge '\(id)' refers to node '\(unknown)', which the nodes file does not have",
-                                 hint: DidYouMean.suggest(unknown, from: Array(b.nodeIDs.prefix(200_000))).map { "did you mean '\($0)'?" })
+                throw InputError(
+                    loc, code: "E-SUMO-006",
+                    message: "edge '\(id)' refers to node '\(unknown)', which the nodes file does not have",
+                    hint: DidYouMean.suggest(unknown, from: Array(b.nodeIDs.prefix(200_000))).map {
+                        "did you mean '\($0)'?"
+                    })
             }
             let lanes = try number(a, "numLanes", edges, line, "edge '\(id)'") ?? 1
             let speed = try number(a, "speed", edges, line, "edge '\(id)'") ?? 13.89
-            let length = try number(a, "length", edges, line, "edge '\(id)'") ?? hypot(b.xs[Int(ti)] - b.xs[Int(fi)], b.ys[Int(ti)] - b.ys[Int(fi)])
+            let length =
+                try number(a, "length", edges, line, "edge '\(id)'")
+                ?? hypot(b.xs[Int(ti)] - b.xs[Int(fi)], b.ys[Int(ti)] - b.ys[Int(fi)])
             guard lanes >= 1, speed > 0, length > 0 else {
-                throw InputError(loc, code: "E-SUMO-007", message: "edge '\(id)' needs numLanes >= 1, speed > 0 and a positive length")
+                throw InputError(
+                    loc, code: "E-SUMO-007",
+                    message: "edge '\(id)' needs numLanes >= 1, speed > 0 and a positive length")
             }
-            b.linkIDs.append(id); b.from.append(fi); b.to.append(ti); b.len.append(length); b.lanes.append(lanes); b.speed.append(speed)
+            b.linkIDs.append(id)
+            b.from.append(fi)
+            b.to.append(ti)
+            b.len.append(length)
+            b.lanes.append(lanes)
+            b.speed.append(speed)
         }
         var net = b.network(options)
         if let c = connections {
@@ -112,27 +149,40 @@ public enum SUMO {
             case "junction":
                 inEdge = false
                 guard let id = a["id"], !id.hasPrefix(":") else { return }
-                guard let x = try number(a, "x", path, line, "junction '\(id)'"), let y = try number(a, "y", path, line, "junction '\(id)'") else {
-                    throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-001", message: "junction '\(id)' needs x and y")
+                guard let x = try number(a, "x", path, line, "junction '\(id)'"),
+                    let y = try number(a, "y", path, line, "junction '\(id)'")
+                else {
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-001",
+                        message: "junction '\(id)' needs x and y")
                 }
                 _ = b.node(id, x, y)
             case "edge":
                 inEdge = false
                 if let fn = a["function"], fn != "normal" { return }
                 guard let id = a["id"], let f = a["from"], let t = a["to"] else {
-                    throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-005", message: "an <edge> needs id, from and to")
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-005",
+                        message: "an <edge> needs id, from and to")
                 }
-                pendingEdges.append((id, f, t, line)); laneInfo.append((0, 0, 0)); inEdge = true
+                pendingEdges.append((id, f, t, line))
+                laneInfo.append((0, 0, 0))
+                inEdge = true
             case "lane":
                 guard inEdge else { return }
-                let allow = a["allow"], disallow = a["disallow"] ?? ""
-                let carsAllowed = (allow == nil || allow!.split(separator: " ").contains("passenger"))
+                let allow = a["allow"]
+                let disallow = a["disallow"] ?? ""
+                let carsAllowed =
+                    (allow == nil || allow!.split(separator: " ").contains("passenger"))
                     && !disallow.split(separator: " ").contains("passenger") && disallow != "all"
                 guard carsAllowed else { return }
                 let len = try number(a, "length", path, line, "lane '\(a["id"] ?? "?")'") ?? 0
                 let sp = try number(a, "speed", path, line, "lane '\(a["id"] ?? "?")'") ?? 0
                 var li = laneInfo[laneInfo.count - 1]
-                if li.lanes == 0 { li.length = len; li.speed = sp }
+                if li.lanes == 0 {
+                    li.length = len
+                    li.speed = sp
+                }
                 li.lanes += 1
                 laneInfo[laneInfo.count - 1] = li
             case "connection":
@@ -144,15 +194,28 @@ public enum SUMO {
         }
         for (k, e) in pendingEdges.enumerated() where laneInfo[k].lanes > 0 {
             guard let fi = b.nodeIndex[e.from], let ti = b.nodeIndex[e.to] else {
-                throw InputError(SourceLocation(file: path, line: e.line), code: "E-SUMO-006", message: "edge '\(e.id)' refers to a junction that the file does not have")
+                throw InputError(
+                    SourceLocation(file: path, line: e.line), code: "E-SUMO-006",
+                    message: "edge '\(e.id)' refers to a junction that the file does not have")
             }
             let li = laneInfo[k]
             guard li.length > 0, li.speed > 0 else {
-                throw InputError(SourceLocation(file: path, line: e.line), code: "E-SUMO-007", message: "edge '\(e.id)' has a lane without positive length and speed")
+                throw InputError(
+                    SourceLocation(file: path, line: e.line), code: "E-SUMO-007",
+                    message: "edge '\(e.id)' has a lane without positive length and speed")
             }
-            b.linkIDs.append(e.id); b.from.append(fi); b.to.append(ti); b.len.append(li.length); b.lanes.append(li.lanes); b.speed.append(li.speed)
+            b.linkIDs.append(e.id)
+            b.from.append(fi)
+            b.to.append(ti)
+            b.len.append(li.length)
+            b.lanes.append(li.lanes)
+            b.speed.append(li.speed)
         }
-        if b.linkIDs.isEmpty { throw InputError(SourceLocation(file: path), code: "E-SUMO-008", message: "no drivable edges", hint: "is this a SUMO network (.net.xml)?") }
+        if b.linkIDs.isEmpty {
+            throw InputError(
+                SourceLocation(file: path), code: "E-SUMO-008", message: "no drivable edges",
+                hint: "is this a SUMO network (.net.xml)?")
+        }
         var net = b.network(options)
         applyConnections(connections, to: &net)
         return net
@@ -172,22 +235,34 @@ public enum SUMO {
             var r: [Int32] = []
             for e in s.split(separator: " ") {
                 guard let a = linkIndex[String(e)] else {
-                    throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-011", message: "\(who) uses edge '\(e)', which the network does not have",
-                                     hint: DidYouMean.suggest(String(e), from: Array(net.linkIDs.prefix(200_000))).map { "did you mean '\($0)'?" } ?? "routes must belong to this network")
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-011",
+                        message: "\(who) uses edge '\(e)', which the network does not have",
+                        hint: DidYouMean.suggest(String(e), from: Array(net.linkIDs.prefix(200_000))).map {
+                            "did you mean '\($0)'?"
+                        } ?? "routes must belong to this network")
                 }
                 if connected, let p = r.last, net.to[Int(p)] != net.from[Int(a)] {
-                    throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-012",
-                                     message: "\(who): edge '\(e)' does not start where '\(net.linkIDs[Int(p)])' ends", hint: "the route is not connected in this network")
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-012",
+                        message: "\(who): edge '\(e)' does not start where '\(net.linkIDs[Int(p)])' ends",
+                        hint: "the route is not connected in this network")
                 }
                 r.append(a)
             }
-            if r.isEmpty { throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-013", message: "\(who) has an empty route") }
+            if r.isEmpty {
+                throw InputError(
+                    SourceLocation(file: path, line: line), code: "E-SUMO-013", message: "\(who) has an empty route")
+            }
             return r
         }
         func flush() throws {
             guard let c = current else { return }
             guard let r = c.route else {
-                throw InputError(SourceLocation(file: path, line: c.line), code: "E-SUMO-014", message: "vehicle '\(c.id)' has no route", hint: "give it a <route edges=\"…\"/> child or route=\"ID\"")
+                throw InputError(
+                    SourceLocation(file: path, line: c.line), code: "E-SUMO-014",
+                    message: "vehicle '\(c.id)' has no route",
+                    hint: "give it a <route edges=\"…\"/> child or route=\"ID\"")
             }
             plans.append(id: c.id, depart: c.depart, route: r)
             current = nil
@@ -196,20 +271,36 @@ public enum SUMO {
             switch name {
             case "vehicle":
                 try flush()
-                guard let id = a["id"] else { throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-015", message: "a <vehicle> needs an id") }
-                if !seen.insert(id).inserted { throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-016", message: "vehicle id '\(id)' appears twice") }
+                guard let id = a["id"] else {
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-015", message: "a <vehicle> needs an id")
+                }
+                if !seen.insert(id).inserted {
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-016",
+                        message: "vehicle id '\(id)' appears twice")
+                }
                 guard let ds = a["depart"], let d = Double(ds), d >= 0, d.isFinite else {
-                    throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-017", message: "vehicle '\(id)': depart=\"\(a["depart"] ?? "")\" is not a time in seconds >= 0",
-                                     hint: "only numeric departure times are supported (not 'triggered' or 'now')")
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-017",
+                        message: "vehicle '\(id)': depart=\"\(a["depart"] ?? "")\" is not a time in seconds >= 0",
+                        hint: "only numeric departure times are supported (not 'triggered' or 'now')")
                 }
                 var r: [Int32]? = nil
                 if let ref = a["route"] {
-                    guard let nr = named[ref] else { throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-018", message: "vehicle '\(id)' refers to route '\(ref)', which is not defined before it") }
+                    guard let nr = named[ref] else {
+                        throw InputError(
+                            SourceLocation(file: path, line: line), code: "E-SUMO-018",
+                            message: "vehicle '\(id)' refers to route '\(ref)', which is not defined before it")
+                    }
                     r = nr
                 }
                 current = (id, Int64((d * 1000).rounded()), line, r)
             case "route":
-                guard let e = a["edges"] else { throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-019", message: "a <route> needs edges") }
+                guard let e = a["edges"] else {
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-019", message: "a <route> needs edges")
+                }
                 if current != nil && current!.route == nil {
                     current!.route = try edges(e, line, "vehicle '\(current!.id)'")
                 } else if let rid = a["id"] {
@@ -219,19 +310,35 @@ public enum SUMO {
             case "trip":
                 try flush()
                 guard let id = a["id"], let f = a["from"], let t = a["to"] else {
-                    throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-021", message: "a <trip> needs id, from and to edges",
-                                     hint: "trips between junctions (fromJunction/toJunction) or taz are not supported")
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-021",
+                        message: "a <trip> needs id, from and to edges",
+                        hint: "trips between junctions (fromJunction/toJunction) or taz are not supported")
                 }
-                if !seen.insert(id).inserted { throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-016", message: "vehicle id '\(id)' appears twice") }
-                if a["via"] != nil { throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-022", message: "trip '\(id)': 'via' is not supported") }
+                if !seen.insert(id).inserted {
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-016",
+                        message: "vehicle id '\(id)' appears twice")
+                }
+                if a["via"] != nil {
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-022",
+                        message: "trip '\(id)': 'via' is not supported")
+                }
                 guard let ds = a["depart"], let dep = Double(ds), dep >= 0, dep.isFinite else {
-                    throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-017", message: "trip '\(id)': depart=\"\(a["depart"] ?? "")\" is not a time in seconds >= 0")
+                    throw InputError(
+                        SourceLocation(file: path, line: line), code: "E-SUMO-017",
+                        message: "trip '\(id)': depart=\"\(a["depart"] ?? "")\" is not a time in seconds >= 0")
                 }
                 let r = try edges(f + " " + t, line, "trip '\(id)'", connected: false)
                 trips.append((id, Int64((dep * 1000).rounded()), r[0], r[1], line))
             case "flow", "person", "personFlow", "routeDistribution":
-                throw InputError(SourceLocation(file: path, line: line), code: "E-SUMO-020", message: "<\(name)> elements are not supported",
-                                 hint: "give vehicles explicit routes (e.g. route them with duarouter), or use a population with our router")
+                throw InputError(
+                    SourceLocation(file: path, line: line), code: "E-SUMO-020",
+                    message: "<\(name)> elements are not supported",
+                    hint:
+                        "give vehicles explicit routes (e.g. route them with duarouter), or use a population with our router"
+                )
             default: break
             }
         }
@@ -243,13 +350,21 @@ public enum SUMO {
         var routes = [[Int32]](repeating: [], count: trips.count)
         var tree = ShortestPathTree(nodeCount: net.nodeCount)
         for (f, ks) in byFrom.sorted(by: { $0.key < $1.key }) {
-            let found = net.freeFlowTime.withUnsafeBufferPointer { tree.routes(net, fromLink: f, to: ks.map { trips[$0].to }, cost: $0) }
+            let found = net.freeFlowTime.withUnsafeBufferPointer {
+                tree.routes(net, fromLink: f, to: ks.map { trips[$0].to }, cost: $0)
+            }
             for (i, k) in ks.enumerated() {
                 let t = trips[k]
-                if t.from == t.to { routes[k] = [t.from]; continue }
+                if t.from == t.to {
+                    routes[k] = [t.from]
+                    continue
+                }
                 guard let mid = found[i] else {
-                    throw InputError(SourceLocation(file: path, line: t.line), code: "E-SUMO-023",
-                                     message: "trip '\(t.id)': no path from edge '\(net.linkIDs[Int(t.from)])' to '\(net.linkIDs[Int(t.to)])'")
+                    throw InputError(
+                        SourceLocation(file: path, line: t.line), code: "E-SUMO-023",
+                        message:
+                            "trip '\(t.id)': no path from edge '\(net.linkIDs[Int(t.from)])' to '\(net.linkIDs[Int(t.to)])'"
+                    )
                 }
                 routes[k] = [t.from] + mid + [t.to]
             }

@@ -17,7 +17,10 @@ public struct Weather: Sendable, Equatable {
     /// Day of the year (1…366) and seconds since midnight at simulated time zero.
     public var startDay: Int, startSecond: Double
     public init(source: Source, latitude: Double = 43.73, startDay: Int = 1, startSecond: Double = 0) {
-        self.source = source; self.latitude = latitude; self.startDay = startDay; self.startSecond = startSecond
+        self.source = source
+        self.latitude = latitude
+        self.startDay = startDay
+        self.startSecond = startSecond
     }
 
     public func at(_ t: Double) -> (temperature: Double, irradiance: Double) {
@@ -25,8 +28,12 @@ public struct Weather: Sendable, Equatable {
         case .series(let ts, let temp, let irr):
             if t <= ts[0] { return (temp[0], irr[0]) }
             if t >= ts[ts.count - 1] { return (temp[ts.count - 1], irr[ts.count - 1]) }
-            var lo = 0, hi = ts.count - 1
-            while hi - lo > 1 { let m = (lo + hi) / 2; if ts[m] <= t { lo = m } else { hi = m } }
+            var lo = 0
+            var hi = ts.count - 1
+            while hi - lo > 1 {
+                let m = (lo + hi) / 2
+                if ts[m] <= t { lo = m } else { hi = m }
+            }
             let w = (t - ts[lo]) / (ts[hi] - ts[lo])
             return (temp[lo] + w * (temp[hi] - temp[lo]), irr[lo] + w * (irr[hi] - irr[lo]))
         case .synthetic(let mean, let amp, let clear):
@@ -35,7 +42,8 @@ public struct Weather: Sendable, Equatable {
             let hour = abs.truncatingRemainder(dividingBy: 86_400) / 3600
             let temp = mean - amp * cos(2 * .pi * (hour - 3) / 24)
             let decl = 23.45 * sin(2 * .pi * (284 + day) / 365) * .pi / 180
-            let lat = latitude * .pi / 180, ha = (hour - 12) * 15 * .pi / 180
+            let lat = latitude * .pi / 180
+            let ha = (hour - 12) * 15 * .pi / 180
             let sinH = sin(lat) * sin(decl) + cos(lat) * cos(decl) * cos(ha)
             return (temp, sinH > 0 ? 1000 * pow(sinH, 1.15) * clear : 0)
         }
@@ -75,7 +83,7 @@ public struct EnergyAgents: Sendable {
         public var copHeat = 3.0, copCool = 3.5, heatPumpKWth = 4.0
         /// Explicit Euler sub-step of the thermal model (s); the interior time constant is about 2 h.
         public var thermalSubstep = 300.0
-        public var ci = 2.0e6, ce = 2.5e7, rie = 0.004, rea = 0.015, ria = 0.03   // per 80 m² dwelling (C ∝ A, R ∝ 1/A)
+        public var ci = 2.0e6, ce = 2.5e7, rie = 0.004, rea = 0.015, ria = 0.03  // per 80 m² dwelling (C ∝ A, R ∝ 1/A)
         public var pvKWpPerM2 = 0.06, pvMaxKWp = 100.0, pvGamma = -0.0037, pvNOCT = 45.0, pvSystem = 0.86
         public var evBatteryKWh = 50.0, evChargerKW = 7.4, evKWhPerKm = 0.18, evMedianKm = 25.0
         public var commercialBase = 0.3
@@ -83,15 +91,20 @@ public struct EnergyAgents: Sendable {
         public init() {}
     }
     /// Active-occupancy share by hour (weekday, weekend): typical shapes of time-use surveys.
-    static let weekdayActive: [Double] = [0.05, 0.03, 0.02, 0.02, 0.03, 0.08, 0.35, 0.55, 0.40, 0.25, 0.22, 0.25,
-                                          0.30, 0.28, 0.25, 0.28, 0.40, 0.55, 0.68, 0.72, 0.70, 0.62, 0.42, 0.15]
-    static let weekendActive: [Double] = [0.08, 0.05, 0.03, 0.02, 0.02, 0.04, 0.10, 0.25, 0.45, 0.55, 0.55, 0.55,
-                                          0.55, 0.50, 0.45, 0.45, 0.50, 0.58, 0.65, 0.70, 0.68, 0.62, 0.48, 0.20]
+    static let weekdayActive: [Double] = [
+        0.05, 0.03, 0.02, 0.02, 0.03, 0.08, 0.35, 0.55, 0.40, 0.25, 0.22, 0.25,
+        0.30, 0.28, 0.25, 0.28, 0.40, 0.55, 0.68, 0.72, 0.70, 0.62, 0.42, 0.15,
+    ]
+    static let weekendActive: [Double] = [
+        0.08, 0.05, 0.03, 0.02, 0.02, 0.04, 0.10, 0.25, 0.45, 0.55, 0.55, 0.55,
+        0.55, 0.50, 0.45, 0.45, 0.50, 0.58, 0.65, 0.70, 0.68, 0.62, 0.48, 0.20,
+    ]
 
     public var parameters: Parameters
     public let seed: UInt64
     // households
-    public var building: [Int32], occupants: [UInt8], area: [Double], hasHeatPump: [Bool], hasEV: [Bool], applianceScale: [Double]
+    public var building: [Int32], occupants: [UInt8], area: [Double], hasHeatPump: [Bool], hasEV: [Bool],
+        applianceScale: [Double]
     public var active: [UInt8], ti: [Double], te: [Double], hpMode: [Int8], evSoC: [Double], evAway: [UInt8]
     var evDay: [Int32], evLeave: [Double], evBack: [Double], evKm: [Double]
     /// Households of each building: indices [start[b], start[b + 1]).
@@ -99,21 +112,33 @@ public struct EnergyAgents: Sendable {
     // buildings
     public var pvKWp: [Double], commercialPeakKW: [Double]
     public var demandGrowth: Double
-    public var startWeekday: Int   // 0 = Monday at simulated time zero
+    public var startWeekday: Int  // 0 = Monday at simulated time zero
 
     /// Builds the agents of `dwellings[b]` households per building (occupants 1–4, shares drawn from the seed).
-    public init(dwellings: [Int], residentialFloor: [Double], otherFloor: [Double], roofArea: [Double], evShare: Double, pvShare: Double,
-                heatPumpShare: Double, demandGrowth: Double, commercialPeakWPerM2: Double, startWeekday: Int, seed: UInt64,
-                parameters: Parameters = Parameters()) {
-        self.parameters = parameters; self.seed = seed; self.demandGrowth = demandGrowth; self.startWeekday = startWeekday
-        let rng = Philox4x64(seed: seed, stream: 0x656E_6167)   // "enag"
-        var b: [Int32] = [], occ: [UInt8] = [], ar: [Double] = [], hp: [Bool] = [], ev: [Bool] = [], sc: [Double] = [], st: [Int32] = [0]
+    public init(
+        dwellings: [Int], residentialFloor: [Double], otherFloor: [Double], roofArea: [Double], evShare: Double,
+        pvShare: Double,
+        heatPumpShare: Double, demandGrowth: Double, commercialPeakWPerM2: Double, startWeekday: Int, seed: UInt64,
+        parameters: Parameters = Parameters()
+    ) {
+        self.parameters = parameters
+        self.seed = seed
+        self.demandGrowth = demandGrowth
+        self.startWeekday = startWeekday
+        let rng = Philox4x64(seed: seed, stream: 0x656E_6167)  // "enag"
+        var b: [Int32] = []
+        var occ: [UInt8] = []
+        var ar: [Double] = []
+        var hp: [Bool] = []
+        var ev: [Bool] = []
+        var sc: [Double] = []
+        var st: [Int32] = [0]
         for (k, n) in dwellings.enumerated() {
             for d in 0..<n {
                 let r = rng.block((UInt64(k), UInt64(d), 1, 0))
                 let u0 = Philox4x64.unitDouble(r.0)
                 b.append(Int32(k))
-                occ.append(u0 < 0.33 ? 1 : u0 < 0.66 ? 2 : u0 < 0.85 ? 3 : 4)   // household sizes
+                occ.append(u0 < 0.33 ? 1 : u0 < 0.66 ? 2 : u0 < 0.85 ? 3 : 4)  // household sizes
                 ar.append(max(30, residentialFloor[k] / Double(n)))
                 hp.append(Philox4x64.unitDouble(r.1) < heatPumpShare)
                 ev.append(Philox4x64.unitDouble(r.2) < evShare)
@@ -121,10 +146,23 @@ public struct EnergyAgents: Sendable {
             }
             st.append(Int32(b.count))
         }
-        building = b; occupants = occ; area = ar; hasHeatPump = hp; hasEV = ev; applianceScale = sc; start = st
-        active = .init(repeating: 0, count: b.count); ti = .init(repeating: parameters.heatSetpoint, count: b.count); te = ti
-        hpMode = .init(repeating: 0, count: b.count); evSoC = .init(repeating: parameters.evBatteryKWh, count: b.count); evAway = .init(repeating: 0, count: b.count)
-        evDay = .init(repeating: -1, count: b.count); evLeave = .init(repeating: 0, count: b.count); evBack = evLeave; evKm = evLeave
+        building = b
+        occupants = occ
+        area = ar
+        hasHeatPump = hp
+        hasEV = ev
+        applianceScale = sc
+        start = st
+        active = .init(repeating: 0, count: b.count)
+        ti = .init(repeating: parameters.heatSetpoint, count: b.count)
+        te = ti
+        hpMode = .init(repeating: 0, count: b.count)
+        evSoC = .init(repeating: parameters.evBatteryKWh, count: b.count)
+        evAway = .init(repeating: 0, count: b.count)
+        evDay = .init(repeating: -1, count: b.count)
+        evLeave = .init(repeating: 0, count: b.count)
+        evBack = evLeave
+        evKm = evLeave
         pvKWp = roofArea.enumerated().map { (k, a) in
             let u = Philox4x64.unitDouble(rng.block((UInt64(k), 0, 2, 0)).0)
             return u < pvShare ? min(parameters.pvMaxKWp, a * parameters.pvKWpPerM2 * 1) : 0
@@ -137,30 +175,40 @@ public struct EnergyAgents: Sendable {
     /// Advances the households of buildings `range` over [t, t + dt) (t in seconds since the start; `step` the step
     /// number, the counter of every random draw) and writes each building's demand (kW) into p/q and the parts
     /// (appliances+lighting, heat pump, EV, PV, commercial) into `parts` (5 per building).
-    public mutating func step(buildings range: Range<Int>, step: Int64, t: Double, dt: Double, weather: Weather,
-                              p: inout [Double], q: inout [Double], parts: inout [Double], arrivals: [Int64]? = nil) {
+    public mutating func step(
+        buildings range: Range<Int>, step: Int64, t: Double, dt: Double, weather: Weather,
+        p: inout [Double], q: inout [Double], parts: inout [Double], arrivals: [Int64]? = nil
+    ) {
         let P = parameters
         let (tout, ghi) = weather.at(t + dt / 2)
         let hour = Int((weather.startSecond + t).truncatingRemainder(dividingBy: 86_400) / 3600) % 24
         let dayIndex = Int((weather.startSecond + t) / 86_400)
         let weekday = (startWeekday + dayIndex) % 7
         let aTarget = weekday >= 5 ? Self.weekendActive[hour] : Self.weekdayActive[hour]
-        let rng = Philox4x64(seed: seed, stream: 0x6F63_6375)   // "occu"
+        let rng = Philox4x64(seed: seed, stream: 0x6F63_6375)  // "occu"
         let tanPhi = (1 - P.powerFactor * P.powerFactor).squareRoot() / P.powerFactor
         let secOfDay = (weather.startSecond + t).truncatingRemainder(dividingBy: 86_400)
         // PV cell temperature and output per kWp
         let tcell = tout + ghi / 800 * (P.pvNOCT - 20)
         let pvPerKWp = max(0, ghi / 1000 * (1 + P.pvGamma * (tcell - 25)) * P.pvSystem)
         // commercial opening hours
-        let open: Double = weekday < 5 ? ((8..<19).contains(hour) ? 1 : 0) : weekday == 5 ? ((9..<13).contains(hour) ? 0.5 : 0) : 0
+        let open: Double =
+            weekday < 5 ? ((8..<19).contains(hour) ? 1 : 0) : weekday == 5 ? ((9..<13).contains(hour) ? 0.5 : 0) : 0
         let commercialShape = P.commercialBase + (1 - P.commercialBase) * open
         for bld in range {
-            var app = 0.0, hp = 0.0, evKW = 0.0
-            var pair = (UInt64(0), UInt64(0), UInt64(0), UInt64(0)), pairOf = -1
+            var app = 0.0
+            var hp = 0.0
+            var evKW = 0.0
+            var pair = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+            var pairOf = -1
             for h in Int(start[bld])..<Int(start[bld + 1]) {
                 // one Philox block serves two households (two 64-bit words each: occupancy; event trigger | power)
-                if h / 2 != pairOf { pairOf = h / 2; pair = rng.block((UInt64(pairOf), UInt64(step), 0, 0)) }
-                let w0 = h % 2 == 0 ? pair.0 : pair.2, w1 = h % 2 == 0 ? pair.1 : pair.3
+                if h / 2 != pairOf {
+                    pairOf = h / 2
+                    pair = rng.block((UInt64(pairOf), UInt64(step), 0, 0))
+                }
+                let w0 = h % 2 == 0 ? pair.0 : pair.2
+                let w1 = h % 2 == 0 ? pair.1 : pair.3
                 // occupancy
                 let was = active[h] != 0
                 // a driver from the traffic domain: away between leaving home and getting back
@@ -177,16 +225,28 @@ public struct EnergyAgents: Sendable {
                     // switch-on events of high-power appliances (cooking, kettle, washing), more likely at meal times
                     let meal = (7...8).contains(hour) || (12...13).contains(hour) || (18...20).contains(hour)
                     let rate = P.eventRate * (meal ? P.mealFactor : 1) * (0.6 + 0.4 * occ)
-                    if Double(w1 >> 32) * 0x1.0p-32 < rate { app += P.eventMinKW + (P.eventMaxKW - P.eventMinKW) * Double(w1 & 0xFFFF_FFFF) * 0x1.0p-32 }
-                } else { app += P.standbyKW }
+                    if Double(w1 >> 32) * 0x1.0p-32 < rate {
+                        app += P.eventMinKW + (P.eventMaxKW - P.eventMinKW) * Double(w1 & 0xFFFF_FFFF) * 0x1.0p-32
+                    }
+                } else {
+                    app += P.standbyKW
+                }
                 // heat pump on the TiTe model
                 if hasHeatPump[h] {
                     let sc = area[h] / 80
-                    let invCi = 1 / (P.ci * sc), invCe = 1 / (P.ce * sc), gie = sc / P.rie, gea = sc / P.rea, gia = sc / P.ria
+                    let invCi = 1 / (P.ci * sc)
+                    let invCe = 1 / (P.ce * sc)
+                    let gie = sc / P.rie
+                    let gea = sc / P.rea
+                    let gia = sc / P.ria
                     let setHeat = isActive ? P.heatSetpoint : P.setbackSetpoint
                     let qMax = P.heatPumpKWth * sc * 1000
-                    var x = ti[h], e = te[h], mode = hpMode[h], qSum = 0.0
-                    let sub = P.thermalSubstep, n = max(1, Int((dt / sub).rounded()))
+                    var x = ti[h]
+                    var e = te[h]
+                    var mode = hpMode[h]
+                    var qSum = 0.0
+                    let sub = P.thermalSubstep
+                    let n = max(1, Int((dt / sub).rounded()))
                     for _ in 0..<n {
                         if mode == 1 && x > setHeat + P.deadband { mode = 0 }
                         if mode == 2 && x < P.coolSetpoint - P.deadband { mode = 0 }
@@ -195,10 +255,13 @@ public struct EnergyAgents: Sendable {
                         let qhp = mode == 1 ? qMax : mode == 2 ? -qMax : 0
                         let dx = ((e - x) * gie + (tout - x) * gia + qhp) * invCi
                         let de = ((x - e) * gie + (tout - e) * gea) * invCe
-                        x += dx * sub; e += de * sub
+                        x += dx * sub
+                        e += de * sub
                         qSum += mode == 1 ? qMax / P.copHeat : mode == 2 ? qMax / P.copCool : 0
                     }
-                    ti[h] = x; te[h] = e; hpMode[h] = mode
+                    ti[h] = x
+                    te[h] = e
+                    hpMode[h] = mode
                     hp += qSum / 1000 / Double(n)
                 }
                 // EV: the day's schedule from the household and the day (drawn once per day)
@@ -212,14 +275,17 @@ public struct EnergyAgents: Sendable {
                         if evDay[h] != Int32(dayIndex) { planDay(h, dayIndex) }
                         away = secOfDay >= evLeave[h] && secOfDay < evBack[h]
                     }
-                    if away { evAway[h] = 1 } else {
-                        if evAway[h] == 1 {   // just returned: the day's distance
+                    if away {
+                        evAway[h] = 1
+                    } else {
+                        if evAway[h] == 1 {  // just returned: the day's distance
                             evSoC[h] = max(0, evSoC[h] - evKm[h] * P.evKWhPerKm)
                             evAway[h] = 0
                         }
                         if evSoC[h] < P.evBatteryKWh {
                             let kwh = min(P.evChargerKW * dt / 3600, P.evBatteryKWh - evSoC[h])
-                            evSoC[h] += kwh; evKW += kwh / (dt / 3600)
+                            evSoC[h] += kwh
+                            evKW += kwh / (dt / 3600)
                         }
                     }
                 }
@@ -229,15 +295,19 @@ public struct EnergyAgents: Sendable {
             let load = demandGrowth * (app + hp + com)
             p[bld] = load + evKW - pv
             q[bld] = (load + evKW) * tanPhi
-            parts[5 * bld] = demandGrowth * app; parts[5 * bld + 1] = demandGrowth * hp; parts[5 * bld + 2] = evKW
-            parts[5 * bld + 3] = pv; parts[5 * bld + 4] = demandGrowth * com
+            parts[5 * bld] = demandGrowth * app
+            parts[5 * bld + 1] = demandGrowth * hp
+            parts[5 * bld + 2] = evKW
+            parts[5 * bld + 3] = pv
+            parts[5 * bld + 4] = demandGrowth * com
         }
     }
 
     // drivers from the traffic domain (activity schedules): per household the driver (−1 none); per driver the
     // legs [legStart[d], legStart[d + 1]) as (vehicle, departure s, homeward, estimated arrival s) and the km driven
     public var driver: [Int32] = []
-    public var legStart: [Int32] = [0], legVehicle: [Int32] = [], legDepart: [Double] = [], legHomeward: [Bool] = [], legArrival: [Double] = []
+    public var legStart: [Int32] = [0], legVehicle: [Int32] = [], legDepart: [Double] = [], legHomeward: [Bool] = [],
+        legArrival: [Double] = []
     public var driverKm: [Double] = []
 
     /// Whether driver d is away from home at t: the last leg that has started is outbound, or homeward and not yet
@@ -247,15 +317,23 @@ public struct EnergyAgents: Sendable {
         for k in Int(legStart[d])..<Int(legStart[d + 1]) where legDepart[k] <= t {
             if legHomeward[k] {
                 let v = Int(legVehicle[k])
-                if let a = arrivals, v < a.count { away = a[v] < 0 || Double(a[v]) / 1000 > t } else { away = legArrival[k] > t }
-            } else { away = true }
+                if let a = arrivals, v < a.count {
+                    away = a[v] < 0 || Double(a[v]) / 1000 > t
+                } else {
+                    away = legArrival[k] > t
+                }
+            } else {
+                away = true
+            }
         }
         return away
     }
 
     /// Gives the households of `buildings` (local building index) the drivers of a traffic population: each driver
     /// takes a dwelling of its home building (the n-th driver of a building the n-th dwelling, wrapping around).
-    public mutating func assignDrivers(_ list: [(building: Int, legs: [(vehicle: Int, depart: Double, homeward: Bool, arrival: Double)], km: Double)]) {
+    public mutating func assignDrivers(
+        _ list: [(building: Int, legs: [(vehicle: Int, depart: Double, homeward: Bool, arrival: Double)], km: Double)]
+    ) {
         driver = .init(repeating: -1, count: building.count)
         var used = [Int](repeating: 0, count: start.count)
         for d in list {
@@ -264,10 +342,16 @@ public struct EnergyAgents: Sendable {
             guard n > 0 else { continue }
             let h = Int(start[b]) + used[b] % n
             used[b] += 1
-            if driver[h] >= 0 { continue }   // more drivers than dwellings: one per household
+            if driver[h] >= 0 { continue }  // more drivers than dwellings: one per household
             driver[h] = Int32(driverKm.count)
-            for l in d.legs { legVehicle.append(Int32(l.vehicle)); legDepart.append(l.depart); legHomeward.append(l.homeward); legArrival.append(l.arrival) }
-            legStart.append(Int32(legVehicle.count)); driverKm.append(d.km)
+            for l in d.legs {
+                legVehicle.append(Int32(l.vehicle))
+                legDepart.append(l.depart)
+                legHomeward.append(l.homeward)
+                legArrival.append(l.arrival)
+            }
+            legStart.append(Int32(legVehicle.count))
+            driverKm.append(d.km)
         }
     }
 
@@ -276,14 +360,16 @@ public struct EnergyAgents: Sendable {
     mutating func planDay(_ h: Int, _ day: Int) {
         let d = Philox4x64(seed: seed, stream: 0x6F63_6375).block((UInt64(h), UInt64(day), 7, 0))
         let leave = 7.5 * 3600 + 2700 * gauss(d.0, d.1)
-        evLeave[h] = leave; evBack[h] = leave + 9.5 * 3600 + 3600 * gauss(d.2, d.3)
+        evLeave[h] = leave
+        evBack[h] = leave + 9.5 * 3600 + 3600 * gauss(d.2, d.3)
         evKm[h] = parameters.evMedianKm * exp(0.6 * gauss(d.1, d.0))
         evDay[h] = Int32(day)
     }
 
     /// A standard normal from two uniform bit patterns (Box–Muller).
     @inline(__always) func gauss(_ a: UInt64, _ b: UInt64) -> Double {
-        let u1 = max(Philox4x64.unitDouble(a), 1e-300), u2 = Philox4x64.unitDouble(b)
+        let u1 = max(Philox4x64.unitDouble(a), 1e-300)
+        let u2 = Philox4x64.unitDouble(b)
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 }

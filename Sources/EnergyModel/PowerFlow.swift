@@ -32,11 +32,14 @@ public final class PowerFlow {
         public var maxIterations: Int = 30
         public var maxFixedPointIterations: Int = 200
         public var method: Method = .currentInjection
-        public init(toleranceMVA: Double = 1e-11, method: Method = .currentInjection) { self.toleranceMVA = toleranceMVA; self.method = method }
+        public init(toleranceMVA: Double = 1e-11, method: Method = .currentInjection) {
+            self.toleranceMVA = toleranceMVA
+            self.method = method
+        }
     }
     public struct Solution: Sendable {
-        public var vm: [Double], vaDeg: [Double]        // per bus; dead buses 0 and 0
-        public var vre: [Double], vim: [Double]         // the same in rectangular form (pu)
+        public var vm: [Double], vaDeg: [Double]  // per bus; dead buses 0 and 0
+        public var vre: [Double], vim: [Double]  // the same in rectangular form (pu)
         public var iterations: Int
         public var mismatchMVA: Double
         public var converged: Bool
@@ -63,7 +66,8 @@ public final class PowerFlow {
     var ur: [Double], ui: [Double]
     var vm: [Double], va: [Double]
     // scratch buffers reused across solves (no allocation per step)
-    var ire: [Double] = [], iim: [Double] = [], fixRe: [Double] = [], fixIm: [Double] = [], lre: [Double] = [], lim: [Double] = [], rhs: [Double] = []
+    var ire: [Double] = [], iim: [Double] = [], fixRe: [Double] = [], fixIm: [Double] = [], lre: [Double] = [],
+        lim: [Double] = [], rhs: [Double] = []
     var started = false
     public private(set) var newtonFallbacks = 0
 
@@ -75,55 +79,111 @@ public final class PowerFlow {
         energised = live
         // Y in coordinate form → compressed columns (sum duplicates; every live diagonal present)
         var tr: [(Int32, Int32, Double, Double)] = []
-        for i in 0..<nb where live[i] { tr.append((Int32(i), Int32(i), network.gs[i] / network.baseMVA, network.bs[i] / network.baseMVA)) }
+        for i in 0..<nb where live[i] {
+            tr.append((Int32(i), Int32(i), network.gs[i] / network.baseMVA, network.bs[i] / network.baseMVA))
+        }
         for k in 0..<network.branchCount where network.inService[k] {
-            let f = Int(network.from[k]), t = Int(network.to[k])
+            let f = Int(network.from[k])
+            let t = Int(network.to[k])
             guard live[f] && live[t] else { continue }
             let z2 = network.r[k] * network.r[k] + network.x[k] * network.x[k]
-            guard z2 > 0 else { throw RunError("\(network.branchNames[k]) has zero impedance", hint: "merge its buses instead") }
-            let ysr = network.r[k] / z2, ysi = -network.x[k] / z2
-            let tm = network.tap[k] == 0 ? 1 : network.tap[k], sh = network.shiftDeg[k] * .pi / 180
-            let tr_ = tm * cos(sh), ti = tm * sin(sh), d = tm * tm
-            let ttr = ysr + network.g[k] / 2, tti = ysi + network.b[k] / 2
+            guard z2 > 0 else {
+                throw RunError("\(network.branchNames[k]) has zero impedance", hint: "merge its buses instead")
+            }
+            let ysr = network.r[k] / z2
+            let ysi = -network.x[k] / z2
+            let tm = network.tap[k] == 0 ? 1 : network.tap[k]
+            let sh = network.shiftDeg[k] * .pi / 180
+            let tr_ = tm * cos(sh)
+            let ti = tm * sin(sh)
+            let d = tm * tm
+            let ttr = ysr + network.g[k] / 2
+            let tti = ysi + network.b[k] / 2
             tr.append((Int32(t), Int32(t), ttr, tti))
             tr.append((Int32(f), Int32(f), ttr / d, tti / d))
-            tr.append((Int32(f), Int32(t), -(ysr * tr_ - ysi * ti) / d, -(ysr * ti + ysi * tr_) / d))   // −ys/conj(t)
-            tr.append((Int32(t), Int32(f), -(ysr * tr_ + ysi * ti) / d, -(ysi * tr_ - ysr * ti) / d))   // −ys/t
+            tr.append((Int32(f), Int32(t), -(ysr * tr_ - ysi * ti) / d, -(ysr * ti + ysi * tr_) / d))  // −ys/conj(t)
+            tr.append((Int32(t), Int32(f), -(ysr * tr_ + ysi * ti) / d, -(ysi * tr_ - ysr * ti) / d))  // −ys/t
         }
         let (p, ri, vr, vx) = compressColumns(nb, tr)
-        yp = p; yi = ri; yr = vr; yx = vx
+        yp = p
+        yi = ri
+        yr = vr
+        yx = vx
         // Newton numbering: per bus θ then |V| (keeps 2×2 blocks together for the ordering)
-        var tRow = [Int32](repeating: -1, count: nb), vRow = tRow, n = Int32(0)
+        var tRow = [Int32](repeating: -1, count: nb)
+        var vRow = tRow
+        var n = Int32(0)
         for i in 0..<nb where live[i] && network.busType[i] != .slack {
-            tRow[i] = n; n += 1
-            if network.busType[i] == .pq { vRow[i] = n; n += 1 }
+            tRow[i] = n
+            n += 1
+            if network.busType[i] == .pq {
+                vRow[i] = n
+                n += 1
+            }
         }
-        thetaRow = tRow; vmRow = vRow
+        thetaRow = tRow
+        vmRow = vRow
         let nnzY = ri.count
-        var pt = [Int32](repeating: -1, count: nnzY), pv = pt, qt = pt, qv = pt
-        var cp: [Int32] = [0], ci: [Int32] = []
+        var pt = [Int32](repeating: -1, count: nnzY)
+        var pv = pt
+        var qt = pt
+        var qv = pt
+        var cp: [Int32] = [0]
+        var ci: [Int32] = []
         for j in 0..<nb where tRow[j] >= 0 {
             for isV in [false, true] where !isV || vRow[j] >= 0 {
                 for k in Int(p[j])..<Int(p[j + 1]) {
                     let i = Int(ri[k])
-                    if tRow[i] >= 0 { if isV { pv[k] = Int32(ci.count) } else { pt[k] = Int32(ci.count) }; ci.append(tRow[i]) }
-                    if vRow[i] >= 0 { if isV { qv[k] = Int32(ci.count) } else { qt[k] = Int32(ci.count) }; ci.append(vRow[i]) }
+                    if tRow[i] >= 0 {
+                        if isV { pv[k] = Int32(ci.count) } else { pt[k] = Int32(ci.count) }
+                        ci.append(tRow[i])
+                    }
+                    if vRow[i] >= 0 {
+                        if isV { qv[k] = Int32(ci.count) } else { qt[k] = Int32(ci.count) }
+                        ci.append(vRow[i])
+                    }
                 }
                 cp.append(Int32(ci.count))
             }
         }
-        jp = cp; ji = ci; mPT = pt; mPV = pv; mQT = qt; mQV = qv
+        jp = cp
+        ji = ci
+        mPT = pt
+        mPV = pv
+        mQT = qt
+        mQV = qv
         fixedPointOK = !(0..<nb).contains { live[$0] && network.busType[$0] == .pv }
-        vm = [Double](repeating: 0, count: nb); va = vm; ur = vm; ui = vm
+        vm = [Double](repeating: 0, count: nb)
+        va = vm
+        ur = vm
+        ui = vm
     }
 
-    func toRectangular() { for i in 0..<nb { ur[i] = vm[i] * cos(va[i]); ui[i] = vm[i] * sin(va[i]) } }
-    func toPolar() { for i in 0..<nb { vm[i] = (ur[i] * ur[i] + ui[i] * ui[i]).squareRoot(); va[i] = atan2(ui[i], ur[i]) } }
+    func toRectangular() {
+        for i in 0..<nb {
+            ur[i] = vm[i] * cos(va[i])
+            ui[i] = vm[i] * sin(va[i])
+        }
+    }
+    func toPolar() {
+        for i in 0..<nb {
+            vm[i] = (ur[i] * ur[i] + ui[i] * ui[i]).squareRoot()
+            va[i] = atan2(ui[i], ur[i])
+        }
+    }
 
     /// Sets the start to flat magnitudes (set-points at slack/PV buses) and DC angles; the next solve uses it.
     public func resetStart() throws {
-        if let (r, i) = start { ur = r; ui = i; started = true; return }
-        for i in 0..<nb { vm[i] = energised[i] ? (network.busType[i] == .pq ? 1 : network.vmSet[i]) : 0; va[i] = 0 }
+        if let (r, i) = start {
+            ur = r
+            ui = i
+            started = true
+            return
+        }
+        for i in 0..<nb {
+            vm[i] = energised[i] ? (network.busType[i] == .pq ? 1 : network.vmSet[i]) : 0
+            va[i] = 0
+        }
         try dcAngles()
         toRectangular()
         start = (ur, ui)
@@ -133,8 +193,13 @@ public final class PowerFlow {
     public var warmState: [Double]? {
         get { started ? ur + ui : nil }
         set {
-            guard let v = newValue, v.count == 2 * nb else { started = false; return }
-            ur = Array(v[0..<nb]); ui = Array(v[nb...]); started = true
+            guard let v = newValue, v.count == 2 * nb else {
+                started = false
+                return
+            }
+            ur = Array(v[0..<nb])
+            ui = Array(v[nb...])
+            started = true
         }
     }
     /// The flat/DC start (it depends on the topology and the network's base demand only), computed once.
@@ -144,19 +209,33 @@ public final class PowerFlow {
     public func solve(pd: [Double], qd: [Double], options: Options = Options()) throws -> Solution {
         precondition(pd.count == nb && qd.count == nb)
         if !started { try resetStart() }
-        let base = network.baseMVA, tol = options.toleranceMVA / base
-        var sr = [Double](repeating: 0, count: nb), si = sr
-        for i in 0..<nb where energised[i] { sr[i] = -pd[i] / base; si[i] = -qd[i] / base }
+        let base = network.baseMVA
+        let tol = options.toleranceMVA / base
+        var sr = [Double](repeating: 0, count: nb)
+        var si = sr
+        for i in 0..<nb where energised[i] {
+            sr[i] = -pd[i] / base
+            si[i] = -qd[i] / base
+        }
         var method = options.method
-        var iterations = 0, worst = Double.infinity, converged = false
+        var iterations = 0
+        var worst = Double.infinity
+        var converged = false
         if method == .currentInjection && fixedPointOK {
             (iterations, worst) = try fixedPoint(sr, si, tol, options.maxFixedPointIterations)
             converged = worst <= tol
-            if !converged { newtonFallbacks += 1; method = .newton }
-        } else { method = .newton }
+            if !converged {
+                newtonFallbacks += 1
+                method = .newton
+            }
+        } else {
+            method = .newton
+        }
         if method == .newton {
             let (it, w, ok) = try newton(sr, si, tol, options.maxIterations)
-            iterations += it; worst = w; converged = ok
+            iterations += it
+            worst = w
+            converged = ok
         }
         return solution(iterations: iterations, mismatch: worst * base, converged: converged, method: method)
     }
@@ -167,23 +246,41 @@ public final class PowerFlow {
         let n = jp.count - 1
         if n == 0 { return (0, 0, true) }
         if jacobian == nil { jacobian = try SparseLU(n: n, colPtr: jp, rowIdx: ji, scalar: .real) }
-        var vre = [Double](repeating: 0, count: nb), vim = vre, ire = vre, iim = vre
-        var f = [Double](repeating: 0, count: n), jv = [Double](repeating: 0, count: ji.count)
-        var it = 0, worst = Double.infinity, previous = Double.infinity, atFloor = false
+        var vre = [Double](repeating: 0, count: nb)
+        var vim = vre
+        var ire = vre
+        var iim = vre
+        var f = [Double](repeating: 0, count: n)
+        var jv = [Double](repeating: 0, count: ji.count)
+        var it = 0
+        var worst = Double.infinity
+        var previous = Double.infinity
+        var atFloor = false
         toPolar()
         defer { toRectangular() }
         while true {
-            for i in 0..<nb { vre[i] = vm[i] * cos(va[i]); vim[i] = vm[i] * sin(va[i]) }
+            for i in 0..<nb {
+                vre[i] = vm[i] * cos(va[i])
+                vim[i] = vm[i] * sin(va[i])
+            }
             currents(vre, vim, &ire, &iim)
             worst = 0
             for i in 0..<nb where thetaRow[i] >= 0 {
-                let mr = vre[i] * ire[i] + vim[i] * iim[i] - sr[i]      // Re(V conj(I)) − P
-                f[Int(thetaRow[i])] = mr; worst = max(worst, abs(mr))
-                if vmRow[i] >= 0 { let mq = vim[i] * ire[i] - vre[i] * iim[i] - si[i]; f[Int(vmRow[i])] = mq; worst = max(worst, abs(mq)) }
+                let mr = vre[i] * ire[i] + vim[i] * iim[i] - sr[i]  // Re(V conj(I)) − P
+                f[Int(thetaRow[i])] = mr
+                worst = max(worst, abs(mr))
+                if vmRow[i] >= 0 {
+                    let mq = vim[i] * ire[i] - vre[i] * iim[i] - si[i]
+                    f[Int(vmRow[i])] = mq
+                    worst = max(worst, abs(mq))
+                }
             }
             if worst <= tol || it >= maxIt || !worst.isFinite { break }
             // at the rounding floor a step no longer changes the state: the mismatch cannot get smaller
-            if worst < 1e3 * tol && worst > 0.5 * previous { atFloor = true; break }
+            if worst < 1e3 * tol && worst > 0.5 * previous {
+                atFloor = true
+                break
+            }
             previous = worst
             for j in 0..<nb where thetaRow[j] >= 0 {
                 let invVj = 1 / vm[j]
@@ -191,15 +288,22 @@ public final class PowerFlow {
                     let i = Int(yi[k])
                     if thetaRow[i] < 0 { continue }
                     // a = V_i conj(Y_ij V_j)
-                    let yvr = yr[k] * vre[j] - yx[k] * vim[j], yvi = yr[k] * vim[j] + yx[k] * vre[j]
-                    let ar = vre[i] * yvr + vim[i] * yvi, ai = vim[i] * yvr - vre[i] * yvi
-                    var dtr = ai, dti = -ar                 // −j a
-                    var dvr = ar * invVj, dvi = ai * invVj  // a / |V_j|
+                    let yvr = yr[k] * vre[j] - yx[k] * vim[j]
+                    let yvi = yr[k] * vim[j] + yx[k] * vre[j]
+                    let ar = vre[i] * yvr + vim[i] * yvi
+                    let ai = vim[i] * yvr - vre[i] * yvi
+                    var dtr = ai
+                    var dti = -ar  // −j a
+                    var dvr = ar * invVj
+                    var dvi = ai * invVj  // a / |V_j|
                     if i == j {
                         // + j V_i conj(I_i);  + conj(I_i) V_i / |V_i|
-                        let br = vre[i] * ire[i] + vim[i] * iim[i], bi = vim[i] * ire[i] - vre[i] * iim[i]
-                        dtr -= bi; dti += br
-                        dvr += br * invVj; dvi += bi * invVj
+                        let br = vre[i] * ire[i] + vim[i] * iim[i]
+                        let bi = vim[i] * ire[i] - vre[i] * iim[i]
+                        dtr -= bi
+                        dti += br
+                        dvr += br * invVj
+                        dvi += bi * invVj
                     }
                     if mPT[k] >= 0 { jv[Int(mPT[k])] = dtr }
                     if mQT[k] >= 0 { jv[Int(mQT[k])] = dti }
@@ -220,13 +324,18 @@ public final class PowerFlow {
 
     /// I = Y V over the compressed columns.
     func currents(_ vre: [Double], _ vim: [Double], _ ire: inout [Double], _ iim: inout [Double]) {
-        for i in 0..<nb { ire[i] = 0; iim[i] = 0 }
+        for i in 0..<nb {
+            ire[i] = 0
+            iim[i] = 0
+        }
         for j in 0..<nb {
-            let a = vre[j], b = vim[j]
+            let a = vre[j]
+            let b = vim[j]
             if a == 0 && b == 0 { continue }
             for k in Int(yp[j])..<Int(yp[j + 1]) {
                 let i = Int(yi[k])
-                ire[i] += yr[k] * a - yx[k] * b; iim[i] += yr[k] * b + yx[k] * a
+                ire[i] += yr[k] * a - yx[k] * b
+                iim[i] += yr[k] * b + yx[k] * a
             }
         }
     }
@@ -238,12 +347,23 @@ public final class PowerFlow {
 
     func fixedPoint(_ sr: [Double], _ si: [Double], _ tol: Double, _ maxIt: Int) throws -> (Int, Double) {
         if yLL == nil {
-            var idx = [Int32](repeating: -1, count: nb), buses: [Int32] = []
-            for i in 0..<nb where energised[i] && network.busType[i] == .pq { idx[i] = Int32(buses.count); buses.append(Int32(i)) }
-            lIndex = idx; lBus = buses
-            var cp: [Int32] = [0], ci: [Int32] = [], cv: [Double] = []
+            var idx = [Int32](repeating: -1, count: nb)
+            var buses: [Int32] = []
+            for i in 0..<nb where energised[i] && network.busType[i] == .pq {
+                idx[i] = Int32(buses.count)
+                buses.append(Int32(i))
+            }
+            lIndex = idx
+            lBus = buses
+            var cp: [Int32] = [0]
+            var ci: [Int32] = []
+            var cv: [Double] = []
             for j in buses.map(Int.init) {
-                for k in Int(yp[j])..<Int(yp[j + 1]) where idx[Int(yi[k])] >= 0 { ci.append(idx[Int(yi[k])]); cv.append(yr[k]); cv.append(yx[k]) }
+                for k in Int(yp[j])..<Int(yp[j + 1]) where idx[Int(yi[k])] >= 0 {
+                    ci.append(idx[Int(yi[k])])
+                    cv.append(yr[k])
+                    cv.append(yx[k])
+                }
                 cp.append(Int32(ci.count))
             }
             let lu = try SparseLU(n: buses.count, colPtr: cp, rowIdx: ci, scalar: .complex)
@@ -253,29 +373,64 @@ public final class PowerFlow {
         let nl = lBus.count
         if nl == 0 { return (0, 0) }
         if rhs.count != 2 * nl {
-            fixRe = .init(repeating: 0, count: nl); fixIm = fixRe; lre = fixRe; lim = fixRe; rhs = .init(repeating: 0, count: 2 * nl)
+            fixRe = .init(repeating: 0, count: nl)
+            fixIm = fixRe
+            lre = fixRe
+            lim = fixRe
+            rhs = .init(repeating: 0, count: 2 * nl)
         }
         // the slack buses' fixed contribution −Y_LS V_S
-        var fixedRe = fixRe, fixedIm = fixIm
-        fixRe = []; fixIm = []
-        defer { fixRe = fixedRe; fixIm = fixedIm }
-        for l in 0..<nl { fixedRe[l] = 0; fixedIm[l] = 0 }
+        var fixedRe = fixRe
+        var fixedIm = fixIm
+        fixRe = []
+        fixIm = []
+        defer {
+            fixRe = fixedRe
+            fixIm = fixedIm
+        }
+        for l in 0..<nl {
+            fixedRe[l] = 0
+            fixedIm[l] = 0
+        }
         for j in 0..<nb where energised[j] && lIndex[j] < 0 {
-            let a = ur[j], b = ui[j]
+            let a = ur[j]
+            let b = ui[j]
             for k in Int(yp[j])..<Int(yp[j + 1]) {
-                let l = Int(lIndex[Int(yi[k])]); if l < 0 { continue }
-                fixedRe[l] -= yr[k] * a - yx[k] * b; fixedIm[l] -= yr[k] * b + yx[k] * a
+                let l = Int(lIndex[Int(yi[k])])
+                if l < 0 { continue }
+                fixedRe[l] -= yr[k] * a - yx[k] * b
+                fixedIm[l] -= yr[k] * b + yx[k] * a
             }
         }
-        var vre = lre, vim = lim, rhs = self.rhs
-        lre = []; lim = []; self.rhs = []
-        defer { lre = vre; lim = vim; self.rhs = rhs }
-        for l in 0..<nl { let i = Int(lBus[l]); vre[l] = ur[i]; vim[l] = ui[i] }
+        var vre = lre
+        var vim = lim
+        var rhs = self.rhs
+        lre = []
+        lim = []
+        self.rhs = []
+        defer {
+            lre = vre
+            lim = vim
+            self.rhs = rhs
+        }
+        for l in 0..<nl {
+            let i = Int(lBus[l])
+            vre[l] = ur[i]
+            vim[l] = ui[i]
+        }
         // the specified injections in L order, and 1/|V|² of the current iterate
-        var pl = [Double](repeating: 0, count: nl), ql = pl, inv = pl
-        var fPrev = [Double](repeating: 0, count: 2 * nl), gPrev = fPrev
-        for l in 0..<nl { let i = Int(lBus[l]); pl[l] = sr[i]; ql[l] = si[i] }
-        var it = 0, worst = Double.infinity
+        var pl = [Double](repeating: 0, count: nl)
+        var ql = pl
+        var inv = pl
+        var fPrev = [Double](repeating: 0, count: 2 * nl)
+        var gPrev = fPrev
+        for l in 0..<nl {
+            let i = Int(lBus[l])
+            pl[l] = sr[i]
+            ql[l] = si[i]
+        }
+        var it = 0
+        var worst = Double.infinity
         while it < maxIt {
             for l in 0..<nl {
                 // conj(S / V) = conj(S) · V / |V|²
@@ -288,41 +443,66 @@ public final class PowerFlow {
             // rhs = g(x): the mismatch at g(x) is S (g/x − 1) exactly, whatever x was
             worst = 0
             for l in 0..<nl {
-                let nr = rhs[2 * l], ni = rhs[2 * l + 1]
-                let dr = nr - vre[l], di = ni - vim[l], d = inv[l]
-                let qr = (dr * vre[l] + di * vim[l]) * d, qi = (di * vre[l] - dr * vim[l]) * d
-                let mr = pl[l] * qr - ql[l] * qi, mi = pl[l] * qi + ql[l] * qr
+                let nr = rhs[2 * l]
+                let ni = rhs[2 * l + 1]
+                let dr = nr - vre[l]
+                let di = ni - vim[l]
+                let d = inv[l]
+                let qr = (dr * vre[l] + di * vim[l]) * d
+                let qi = (di * vre[l] - dr * vim[l]) * d
+                let mr = pl[l] * qr - ql[l] * qi
+                let mi = pl[l] * qi + ql[l] * qr
                 worst = max(worst, abs(mr), abs(mi))
             }
             it += 1
             if worst <= tol || !worst.isFinite || !accelerate {
-                for l in 0..<nl { vre[l] = rhs[2 * l]; vim[l] = rhs[2 * l + 1] }
+                for l in 0..<nl {
+                    vre[l] = rhs[2 * l]
+                    vim[l] = rhs[2 * l + 1]
+                }
                 if worst <= tol || !worst.isFinite { break }
                 continue
             }
             // Anderson acceleration with one previous iterate (Walker & Ni 2011): with f = g(x) − x,
             // x⁺ = g_k − γ (g_k − g_{k−1}), γ minimising |f_k − γ (f_k − f_{k−1})|
-            var num = 0.0, den = 0.0
+            var num = 0.0
+            var den = 0.0
             if it > 1 {
                 for l in 0..<nl {
-                    let fr = rhs[2 * l] - vre[l], fi = rhs[2 * l + 1] - vim[l]
-                    let dr = fr - fPrev[2 * l], di = fi - fPrev[2 * l + 1]
-                    num += dr * fr + di * fi; den += dr * dr + di * di
-                    fPrev[2 * l] = fr; fPrev[2 * l + 1] = fi
+                    let fr = rhs[2 * l] - vre[l]
+                    let fi = rhs[2 * l + 1] - vim[l]
+                    let dr = fr - fPrev[2 * l]
+                    let di = fi - fPrev[2 * l + 1]
+                    num += dr * fr + di * fi
+                    den += dr * dr + di * di
+                    fPrev[2 * l] = fr
+                    fPrev[2 * l + 1] = fi
                 }
             } else {
-                for l in 0..<nl { fPrev[2 * l] = rhs[2 * l] - vre[l]; fPrev[2 * l + 1] = rhs[2 * l + 1] - vim[l] }
+                for l in 0..<nl {
+                    fPrev[2 * l] = rhs[2 * l] - vre[l]
+                    fPrev[2 * l + 1] = rhs[2 * l + 1] - vim[l]
+                }
             }
             let gamma = it > 1 && den > 0 ? num / den : 0
             for l in 0..<nl {
-                let gr = rhs[2 * l], gi = rhs[2 * l + 1]
-                vre[l] = gr - gamma * (gr - gPrev[2 * l]); vim[l] = gi - gamma * (gi - gPrev[2 * l + 1])
-                gPrev[2 * l] = gr; gPrev[2 * l + 1] = gi
+                let gr = rhs[2 * l]
+                let gi = rhs[2 * l + 1]
+                vre[l] = gr - gamma * (gr - gPrev[2 * l])
+                vim[l] = gi - gamma * (gi - gPrev[2 * l + 1])
+                gPrev[2 * l] = gr
+                gPrev[2 * l + 1] = gi
             }
         }
         if worst.isFinite {
-            for l in 0..<nl { let i = Int(lBus[l]); ur[i] = vre[l]; ui[i] = vim[l] }
-        } else { try resetStart() }
+            for l in 0..<nl {
+                let i = Int(lBus[l])
+                ur[i] = vre[l]
+                ui[i] = vim[l]
+            }
+        } else {
+            try resetStart()
+        }
         return (it, worst)
     }
 
@@ -331,8 +511,12 @@ public final class PowerFlow {
     /// B θ = P_spec − P_shift for the non-slack live buses, with b = 1/(x·tap) per branch and the phase shifters'
     /// equivalent injections ±b·shift; slack angles fixed at their set-points.
     func dcAngles() throws {
-        var unk = [Int32](repeating: -1, count: nb), n = 0
-        for i in 0..<nb where energised[i] && network.busType[i] != .slack { unk[i] = Int32(n); n += 1 }
+        var unk = [Int32](repeating: -1, count: nb)
+        var n = 0
+        for i in 0..<nb where energised[i] && network.busType[i] != .slack {
+            unk[i] = Int32(n)
+            n += 1
+        }
         if n == 0 { return }
         for i in 0..<nb where network.busType[i] == .slack && energised[i] { va[i] = network.vaSetDeg[i] * .pi / 180 }
         var rhs = [Double](repeating: 0, count: n)
@@ -340,15 +524,27 @@ public final class PowerFlow {
         var tr: [(Int32, Int32, Double)] = []
         for i in 0..<nb where unk[i] >= 0 { tr.append((unk[i], unk[i], 0)) }
         for k in 0..<network.branchCount where network.inService[k] {
-            let f = Int(network.from[k]), t = Int(network.to[k])
+            let f = Int(network.from[k])
+            let t = Int(network.to[k])
             guard energised[f] && energised[t] else { continue }
             let tm = network.tap[k] == 0 ? 1 : network.tap[k]
-            let bk = 1 / (network.x[k] * tm), sh = network.shiftDeg[k] * .pi / 180
+            let bk = 1 / (network.x[k] * tm)
+            let sh = network.shiftDeg[k] * .pi / 180
             // flow f→t = b (θ_f − θ_t − shift): the shift acts as injections −b·shift at f, +b·shift at t
-            let uf = unk[f], ut = unk[t]
-            if uf >= 0 { rhs[Int(uf)] += bk * sh; tr.append((uf, uf, bk)) }
-            if ut >= 0 { rhs[Int(ut)] -= bk * sh; tr.append((ut, ut, bk)) }
-            if uf >= 0 && ut >= 0 { tr.append((uf, ut, -bk)); tr.append((ut, uf, -bk)) }
+            let uf = unk[f]
+            let ut = unk[t]
+            if uf >= 0 {
+                rhs[Int(uf)] += bk * sh
+                tr.append((uf, uf, bk))
+            }
+            if ut >= 0 {
+                rhs[Int(ut)] -= bk * sh
+                tr.append((ut, ut, bk))
+            }
+            if uf >= 0 && ut >= 0 {
+                tr.append((uf, ut, -bk))
+                tr.append((ut, uf, -bk))
+            }
             if uf >= 0 && ut < 0 { rhs[Int(uf)] += bk * va[t] }
             if ut >= 0 && uf < 0 { rhs[Int(ut)] += bk * va[f] }
         }
@@ -362,39 +558,73 @@ public final class PowerFlow {
     // MARK: results
 
     func solution(iterations: Int, mismatch: Double, converged: Bool, method: Method) -> Solution {
-        var vre = [Double](repeating: 0, count: nb), vim = vre
-        var mag = vre, ang = vre
-        if ire.count != nb { ire = vre; iim = vre }
-        var ire = self.ire, iim = self.iim
-        self.ire = []; self.iim = []
-        defer { self.ire = ire; self.iim = iim }
+        var vre = [Double](repeating: 0, count: nb)
+        var vim = vre
+        var mag = vre
+        var ang = vre
+        if ire.count != nb {
+            ire = vre
+            iim = vre
+        }
+        var ire = self.ire
+        var iim = self.iim
+        self.ire = []
+        self.iim = []
+        defer {
+            self.ire = ire
+            self.iim = iim
+        }
         for i in 0..<nb where energised[i] {
-            vre[i] = ur[i]; vim[i] = ui[i]
-            mag[i] = (ur[i] * ur[i] + ui[i] * ui[i]).squareRoot(); ang[i] = wrappedDegrees(atan2(ui[i], ur[i]))
+            vre[i] = ur[i]
+            vim[i] = ui[i]
+            mag[i] = (ur[i] * ur[i] + ui[i] * ui[i]).squareRoot()
+            ang[i] = wrappedDegrees(atan2(ui[i], ur[i]))
         }
         currents(vre, vim, &ire, &iim)
         let base = network.baseMVA
-        var sp = 0.0, sq = 0.0, lp = 0.0, lq = 0.0
+        var sp = 0.0
+        var sq = 0.0
+        var lp = 0.0
+        var lq = 0.0
         for i in 0..<nb where energised[i] {
-            let p = (vre[i] * ire[i] + vim[i] * iim[i]) * base, q = (vim[i] * ire[i] - vre[i] * iim[i]) * base
-            if network.busType[i] == .slack { sp += p; sq += q }
-            lp += p - mag[i] * mag[i] * network.gs[i]; lq += q + mag[i] * mag[i] * network.bs[i]
+            let p = (vre[i] * ire[i] + vim[i] * iim[i]) * base
+            let q = (vim[i] * ire[i] - vre[i] * iim[i]) * base
+            if network.busType[i] == .slack {
+                sp += p
+                sq += q
+            }
+            lp += p - mag[i] * mag[i] * network.gs[i]
+            lq += q + mag[i] * mag[i] * network.bs[i]
         }
-        return Solution(vm: mag, vaDeg: ang, vre: vre, vim: vim,
-                        iterations: iterations, mismatchMVA: mismatch, converged: converged, method: method,
-                        slackP: sp, slackQ: sq, lossP: lp, lossQ: lq)
+        return Solution(
+            vm: mag, vaDeg: ang, vre: vre, vim: vim,
+            iterations: iterations, mismatchMVA: mismatch, converged: converged, method: method,
+            slackP: sp, slackQ: sq, lossP: lp, lossQ: lq)
     }
 }
 
 /// Coordinate triplets (row, column, re, im) → compressed columns with sorted rows and duplicates summed.
 func compressColumns(_ n: Int, _ triplets: [(Int32, Int32, Double, Double)]) -> ([Int32], [Int32], [Double], [Double]) {
     let t = triplets.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
-    var cp = [Int32](repeating: 0, count: n + 1), ri: [Int32] = [], vr: [Double] = [], vi: [Double] = []
-    ri.reserveCapacity(t.count); vr.reserveCapacity(t.count); vi.reserveCapacity(t.count)
+    var cp = [Int32](repeating: 0, count: n + 1)
+    var ri: [Int32] = []
+    var vr: [Double] = []
+    var vi: [Double] = []
+    ri.reserveCapacity(t.count)
+    vr.reserveCapacity(t.count)
+    vi.reserveCapacity(t.count)
     var last: (Int32, Int32) = (-1, -1)
     for e in t {
-        if e.0 == last.0 && e.1 == last.1 { vr[vr.count - 1] += e.2; vi[vi.count - 1] += e.3; continue }
-        ri.append(e.0); vr.append(e.2); vi.append(e.3); cp[Int(e.1) + 1] += 1; last = (e.0, e.1)
+        if e.0 == last.0 && e.1 == last.1 {
+            vr[vr.count - 1] += e.2
+            vi[vi.count - 1] += e.3
+            continue
+        }
+        ri.append(e.0)
+        vr.append(e.2)
+        vi.append(e.3)
+        cp[Int(e.1) + 1] += 1
+        last = (e.0, e.1)
     }
     for j in 0..<n { cp[j + 1] += cp[j] }
     return (cp, ri, vr, vi)
@@ -403,6 +633,9 @@ func compressColumns(_ n: Int, _ triplets: [(Int32, Int32, Double, Double)]) -> 
 /// An angle in radians as degrees in (−180°, 180°].
 @inline(__always) func wrappedDegrees(_ rad: Double) -> Double {
     var d = rad * 180 / .pi
-    if d > 180 || d <= -180 { d -= 360 * ((d + 180) / 360).rounded(.down); if d <= -180 { d += 360 } }
+    if d > 180 || d <= -180 {
+        d -= 360 * ((d + 180) / 360).rounded(.down)
+        if d <= -180 { d += 360 }
+    }
     return d
 }

@@ -25,18 +25,26 @@ public final class SparseLU {
     /// Analyses the pattern of an n×n matrix in compressed-column form (row indices sorted within a column).
     public init(n: Int, colPtr: [Int32], rowIdx: [Int32], scalar: Scalar) throws {
         precondition(colPtr.count == n + 1 && Int(colPtr[n]) == rowIdx.count)
-        self.n = n; self.scalar = scalar; self.colPtr = colPtr; self.rowIdx = rowIdx
+        self.n = n
+        self.scalar = scalar
+        self.colPtr = colPtr
+        self.rowIdx = rowIdx
         common = .allocate(capacity: 1)
         klu_defaults(common)
-        common.pointee.scale = -1   // no row scaling: admittance and Jacobian rows are well balanced in per unit
+        common.pointee.scale = -1  // no row scaling: admittance and Jacobian rows are well balanced in per unit
         if n == 0 { return }
         symbolic = self.colPtr.withUnsafeMutableBufferPointer { cp in
-            self.rowIdx.withUnsafeMutableBufferPointer { ri in klu_analyze(Int32(n), cp.baseAddress, ri.baseAddress, common) }
+            self.rowIdx.withUnsafeMutableBufferPointer { ri in
+                klu_analyze(Int32(n), cp.baseAddress, ri.baseAddress, common)
+            }
         }
         guard symbolic != nil else {
             let status = common.pointee.status
-            klu_free_symbolic(&symbolic, common); common.deallocate()
-            throw RunError("sparse LU analysis failed (KLU status \(status))", hint: "the matrix pattern is structurally singular: a bus without any connection?")
+            klu_free_symbolic(&symbolic, common)
+            common.deallocate()
+            throw RunError(
+                "sparse LU analysis failed (KLU status \(status))",
+                hint: "the matrix pattern is structurally singular: a bus without any connection?")
         }
     }
 
@@ -57,25 +65,39 @@ public final class SparseLU {
             rowIdx.withUnsafeMutableBufferPointer { ri in
                 values.withUnsafeMutableBufferPointer { vx in
                     if numeric != nil {
-                        let r = scalar == .real ? klu_refactor(cp.baseAddress, ri.baseAddress, vx.baseAddress, symbolic, numeric, common)
-                                                : klu_z_refactor(cp.baseAddress, ri.baseAddress, vx.baseAddress, symbolic, numeric, common)
+                        let r =
+                            scalar == .real
+                            ? klu_refactor(cp.baseAddress, ri.baseAddress, vx.baseAddress, symbolic, numeric, common)
+                            : klu_z_refactor(cp.baseAddress, ri.baseAddress, vx.baseAddress, symbolic, numeric, common)
                         if r != 0 {
                             // a cheap stability check (smallest/largest |pivot|); refactor keeps old pivots
-                            _ = scalar == .real ? klu_rcond(symbolic, numeric, common) : klu_z_rcond(symbolic, numeric, common)
-                            if common.pointee.rcond > 1e-14 { refactorisations += 1; return true }
+                            _ =
+                                scalar == .real
+                                ? klu_rcond(symbolic, numeric, common) : klu_z_rcond(symbolic, numeric, common)
+                            if common.pointee.rcond > 1e-14 {
+                                refactorisations += 1
+                                return true
+                            }
                         }
-                        if scalar == .real { klu_free_numeric(&numeric, common) } else { klu_z_free_numeric(&numeric, common) }
+                        if scalar == .real {
+                            klu_free_numeric(&numeric, common)
+                        } else {
+                            klu_z_free_numeric(&numeric, common)
+                        }
                     }
-                    numeric = scalar == .real ? klu_factor(cp.baseAddress, ri.baseAddress, vx.baseAddress, symbolic, common)
-                                              : klu_z_factor(cp.baseAddress, ri.baseAddress, vx.baseAddress, symbolic, common)
+                    numeric =
+                        scalar == .real
+                        ? klu_factor(cp.baseAddress, ri.baseAddress, vx.baseAddress, symbolic, common)
+                        : klu_z_factor(cp.baseAddress, ri.baseAddress, vx.baseAddress, symbolic, common)
                     fullFactorisations += 1
                     return numeric != nil && common.pointee.status == KLU_OK
                 }
             }
         }
         guard ok else {
-            throw RunError("the matrix is singular (KLU status \(common.pointee.status))",
-                           hint: "check for a part of the grid without a source or a branch with zero impedance")
+            throw RunError(
+                "the matrix is singular (KLU status \(common.pointee.status))",
+                hint: "check for a part of the grid without a source or a branch with zero impedance")
         }
     }
 
@@ -84,8 +106,10 @@ public final class SparseLU {
         if n == 0 { return }
         precondition(numeric != nil && b.count == n * (scalar == .real ? 1 : 2))
         b.withUnsafeMutableBufferPointer { bx in
-            _ = scalar == .real ? klu_solve(symbolic, numeric, Int32(n), 1, bx.baseAddress, common)
-                                : klu_z_solve(symbolic, numeric, Int32(n), 1, bx.baseAddress, common)
+            _ =
+                scalar == .real
+                ? klu_solve(symbolic, numeric, Int32(n), 1, bx.baseAddress, common)
+                : klu_z_solve(symbolic, numeric, Int32(n), 1, bx.baseAddress, common)
         }
     }
 }

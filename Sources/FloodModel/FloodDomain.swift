@@ -55,25 +55,26 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
 
     // Static fields
     let z: FieldBuffer<Real>
-    let gn2: FieldBuffer<Real>            // g · n² per cell
-    let flags: FieldBuffer<UInt8>         // bit 0 fixed level, bit 1 pervious, bit 2 drained
-    let rainGrid: FieldBuffer<Real>?      // current rain block's rates (m/s), gridded rain only
+    let gn2: FieldBuffer<Real>  // g · n² per cell
+    let flags: FieldBuffer<UInt8>  // bit 0 fixed level, bit 1 pervious, bit 2 drained
+    let rainGrid: FieldBuffer<Real>?  // current rain block's rates (m/s), gridded rain only
     // State
     let h: FieldBuffer<Real>
-    let qx: FieldBuffer<Real>             // (nx + 1) · ny, positive towards +i (east)
-    let qy: FieldBuffer<Real>             // nx · (ny + 1), positive towards +j (south)
-    let cumInfil: FieldBuffer<Real>       // Green-Ampt cumulative infiltration F (m)
+    let qx: FieldBuffer<Real>  // (nx + 1) · ny, positive towards +i (east)
+    let qy: FieldBuffer<Real>  // nx · (ny + 1), positive towards +j (south)
+    let cumInfil: FieldBuffer<Real>  // Green-Ampt cumulative infiltration F (m)
     let maxDepth: FieldBuffer<Real>
     let maxSpeed: FieldBuffer<Real>
-    let arrival: FieldBuffer<Float>       // s since start; NaN = never
+    let arrival: FieldBuffer<Float>  // s since start; NaN = never
     // Scratch
     let qxRaw: FieldBuffer<Real>
     let qyRaw: FieldBuffer<Real>
     let limiter: FieldBuffer<Real>
-    let ones: FieldBuffer<Real>           // nx ones: the limiter of a ghost cell beyond an edge
-    let rowScratch: FieldBuffer<Real>     // per partition, 5 rows: infiltration, drainage, fixed-level outflow, rain, faces below
-    let faceU: FieldBuffer<Real>?         // velocity q/h_f at each x face, start of step (momentum advection only)
-    let faceV: FieldBuffer<Real>?         // velocity at each y face
+    let ones: FieldBuffer<Real>  // nx ones: the limiter of a ghost cell beyond an edge
+    // per partition, 5 rows: infiltration, drainage, fixed-level outflow, rain, faces below
+    let rowScratch: FieldBuffer<Real>
+    let faceU: FieldBuffer<Real>?  // velocity q/h_f at each x face, start of step (momentum advection only)
+    let faceV: FieldBuffer<Real>?  // velocity at each y face
     /// Per row: volume, rain, inflow, outflow, infiltration, drainage (m³) of the current step, h_max, and the
     /// largest face speed at the start of the step (momentum advection only).
     let rowAcc: FieldBuffer<Double>
@@ -83,8 +84,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     var dtMs: Int64 = 0
     var tEndSeconds: Double = 0
     var rainRate: Double = 0
-    var sourceCells: [Int] = []       // sorted cell indices with an inflow this step
-    var sourceDepth: [Double] = []    // depth added this step (m)
+    var sourceCells: [Int] = []  // sorted cell indices with an inflow this step
+    var sourceDepth: [Double] = []  // depth added this step (m)
     var rainBlock: Int? = nil
     /// Levels held at the north, south, east and west edges during this step (level boundaries only).
     var edgeLevels: [Double] = [0, 0, 0, 0]
@@ -99,7 +100,9 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     public init(_ setup: FloodSetup, partitions: Int) {
         self.setup = setup
         geometry = setup.geometry
-        nx = geometry.nx; ny = geometry.ny; dx = geometry.cellSize
+        nx = geometry.nx
+        ny = geometry.ny
+        dx = geometry.cellSize
         layout = PartitionLayout(rows: ny, partitions: partitions)
         let n = nx * ny
         let g = setup.parameters.gravity
@@ -135,10 +138,15 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         let thr = setup.parameters.inundationDepth
         arrival = FieldBuffer(h0.map { $0 > thr ? 0 : Float.nan })
         rowAcc = FieldBuffer(count: ny * Self.accWidth, repeating: 0)
-        var v0 = 0.0, hm = 0.0
+        var v0 = 0.0
+        var hm = 0.0
         for j in 0..<ny {
             var rv = 0.0
-            for i in 0..<nx { let d = Double(h[j * nx + i]); rv += d; hm = max(hm, d) }
+            for i in 0..<nx {
+                let d = Double(h[j * nx + i])
+                rv += d
+                hm = max(hm, d)
+            }
             v0 += rv * dx * dx
         }
         massBalance.initialVolume = v0
@@ -198,9 +206,11 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         // Calls through the protocol reach the unspecialised generic body; re-enter with the concrete type so
         // the optimiser's Float/Double specialisations of the kernels run.
         if Real.self == Float.self {
-            unsafeDowncast(self as AnyObject, to: FloodDomain<Float>.self).stepConcrete(phase: phase, partition: partition)
+            unsafeDowncast(self as AnyObject, to: FloodDomain<Float>.self).stepConcrete(
+                phase: phase, partition: partition)
         } else if Real.self == Double.self {
-            unsafeDowncast(self as AnyObject, to: FloodDomain<Double>.self).stepConcrete(phase: phase, partition: partition)
+            unsafeDowncast(self as AnyObject, to: FloodDomain<Double>.self).stepConcrete(
+                phase: phase, partition: partition)
         } else {
             stepConcrete(phase: phase, partition: partition)
         }
@@ -240,7 +250,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
 
     public func endTick(at now: SimTime) {
         var d = [Double](repeating: 0, count: Self.accWidth)
-        var hm = 0.0, um = 0.0
+        var hm = 0.0
+        var um = 0.0
         let w = Self.accWidth
         for j in 0..<ny {
             for k in 0..<6 { d[k] += rowAcc[j * w + k] }
@@ -267,20 +278,35 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     @inline(__always)
     func fluxRow(_ j: Int, northOnly: UnsafeMutablePointer<Real>? = nil) {
         let p = setup.parameters
-        let g = Real(p.gravity), dt = Real(Double(dtMs) / 1000), dxr = Real(dx)
-        let theta = Real(p.theta), side = (1 - theta) / 2, hmin = Real(p.flowDepthThreshold)
+        let g = Real(p.gravity)
+        let dt = Real(Double(dtMs) / 1000)
+        let dxr = Real(dx)
+        let theta = Real(p.theta)
+        let side = (1 - theta) / 2
+        let hmin = Real(p.flowDepthThreshold)
         let gdtdx = g * dt / dxr
-        let z = z.base, h = h.base, gn2 = gn2.base, qx = qx.base, qy = qy.base, qxr = qxRaw.base, qyr = qyRaw.base
-        let nx = nx, ny = ny
-        let row = j * nx, qrow = j * (nx + 1)
+        let z = z.base
+        let h = h.base
+        let gn2 = gn2.base
+        let qx = qx.base
+        let qy = qy.base
+        let qxr = qxRaw.base
+        let qyr = qyRaw.base
+        let nx = nx
+        let ny = ny
+        let row = j * nx
+        let qrow = j * (nx + 1)
         let yDest = northOnly ?? qyr + j * nx
 
         // Branch-free so the loops vectorise: faces with h_f <= threshold compute with h_f = threshold, then select 0.
-        @inline(__always) func flux(_ etaL: Real, _ etaR: Real, _ zL: Real, _ zR: Real, _ q: Real, _ qavg: Real, _ gn2f: Real, _ adv: Real = 0) -> Real {
+        @inline(__always) func flux(
+            _ etaL: Real, _ etaR: Real, _ zL: Real, _ zR: Real, _ q: Real, _ qavg: Real, _ gn2f: Real, _ adv: Real = 0
+        ) -> Real {
             let hfRaw = max(etaL, etaR) - max(zL, zR)
             let hf = max(hfRaw, hmin)
-            let r = Real.inverseCubeRoot(hf)          // h_f^(-1/3)
-            let r2 = r * r, r7 = r2 * r2 * r2 * r      // h_f^(-7/3)
+            let r = Real.inverseCubeRoot(hf)  // h_f^(-1/3)
+            let r2 = r * r
+            let r7 = r2 * r2 * r2 * r  // h_f^(-7/3)
             let num = qavg - gdtdx * hf * (etaR - etaL) - dt * adv
             let den = 1 + dt * gn2f * abs(q) * r7
             return hfRaw > hmin ? num / den : 0
@@ -291,26 +317,42 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             // Momentum advection ∂(qu)/∂x + ∂(qv)/∂y at x face i: momentum fluxes at the centres of cells i-1, i
             // (mean mass flux times upwind face velocity) and at the face's north and south corners.
             let inv = 1 / dxr
-            let uN = fu + (j > 0 ? qrow - (nx + 1) : qrow), uC = fu + qrow, uS = fu + (j + 1 < ny ? qrow + (nx + 1) : qrow)
-            let qN = qy + j * nx, qS = qy + (j + 1) * nx, qc = qx + qrow
+            let uN = fu + (j > 0 ? qrow - (nx + 1) : qrow)
+            let uC = fu + qrow
+            let uS = fu + (j + 1 < ny ? qrow + (nx + 1) : qrow)
+            let qN = qy + j * nx
+            let qS = qy + (j + 1) * nx
+            let qc = qx + qrow
             for i in 1..<nx {
-                let kL = row + i - 1, kR = row + i
-                let zL = z[kL], zR = z[kR]
+                let kL = row + i - 1
+                let kR = row + i
+                let zL = z[kL]
+                let zR = z[kR]
                 let q = qc[i]
                 let qavg = theta * q + side * (qc[i - 1] + qc[i + 1])
                 // every operand loaded unconditionally, then selected, so the loop vectorises
-                let uW = uC[i - 1], u0 = uC[i], uE = uC[i + 1], uUp = uN[i], uDn = uS[i]
-                let mW = (qc[i - 1] + q) / 2, mE = (q + qc[i + 1]) / 2
-                let fW = mW * (mW > 0 ? uW : u0), fE = mE * (mE > 0 ? u0 : uE)
-                let mN = (qN[i - 1] + qN[i]) / 2, mS = (qS[i - 1] + qS[i]) / 2
-                let gN = mN * (mN > 0 ? uUp : u0), gS = mS * (mS > 0 ? u0 : uDn)
-                let adv = ((fE - fW) + (gS - gN)) * inv   // grouped so an x-mirror gives mirrored bits
+                let uW = uC[i - 1]
+                let u0 = uC[i]
+                let uE = uC[i + 1]
+                let uUp = uN[i]
+                let uDn = uS[i]
+                let mW = (qc[i - 1] + q) / 2
+                let mE = (q + qc[i + 1]) / 2
+                let fW = mW * (mW > 0 ? uW : u0)
+                let fE = mE * (mE > 0 ? u0 : uE)
+                let mN = (qN[i - 1] + qN[i]) / 2
+                let mS = (qS[i - 1] + qS[i]) / 2
+                let gN = mN * (mN > 0 ? uUp : u0)
+                let gS = mS * (mS > 0 ? u0 : uDn)
+                let adv = ((fE - fW) + (gS - gN)) * inv  // grouped so an x-mirror gives mirrored bits
                 qxr[qrow + i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2, adv)
             }
         } else if nx > 1 {
             for i in 1..<nx {
-                let kL = row + i - 1, kR = row + i
-                let zL = z[kL], zR = z[kR]
+                let kL = row + i - 1
+                let kR = row + i
+                let zL = z[kL]
+                let zR = z[kR]
                 let q = qx[qrow + i]
                 let qavg = theta * q + side * (qx[qrow + i - 1] + qx[qrow + i + 1])
                 qxr[qrow + i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2)
@@ -318,35 +360,56 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         }
         // x faces: west edge (ghost on the left) and east edge (ghost on the right)
         if northOnly == nil {
-        qxr[qrow] = edgeFlux(setup.boundaries.west, level: edgeLevels[3], cell: row, inner: nx > 1 ? row + 1 : row, q: qx[qrow], ghostIsLeft: true)
-        qxr[qrow + nx] = edgeFlux(setup.boundaries.east, level: edgeLevels[2], cell: row + nx - 1, inner: nx > 1 ? row + nx - 2 : row + nx - 1, q: qx[qrow + nx], ghostIsLeft: false)
+            qxr[qrow] = edgeFlux(
+                setup.boundaries.west, level: edgeLevels[3], cell: row, inner: nx > 1 ? row + 1 : row, q: qx[qrow],
+                ghostIsLeft: true)
+            qxr[qrow + nx] = edgeFlux(
+                setup.boundaries.east, level: edgeLevels[2], cell: row + nx - 1,
+                inner: nx > 1 ? row + nx - 2 : row + nx - 1, q: qx[qrow + nx], ghostIsLeft: false)
         }
         // y faces: north face of row j
         let yrow = j * nx
         if j == 0 {
             for i in 0..<nx {
-                yDest[i] = edgeFlux(setup.boundaries.north, level: edgeLevels[0], cell: i, inner: ny > 1 ? nx + i : i, q: qy[i], ghostIsLeft: true)
+                yDest[i] = edgeFlux(
+                    setup.boundaries.north, level: edgeLevels[0], cell: i, inner: ny > 1 ? nx + i : i, q: qy[i],
+                    ghostIsLeft: true)
             }
         } else {
             let up = (j - 1) * nx
             // neighbouring faces along y (faces 0 and ny are the edge faces, as for x)
-            let prev = qy + (yrow - nx), next = qy + (yrow + nx)
+            let prev = qy + (yrow - nx)
+            let next = qy + (yrow + nx)
             let cur = qy + yrow
             if let fv = faceV?.base {
                 let inv = 1 / dxr
-                let vP = fv + (yrow - nx), vC = fv + yrow, vN = fv + (yrow + nx)
-                let qxN = qx + (j - 1) * (nx + 1), qxS = qx + j * (nx + 1)
+                let vP = fv + (yrow - nx)
+                let vC = fv + yrow
+                let vN = fv + (yrow + nx)
+                let qxN = qx + (j - 1) * (nx + 1)
+                let qxS = qx + j * (nx + 1)
                 @inline(__always) func face(_ i: Int, _ vW: Real, _ vE: Real) {
-                    let kL = up + i, kR = row + i
-                    let zL = z[kL], zR = z[kR]
-                    let q = cur[i], qP = prev[i], qNx = next[i], v0 = vC[i], vUp = vP[i], vDn = vN[i]
+                    let kL = up + i
+                    let kR = row + i
+                    let zL = z[kL]
+                    let zR = z[kR]
+                    let q = cur[i]
+                    let qP = prev[i]
+                    let qNx = next[i]
+                    let v0 = vC[i]
+                    let vUp = vP[i]
+                    let vDn = vN[i]
                     let qavg = theta * q + side * (qP + qNx)
                     // along y: momentum fluxes at the centres of cells (i, j-1) and (i, j)
-                    let mU = (qP + q) / 2, mD = (q + qNx) / 2
-                    let fU = mU * (mU > 0 ? vUp : v0), fD = mD * (mD > 0 ? v0 : vDn)
+                    let mU = (qP + q) / 2
+                    let mD = (q + qNx) / 2
+                    let fU = mU * (mU > 0 ? vUp : v0)
+                    let fD = mD * (mD > 0 ? v0 : vDn)
                     // across: at the west and east corners (x faces i and i+1 between rows j-1 and j)
-                    let mW = (qxN[i] + qxS[i]) / 2, mE = (qxN[i + 1] + qxS[i + 1]) / 2
-                    let gW = mW * (mW > 0 ? vW : v0), gE = mE * (mE > 0 ? v0 : vE)
+                    let mW = (qxN[i] + qxS[i]) / 2
+                    let mE = (qxN[i + 1] + qxS[i + 1]) / 2
+                    let gW = mW * (mW > 0 ? vW : v0)
+                    let gE = mE * (mE > 0 ? v0 : vE)
                     let adv = ((fD - fU) + (gE - gW)) * inv
                     yDest[i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2, adv)
                 }
@@ -355,19 +418,23 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
                 if nx > 2 { for i in 1..<(nx - 1) { face(i, vC[i - 1], vC[i + 1]) } }
                 if nx > 1 { face(nx - 1, vC[nx - 2], vC[nx - 1]) }
             } else {
-            for i in 0..<nx {
-                let kL = up + i, kR = row + i
-                let zL = z[kL], zR = z[kR]
-                let q = cur[i]
-                let qavg = theta * q + side * (prev[i] + next[i])
-                yDest[i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2)
-            }
+                for i in 0..<nx {
+                    let kL = up + i
+                    let kR = row + i
+                    let zL = z[kL]
+                    let zR = z[kR]
+                    let q = cur[i]
+                    let qavg = theta * q + side * (prev[i] + next[i])
+                    yDest[i] = flux(zL + h[kL], zR + h[kR], zL, zR, q, qavg, (gn2[kL] + gn2[kR]) / 2)
+                }
             }
         }
         if j == ny - 1, northOnly == nil {
             let srow = ny * nx
             for i in 0..<nx {
-                qyr[srow + i] = edgeFlux(setup.boundaries.south, level: edgeLevels[1], cell: row + i, inner: ny > 1 ? row - nx + i : row + i, q: qy[srow + i], ghostIsLeft: false)
+                qyr[srow + i] = edgeFlux(
+                    setup.boundaries.south, level: edgeLevels[1], cell: row + i, inner: ny > 1 ? row - nx + i : row + i,
+                    q: qy[srow + i], ghostIsLeft: false)
             }
         }
     }
@@ -377,26 +444,39 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     /// (thin films give meaningless speeds). Also the row's largest speed, for the time step.
     @inline(__always)
     func velocityRow(_ j: Int) {
-        let nx = nx, ny = ny
-        let z = z.base, h = h.base, qx = qx.base, qy = qy.base, fu = faceU!.base, fv = faceV!.base
+        let nx = nx
+        let ny = ny
+        let z = z.base
+        let h = h.base
+        let qx = qx.base
+        let qy = qy.base
+        let fu = faceU!.base
+        let fv = faceV!.base
         let hAdv = Real(setup.parameters.speedDepth)
-        let row = j * nx, qrow = j * (nx + 1)
+        let row = j * nx
+        let qrow = j * (nx + 1)
         var speed: Real = 0
         @inline(__always) func vel(_ q: Real, _ hf: Real) -> Real { hf > hAdv ? q / max(hf, hAdv) : 0 }
         fu[qrow] = vel(qx[qrow], h[row])
         fu[qrow + nx] = vel(qx[qrow + nx], h[row + nx - 1])
         speed = max(abs(fu[qrow]), abs(fu[qrow + nx]))
         for i in 1..<max(nx, 1) {
-            let kL = row + i - 1, kR = kL + 1
+            let kL = row + i - 1
+            let kR = kL + 1
             let u = vel(qx[qrow + i], max(z[kL] + h[kL], z[kR] + h[kR]) - max(z[kL], z[kR]))
             fu[qrow + i] = u
             speed = max(speed, abs(u))
         }
         if j == 0 {
-            for i in 0..<nx { let v = vel(qy[i], h[i]); fv[i] = v; speed = max(speed, abs(v)) }
+            for i in 0..<nx {
+                let v = vel(qy[i], h[i])
+                fv[i] = v
+                speed = max(speed, abs(v))
+            }
         } else {
             for i in 0..<nx {
-                let kL = row - nx + i, kR = row + i
+                let kL = row - nx + i
+                let kR = row + i
                 let v = vel(qy[row + i], max(z[kL] + h[kL], z[kR] + h[kR]) - max(z[kL], z[kR]))
                 fv[row + i] = v
                 speed = max(speed, abs(v))
@@ -404,7 +484,11 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         }
         if j == ny - 1 {
             let s = ny * nx
-            for i in 0..<nx { let v = vel(qy[s + i], h[row + i]); fv[s + i] = v; speed = max(speed, abs(v)) }
+            for i in 0..<nx {
+                let v = vel(qy[s + i], h[row + i])
+                fv[s + i] = v
+                speed = max(speed, abs(v))
+            }
         }
         rowAcc[j * Self.accWidth + 7] = Double(speed)
     }
@@ -413,24 +497,33 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     @inline(__always)
     func edgeFlux(_ b: EdgeBoundary, level: Double, cell k: Int, inner: Int, q: Real, ghostIsLeft: Bool) -> Real {
         let p = setup.parameters
-        let zc = z[k], hc = h[k], etac = zc + hc
-        let dxr = Real(dx), dt = Real(Double(dtMs) / 1000), g = Real(p.gravity), hmin = Real(p.flowDepthThreshold)
-        let etaG: Real, zG: Real
+        let zc = z[k]
+        let hc = h[k]
+        let etac = zc + hc
+        let dxr = Real(dx)
+        let dt = Real(Double(dtMs) / 1000)
+        let g = Real(p.gravity)
+        let hmin = Real(p.flowDepthThreshold)
+        let etaG: Real
+        let zG: Real
         switch b {
         case .closed:
             return 0
         case .level, .levelSeries:
-            zG = zc; etaG = max(Real(level), zc)
+            zG = zc
+            etaG = max(Real(level), zc)
         case .free(let minSlope):
             let bed = (z[inner] - zc) / dxr  // positive when the bed falls towards the edge
             let s = max(bed, Real(minSlope))
-            zG = zc - s * dxr; etaG = zG + hc
+            zG = zc - s * dxr
+            etaG = zG + hc
         }
         let (etaL, etaR, zL, zR) = ghostIsLeft ? (etaG, etac, zG, zc) : (etac, etaG, zc, zG)
         let hf = max(etaL, etaR) - max(zL, zR)
         if hf <= hmin { return 0 }
         let num = q - g * dt * hf * (etaR - etaL) / dxr
-        let r = Real.inverseCubeRoot(hf), r2 = r * r
+        let r = Real.inverseCubeRoot(hf)
+        let r2 = r * r
         let den = 1 + dt * gn2[k] * abs(q) * (r2 * r2 * r2 * r)
         var out = num / den
         if case .free = b { out = ghostIsLeft ? min(out, 0) : max(out, 0) }  // outflow only
@@ -442,10 +535,15 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     @inline(__always)
     func limiterRow(_ j: Int, south: UnsafeMutablePointer<Real>) {
         let nx = nx
-        let h = h.base, qxr = qxRaw.base, qyr = qyRaw.base, lim = limiter.base
-        let area = Real(dx * dx), dtw = Real(Double(dtMs) / 1000) * Real(dx)
+        let h = h.base
+        let qxr = qxRaw.base
+        let qyr = qyRaw.base
+        let lim = limiter.base
+        let area = Real(dx * dx)
+        let dtw = Real(Double(dtMs) / 1000) * Real(dx)
         let safety = 1 - 8 * Real.ulpOfOne
-        let row = j * nx, qrow = j * (nx + 1)
+        let row = j * nx
+        let qrow = j * (nx + 1)
         for i in 0..<nx {
             let k = row + i
             let out = max(-qxr[qrow + i], 0) + max(qxr[qrow + i + 1], 0) + max(-qyr[k], 0) + max(south[i], 0)
@@ -463,32 +561,59 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         return OutputSchema(
             group: "flood",
             coordinates: [
-                Coordinate("y", units: "m", longName: "northing of cell centre", values: (0..<g.ny).map { g.yCenter($0) }, attributes: crs.merging(["axis": "Y", "standard_name": "projection_y_coordinate"]) { a, _ in a }),
-                Coordinate("x", units: "m", longName: "easting of cell centre", values: (0..<g.nx).map { g.xCenter($0) }, attributes: crs.merging(["axis": "X", "standard_name": "projection_x_coordinate"]) { a, _ in a }),
+                Coordinate(
+                    "y", units: "m", longName: "northing of cell centre", values: (0..<g.ny).map { g.yCenter($0) },
+                    attributes: crs.merging(["axis": "Y", "standard_name": "projection_y_coordinate"]) { a, _ in a }),
+                Coordinate(
+                    "x", units: "m", longName: "easting of cell centre", values: (0..<g.nx).map { g.xCenter($0) },
+                    attributes: crs.merging(["axis": "X", "standard_name": "projection_x_coordinate"]) { a, _ in a }),
             ],
             snapshots: [Variable("depth", units: "m", longName: "water depth", dims: ["y", "x"])],
             finals: [
                 Variable("max_depth", units: "m", longName: "maximum water depth", dims: ["y", "x"]),
-                Variable("max_speed", units: "m s-1", longName: "maximum flow speed (cells deeper than \(setup.parameters.speedDepth) m)", dims: ["y", "x"]),
-                Variable("arrival_time", units: "s", longName: "time of first inundation (depth > \(setup.parameters.inundationDepth) m) since start", dims: ["y", "x"], fillValue: .nan),
-                Variable("terrain", units: "m", longName: "bed elevation used (after scenario changes)", dims: ["y", "x"]),
+                Variable(
+                    "max_speed", units: "m s-1",
+                    longName: "maximum flow speed (cells deeper than \(setup.parameters.speedDepth) m)",
+                    dims: ["y", "x"]),
+                Variable(
+                    "arrival_time", units: "s",
+                    longName: "time of first inundation (depth > \(setup.parameters.inundationDepth) m) since start",
+                    dims: ["y", "x"], fillValue: .nan),
+                Variable(
+                    "terrain", units: "m", longName: "bed elevation used (after scenario changes)", dims: ["y", "x"]),
             ],
             diagnostics: [
                 Variable("dt", units: "s", longName: "time step", dims: ["step"], type: .float64),
-                Variable("volume", units: "m3", longName: "stored water volume at the end of the step", dims: ["step"], type: .float64),
-                Variable("inflow", units: "m3", longName: "inflow hydrograph volume in the step", dims: ["step"], type: .float64),
-                Variable("outflow", units: "m3", longName: "net volume leaving through boundaries in the step", dims: ["step"], type: .float64),
+                Variable(
+                    "volume", units: "m3", longName: "stored water volume at the end of the step", dims: ["step"],
+                    type: .float64),
+                Variable(
+                    "inflow", units: "m3", longName: "inflow hydrograph volume in the step", dims: ["step"],
+                    type: .float64),
+                Variable(
+                    "outflow", units: "m3", longName: "net volume leaving through boundaries in the step",
+                    dims: ["step"], type: .float64),
                 Variable("rain", units: "m3", longName: "rain volume in the step", dims: ["step"], type: .float64),
-                Variable("infiltration", units: "m3", longName: "infiltrated volume in the step", dims: ["step"], type: .float64),
-                Variable("drainage", units: "m3", longName: "volume removed by urban drainage in the step", dims: ["step"], type: .float64),
-                Variable("mass_error", units: "1", longName: "cumulative relative mass-balance error", dims: ["step"], type: .float64),
-                Variable("max_depth_now", units: "m", longName: "largest depth at the end of the step", dims: ["step"], type: .float64),
+                Variable(
+                    "infiltration", units: "m3", longName: "infiltrated volume in the step", dims: ["step"],
+                    type: .float64),
+                Variable(
+                    "drainage", units: "m3", longName: "volume removed by urban drainage in the step", dims: ["step"],
+                    type: .float64),
+                Variable(
+                    "mass_error", units: "1", longName: "cumulative relative mass-balance error", dims: ["step"],
+                    type: .float64),
+                Variable(
+                    "max_depth_now", units: "m", longName: "largest depth at the end of the step", dims: ["step"],
+                    type: .float64),
             ],
-            attributes: ["scheme": setup.parameters.advection
-                            ? "local inertial with momentum advection (Bates et al. 2010; de Almeida et al. 2012; Stelling & Duinmeijer 2003)"
-                            : "local inertial (Bates et al. 2010; de Almeida et al. 2012)",
-                         "theta": "\(setup.parameters.theta)", "alpha": "\(setup.parameters.alpha)",
-                         "precision": setup.precision.rawValue])
+            attributes: [
+                "scheme": setup.parameters.advection
+                    ? "local inertial with momentum advection (Bates et al. 2010; de Almeida et al. 2012; Stelling & Duinmeijer 2003)"
+                    : "local inertial (Bates et al. 2010; de Almeida et al. 2012)",
+                "theta": "\(setup.parameters.theta)", "alpha": "\(setup.parameters.alpha)",
+                "precision": setup.precision.rawValue,
+            ])
     }
 
     public func diagnostics() -> [Double] { stepDiagnostics }
@@ -497,47 +622,60 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
 
     public func finals() -> [ArrayData] {
         let n = nx * ny
-        return [.float32((0..<n).map { Float(maxDepth[$0]) }),
-                .float32((0..<n).map { Float(maxSpeed[$0]) }),
-                .float32(arrival.array),
-                .float32((0..<n).map { Float(z[$0]) })]
+        return [
+            .float32((0..<n).map { Float(maxDepth[$0]) }),
+            .float32((0..<n).map { Float(maxSpeed[$0]) }),
+            .float32(arrival.array),
+            .float32((0..<n).map { Float(z[$0]) }),
+        ]
     }
 
     public func kpis() -> [KPI] {
         let n = nx * ny
-        var flooded = 0, maxD = 0.0
+        var flooded = 0
+        var maxD = 0.0
         let thr = Real(setup.parameters.inundationDepth)
         for k in 0..<n where flags[k] & 1 == 0 {
             if maxDepth[k] > thr { flooded += 1 }
             maxD = max(maxD, Double(maxDepth[k]))
         }
         let mb = massBalance
-        return [KPI("flooded_area", Double(flooded) * dx * dx, "m2"),
-                KPI("max_depth", maxD, "m"),
-                KPI("rain_volume", mb.rain, "m3"),
-                KPI("inflow_volume", mb.inflow, "m3"),
-                KPI("outflow_volume", mb.outflow, "m3"),
-                KPI("stored_volume", mb.volume, "m3"),
-                KPI("mass_error", mb.relativeError, "1"),
-                KPI("steps", Double(substeps), "1")]
+        return [
+            KPI("flooded_area", Double(flooded) * dx * dx, "m2"),
+            KPI("max_depth", maxD, "m"),
+            KPI("rain_volume", mb.rain, "m3"),
+            KPI("inflow_volume", mb.inflow, "m3"),
+            KPI("outflow_volume", mb.outflow, "m3"),
+            KPI("stored_volume", mb.volume, "m3"),
+            KPI("mass_error", mb.relativeError, "1"),
+            KPI("steps", Double(substeps), "1"),
+        ]
     }
 
     // MARK: checkpoint
 
     public func checkpointState() -> [NamedArray] {
         func arr(_ f: FieldBuffer<Real>) -> ArrayData {
-            Real.self == Float.self ? .float32((0..<f.count).map { Float(f[$0]) }) : .float64((0..<f.count).map { Double(f[$0]) })
+            Real.self == Float.self
+                ? .float32((0..<f.count).map { Float(f[$0]) }) : .float64((0..<f.count).map { Double(f[$0]) })
         }
         let mb = massBalance
-        return [NamedArray("h", shape: [ny, nx], arr(h)),
-                NamedArray("qx", shape: [ny, nx + 1], arr(qx)),
-                NamedArray("qy", shape: [ny + 1, nx], arr(qy)),
-                NamedArray("cum_infiltration", shape: [ny, nx], arr(cumInfil)),
-                NamedArray("max_depth", shape: [ny, nx], arr(maxDepth)),
-                NamedArray("max_speed", shape: [ny, nx], arr(maxSpeed)),
-                NamedArray("arrival", shape: [ny, nx], .float32(arrival.array)),
-                NamedArray("accounts", .float64([mb.initialVolume, mb.volume, mb.rain, mb.inflow, mb.outflow, mb.infiltration, mb.drainage, hMax, uMax])),
-                NamedArray("counters", .int64([substeps, lastStep.milliseconds]))]
+        return [
+            NamedArray("h", shape: [ny, nx], arr(h)),
+            NamedArray("qx", shape: [ny, nx + 1], arr(qx)),
+            NamedArray("qy", shape: [ny + 1, nx], arr(qy)),
+            NamedArray("cum_infiltration", shape: [ny, nx], arr(cumInfil)),
+            NamedArray("max_depth", shape: [ny, nx], arr(maxDepth)),
+            NamedArray("max_speed", shape: [ny, nx], arr(maxSpeed)),
+            NamedArray("arrival", shape: [ny, nx], .float32(arrival.array)),
+            NamedArray(
+                "accounts",
+                .float64([
+                    mb.initialVolume, mb.volume, mb.rain, mb.inflow, mb.outflow, mb.infiltration, mb.drainage, hMax,
+                    uMax,
+                ])),
+            NamedArray("counters", .int64([substeps, lastStep.milliseconds])),
+        ]
     }
 
     public func restore(from state: [NamedArray]) throws {
@@ -549,17 +687,28 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             switch d {
             case .float32(let v) where Real.self == Float.self: for k in 0..<v.count { f[k] = Real(v[k]) }
             case .float64(let v) where Real.self == Double.self: for k in 0..<v.count { f[k] = Real(v[k]) }
-            default: throw RunError("checkpoint flood state '\(name)' is \(d.typeName), this run uses \(setup.precision.rawValue) precision", hint: "resume with the precision the run started with")
+            default:
+                throw RunError(
+                    "checkpoint flood state '\(name)' is \(d.typeName), this run uses \(setup.precision.rawValue) precision",
+                    hint: "resume with the precision the run started with")
             }
         }
-        try load(h, "h"); try load(qx, "qx"); try load(qy, "qy"); try load(cumInfil, "cum_infiltration")
-        try load(maxDepth, "max_depth"); try load(maxSpeed, "max_speed")
-        guard case .float32(let a) = try find("arrival", arrival.count) else { throw RunError("checkpoint flood state 'arrival' has the wrong type") }
+        try load(h, "h")
+        try load(qx, "qx")
+        try load(qy, "qy")
+        try load(cumInfil, "cum_infiltration")
+        try load(maxDepth, "max_depth")
+        try load(maxSpeed, "max_speed")
+        guard case .float32(let a) = try find("arrival", arrival.count) else {
+            throw RunError("checkpoint flood state 'arrival' has the wrong type")
+        }
         arrival.assign(a)
         guard case .float64(let acc) = try find("accounts", 9), case .int64(let c) = try find("counters", 2) else {
             throw RunError("checkpoint flood accounts have the wrong type")
         }
-        massBalance = FloodMassBalance(initialVolume: acc[0], volume: acc[1], rain: acc[2], inflow: acc[3], outflow: acc[4], infiltration: acc[5], drainage: acc[6])
+        massBalance = FloodMassBalance(
+            initialVolume: acc[0], volume: acc[1], rain: acc[2], inflow: acc[3], outflow: acc[4], infiltration: acc[5],
+            drainage: acc[6])
         hMax = acc[7]
         uMax = acc[8]
         substeps = c[0]
@@ -573,7 +722,11 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
 }
 
 @inline(__always) func lowerBound(_ a: [Int], _ v: Int) -> Int {
-    var lo = 0, hi = a.count
-    while lo < hi { let m = (lo + hi) / 2; if a[m] < v { lo = m + 1 } else { hi = m } }
+    var lo = 0
+    var hi = a.count
+    while lo < hi {
+        let m = (lo + hi) / 2
+        if a[m] < v { lo = m + 1 } else { hi = m }
+    }
     return lo
 }

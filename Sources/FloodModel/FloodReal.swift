@@ -46,7 +46,10 @@ extension Float {
             i += 8
         }
         var s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
-        while i < n { s += Double(p[i]); i += 1 }
+        while i < n {
+            s += Double(p[i])
+            i += 1
+        }
         return s
     }
 }
@@ -61,7 +64,10 @@ extension Double {
             i += 8
         }
         var s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
-        while i < n { s += p[i]; i += 1 }
+        while i < n {
+            s += p[i]
+            i += 1
+        }
         return s
     }
 }
@@ -70,7 +76,10 @@ extension FloodReal {
     /// Largest of `n` values (n ≥ 1; max is exact in any order).
     @inline(__always) static func laneMax(_ p: UnsafeMutablePointer<Self>, _ n: Int) -> Self {
         var m = p[0]
-        for i in 0..<n { let v = p[i]; m = v > m ? v : m }
+        for i in 0..<n {
+            let v = p[i]
+            m = v > m ? v : m
+        }
         return m
     }
 }

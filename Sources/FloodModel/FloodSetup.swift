@@ -21,7 +21,8 @@ public enum EdgeBoundary: Sendable, Equatable {
             if t <= first.seconds { return ls[0] }
             if t >= last.seconds { return ls[ls.count - 1] }
             for k in 1..<ts.count where t <= ts[k].seconds {
-                let t0 = ts[k - 1].seconds, t1 = ts[k].seconds
+                let t0 = ts[k - 1].seconds
+                let t1 = ts[k].seconds
                 return ls[k - 1] + (ls[k] - ls[k - 1]) * (t - t0) / (t1 - t0)
             }
             return ls.last
@@ -32,8 +33,14 @@ public enum EdgeBoundary: Sendable, Equatable {
 
 public struct FloodBoundaries: Sendable, Equatable {
     public var north: EdgeBoundary, south: EdgeBoundary, east: EdgeBoundary, west: EdgeBoundary
-    public init(north: EdgeBoundary = .closed, south: EdgeBoundary = .closed, east: EdgeBoundary = .closed, west: EdgeBoundary = .closed) {
-        self.north = north; self.south = south; self.east = east; self.west = west
+    public init(
+        north: EdgeBoundary = .closed, south: EdgeBoundary = .closed, east: EdgeBoundary = .closed,
+        west: EdgeBoundary = .closed
+    ) {
+        self.north = north
+        self.south = south
+        self.east = east
+        self.west = west
     }
     public static let closed = FloodBoundaries()
 }
@@ -55,9 +62,15 @@ public struct RainSeries: Sendable, Equatable {
     public var times: [SimTime]
     public var rates: [Double]
     public var grids: [[Double]]?
-    public init(times: [SimTime], rates: [Double]) { self.times = times; self.rates = rates; self.grids = nil }
+    public init(times: [SimTime], rates: [Double]) {
+        self.times = times
+        self.rates = rates
+        self.grids = nil
+    }
     public init(times: [SimTime], grids: [[Double]]) {
-        self.times = times; self.grids = grids; self.rates = grids.map { g in g.max() ?? 0 }
+        self.times = times
+        self.grids = grids
+        self.rates = grids.map { g in g.max() ?? 0 }
     }
     public static let none = RainSeries(times: [], rates: [])
     /// Index of the block active at `t`, or nil before the first.
@@ -76,13 +89,17 @@ public struct Inflow: Sendable, Equatable {
     public var times: [SimTime]
     public var discharge: [Double]
     public init(name: String, cells: [Int], times: [SimTime], discharge: [Double]) {
-        self.name = name; self.cells = cells; self.times = times; self.discharge = discharge
+        self.name = name
+        self.cells = cells
+        self.times = times
+        self.discharge = discharge
     }
     /// Discharge at time t (linear interpolation; 0 outside the series).
     func discharge(at t: Double) -> Double {
         guard let first = times.first, let last = times.last, t >= first.seconds, t <= last.seconds else { return 0 }
         for k in 1..<max(times.count, 1) where t <= times[k].seconds {
-            let t0 = times[k - 1].seconds, t1 = times[k].seconds
+            let t0 = times[k - 1].seconds
+            let t1 = times[k].seconds
             return t1 > t0 ? discharge[k - 1] + (discharge[k] - discharge[k - 1]) * (t - t0) / (t1 - t0) : discharge[k]
         }
         return discharge.last ?? 0
@@ -142,7 +159,9 @@ public struct FloodSetup: Sendable {
     public var precision: Precision = .double
 
     public init(geometry: GridGeometry, terrain: [Double], manning: [Double]) {
-        self.geometry = geometry; self.terrain = terrain; self.manning = manning
+        self.geometry = geometry
+        self.terrain = terrain
+        self.manning = manning
     }
     public init(geometry: GridGeometry, terrain: [Double], manning n: Double) {
         self.init(geometry: geometry, terrain: terrain, manning: [Double](repeating: n, count: geometry.count))
@@ -155,27 +174,58 @@ public struct FloodSetup: Sendable {
         func need(_ ok: Bool, _ code: String, _ msg: String, _ hint: String? = nil) {
             if !ok { out.append(Diagnostic(origin, code: code, message: msg, hint: hint)) }
         }
-        need(geometry.nx >= 1 && geometry.ny >= 1, "E-FLOOD-001", "grid must have at least one cell (got \(geometry.nx) x \(geometry.ny))")
-        need(geometry.cellSize > 0 && geometry.cellSize.isFinite, "E-FLOOD-002", "cell size must be > 0 (got \(geometry.cellSize))")
+        need(
+            geometry.nx >= 1 && geometry.ny >= 1, "E-FLOOD-001",
+            "grid must have at least one cell (got \(geometry.nx) x \(geometry.ny))")
+        need(
+            geometry.cellSize > 0 && geometry.cellSize.isFinite, "E-FLOOD-002",
+            "cell size must be > 0 (got \(geometry.cellSize))")
         need(terrain.count == n, "E-FLOOD-003", "terrain has \(terrain.count) cells, the grid \(n)")
         need(manning.count == n, "E-FLOOD-004", "Manning raster has \(manning.count) cells, the grid \(n)")
         if let bad = terrain.firstIndex(where: { !$0.isFinite }) {
-            need(false, "E-FLOOD-005", "terrain has a non-finite value at cell \(bad % max(geometry.nx, 1)),\(bad / max(geometry.nx, 1))", "fill voids before simulating")
+            need(
+                false, "E-FLOOD-005",
+                "terrain has a non-finite value at cell \(bad % max(geometry.nx, 1)),\(bad / max(geometry.nx, 1))",
+                "fill voids before simulating")
         }
         if let bad = manning.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
-            need(false, "E-FLOOD-006", "Manning's n must be > 0 (got \(manning[bad]) at cell \(bad % max(geometry.nx, 1)),\(bad / max(geometry.nx, 1)))")
+            need(
+                false, "E-FLOOD-006",
+                "Manning's n must be > 0 (got \(manning[bad]) at cell \(bad % max(geometry.nx, 1)),\(bad / max(geometry.nx, 1)))"
+            )
         }
-        if let d = initialDepth { need(d.count == n && d.allSatisfy { $0 >= 0 && $0.isFinite }, "E-FLOOD-007", "initial depth must have one finite value >= 0 per cell") }
+        if let d = initialDepth {
+            need(
+                d.count == n && d.allSatisfy { $0 >= 0 && $0.isFinite }, "E-FLOOD-007",
+                "initial depth must have one finite value >= 0 per cell")
+        }
         let p = parameters
-        need(p.theta >= 0 && p.theta <= 1, "E-FLOOD-008", "theta must be in [0, 1] (got \(p.theta))", "0.8 is the usual choice (de Almeida et al. 2012)")
-        need(p.alpha > 0 && p.alpha <= (0.5 as Double).squareRoot(), "E-FLOOD-009", "alpha (CFL coefficient) must be in (0, 0.7071] (got \(p.alpha))", "the 2-D scheme is unstable above 1/√2; 0.7 is the usual choice")
+        need(
+            p.theta >= 0 && p.theta <= 1, "E-FLOOD-008", "theta must be in [0, 1] (got \(p.theta))",
+            "0.8 is the usual choice (de Almeida et al. 2012)")
+        need(
+            p.alpha > 0 && p.alpha <= (0.5 as Double).squareRoot(), "E-FLOOD-009",
+            "alpha (CFL coefficient) must be in (0, 0.7071] (got \(p.alpha))",
+            "the 2-D scheme is unstable above 1/√2; 0.7 is the usual choice")
         need(p.maxStep.milliseconds >= 1, "E-FLOOD-010", "max step must be at least 1 ms")
-        for (k, r) in rain.rates.enumerated() { need(r >= 0 && r.isFinite, "E-FLOOD-011", "rain rate \(k) must be >= 0 (got \(r))") }
-        if let g = rain.grids { for grid in g { need(grid.count == n && grid.allSatisfy { $0 >= 0 && $0.isFinite }, "E-FLOOD-012", "each rain grid must have one rate >= 0 per cell") } }
+        for (k, r) in rain.rates.enumerated() {
+            need(r >= 0 && r.isFinite, "E-FLOOD-011", "rain rate \(k) must be >= 0 (got \(r))")
+        }
+        if let g = rain.grids {
+            for grid in g {
+                need(
+                    grid.count == n && grid.allSatisfy { $0 >= 0 && $0.isFinite }, "E-FLOOD-012",
+                    "each rain grid must have one rate >= 0 per cell")
+            }
+        }
         for f in inflows {
             need(!f.cells.isEmpty, "E-FLOOD-013", "inflow '\(f.name)' covers no cell of the grid")
-            need(f.cells.allSatisfy { $0 >= 0 && $0 < n }, "E-FLOOD-014", "inflow '\(f.name)' has cells outside the grid")
-            need(f.times.count == f.discharge.count && !f.times.isEmpty, "E-FLOOD-015", "inflow '\(f.name)' needs matching times and discharges")
+            need(
+                f.cells.allSatisfy { $0 >= 0 && $0 < n }, "E-FLOOD-014", "inflow '\(f.name)' has cells outside the grid"
+            )
+            need(
+                f.times.count == f.discharge.count && !f.times.isEmpty, "E-FLOOD-015",
+                "inflow '\(f.name)' needs matching times and discharges")
         }
         return out
     }

@@ -6,7 +6,9 @@ import SimCore
 /// so every centred window of k blocks has the IDF depth for duration k·Δt.
 public enum DesignStorm {
     /// Intensities (mm/h) of the blocks, in time order.
-    public static func alternatingBlock(a: Double, b: Double, c: Double, duration: SimDuration, step: SimDuration, peak: Double) -> [Double] {
+    public static func alternatingBlock(
+        a: Double, b: Double, c: Double, duration: SimDuration, step: SimDuration, peak: Double
+    ) -> [Double] {
         let n = Int(duration.milliseconds / max(step.milliseconds, 1))
         guard n > 0 else { return [] }
         let dtMin = step.seconds / 60
@@ -22,15 +24,29 @@ public enum DesignStorm {
         // place: largest at the peak index, then alternately after and before it
         var blocks = [Double](repeating: 0, count: n)
         let p = min(n - 1, max(0, Int((peak * Double(n)).rounded(.down))))
-        var after = p + 1, before = p - 1
+        var after = p + 1
+        var before = p - 1
         blocks[p] = inc[0]
         var k = 1
         var takeAfter = true
         while k < n {
-            if takeAfter && after < n { blocks[after] = inc[k]; after += 1; k += 1 }
-            else if !takeAfter && before >= 0 { blocks[before] = inc[k]; before -= 1; k += 1 }
-            else if after < n { blocks[after] = inc[k]; after += 1; k += 1 }
-            else { blocks[before] = inc[k]; before -= 1; k += 1 }
+            if takeAfter && after < n {
+                blocks[after] = inc[k]
+                after += 1
+                k += 1
+            } else if !takeAfter && before >= 0 {
+                blocks[before] = inc[k]
+                before -= 1
+                k += 1
+            } else if after < n {
+                blocks[after] = inc[k]
+                after += 1
+                k += 1
+            } else {
+                blocks[before] = inc[k]
+                before -= 1
+                k += 1
+            }
             takeAfter.toggle()
         }
         return blocks.map { $0 / dtMin * 60 }
@@ -38,5 +54,5 @@ public enum DesignStorm {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

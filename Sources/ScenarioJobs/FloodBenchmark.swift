@@ -1,7 +1,7 @@
+import FloodModel
 import Foundation
 import SimCore
 import SimEngine
-import FloodModel
 
 /// The benchmark case shared with Landlab's `landlab_bench.py`: a tilted V-shaped valley
 /// z = slope_long · y + slope_side · |x − x_c| on an n × n grid of 5 m cells, all edges closed, uniform rain.
@@ -14,16 +14,21 @@ public enum FloodBenchmark {
         public var massBalanceRelErr: Double, maxDepth: Double
     }
 
-    public static func valley(n: Int, dx: Double = 5, rainMmH: Double = 50, manning: Double = 0.03,
-                              slopeLong: Double = 0.005, slopeSide: Double = 0.01, precision: Precision) -> FloodSetup {
+    public static func valley(
+        n: Int, dx: Double = 5, rainMmH: Double = 50, manning: Double = 0.03,
+        slopeLong: Double = 0.005, slopeSide: Double = 0.01, precision: Precision
+    ) -> FloodSetup {
         let g = GridGeometry(nx: n, ny: n, cellSize: dx)
         var z = [Double](repeating: 0, count: n * n)
         let xc = 0.5 * Double(n - 1) * dx
-        for j in 0..<n { for i in 0..<n {
-            // row j = northing index from the top; y measured from the valley mouth at the south edge
-            let y = Double(n - 1 - j) * dx, x = Double(i) * dx
-            z[j * n + i] = slopeLong * y + slopeSide * abs(x - xc)
-        } }
+        for j in 0..<n {
+            for i in 0..<n {
+                // row j = northing index from the top; y measured from the valley mouth at the south edge
+                let y = Double(n - 1 - j) * dx
+                let x = Double(i) * dx
+                z[j * n + i] = slopeLong * y + slopeSide * abs(x - xc)
+            }
+        }
         var s = FloodSetup(geometry: g, terrain: z, manning: manning)
         s.rain = RainSeries(times: [.zero], rates: [rainMmH / 3_600_000])
         s.precision = precision
@@ -31,21 +36,28 @@ public enum FloodBenchmark {
         return s
     }
 
-    public static func run(n: Int, simSeconds: Double, workers: Int, precision: Precision, advection: Bool = false, maxWall: Double = 0) -> Result {
+    public static func run(
+        n: Int, simSeconds: Double, workers: Int, precision: Precision, advection: Bool = false, maxWall: Double = 0
+    ) -> Result {
         var setup = valley(n: n, precision: precision)
         setup.parameters.advection = advection
         let dom = makeFloodDomain(setup, partitions: PartitionLayout.defaultCount(rows: n, workers: workers))
         let end = SimTime(milliseconds: Int64(simSeconds * 1000))
-        let sim = Simulation(domains: [dom], schedule: RunSchedule(end: end, outputInterval: .seconds(60)), workers: workers)
+        let sim = Simulation(
+            domains: [dom], schedule: RunSchedule(end: end, outputInterval: .seconds(60)), workers: workers)
         let w0 = Date()
         let c0 = processCPUSeconds()
         if maxWall > 0 { sim.stopRequested = { Date().timeIntervalSince(w0) > maxWall } }
         _ = try? sim.run(observer: nil)
-        let wall = Date().timeIntervalSince(w0), cpu = processCPUSeconds() - c0
-        let cells = Double(n * n), steps = Double(dom.substeps)
-        return Result(n: n, workers: workers, precision: precision.rawValue, advection: advection, simSeconds: sim.clock.seconds, steps: dom.substeps,
-                      wallSeconds: wall, cpuSeconds: cpu, cellUpdatesPerSecond: cells * steps / wall,
-                      cellUpdatesPerCPUSecond: cells * steps / cpu, massBalanceRelErr: dom.massBalance.relativeError,
-                      maxDepth: dom.depths.max() ?? 0)
+        let wall = Date().timeIntervalSince(w0)
+        let cpu = processCPUSeconds() - c0
+        let cells = Double(n * n)
+        let steps = Double(dom.substeps)
+        return Result(
+            n: n, workers: workers, precision: precision.rawValue, advection: advection, simSeconds: sim.clock.seconds,
+            steps: dom.substeps,
+            wallSeconds: wall, cpuSeconds: cpu, cellUpdatesPerSecond: cells * steps / wall,
+            cellUpdatesPerCPUSecond: cells * steps / cpu, massBalanceRelErr: dom.massBalance.relativeError,
+            maxDepth: dom.depths.max() ?? 0)
     }
 }

@@ -1,6 +1,6 @@
+import FloodModel
 import Foundation
 import SimCore
-import FloodModel
 
 /// A point given in the model's projected CRS or as WGS 84 longitude/latitude.
 public enum JobPoint: Sendable, Equatable, CustomStringConvertible {
@@ -16,9 +16,9 @@ public enum JobPoint: Sendable, Equatable, CustomStringConvertible {
 
 public struct JobInflow: Sendable, Equatable {
     public var name: String
-    public var points: [JobPoint]           // one point, or a polyline
+    public var points: [JobPoint]  // one point, or a polyline
     public var times: [SimDuration]
-    public var discharge: [Double]          // m³/s
+    public var discharge: [Double]  // m³/s
     public var location: SourceLocation
 }
 
@@ -27,7 +27,8 @@ public enum JobRainfall: Sendable, Equatable {
     /// Blocks of constant intensity (mm/h) from each time.
     case series(times: [SimDuration], mmPerHour: [Double])
     /// Alternating-block design storm from an IDF curve i = a / (t + b)^c (i in mm/h, t in minutes).
-    case designStorm(a: Double, b: Double, c: Double, duration: SimDuration, step: SimDuration, peak: Double, start: SimDuration)
+    case designStorm(
+        a: Double, b: Double, c: Double, duration: SimDuration, step: SimDuration, peak: Double, start: SimDuration)
     /// Rasters of intensity (mm/h), each from its time.
     case gridded(times: [SimDuration], files: [String])
 }
@@ -36,7 +37,7 @@ public enum JobRainfall: Sendable, Equatable {
 public struct NetworkChange: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case closeLink = "close_link", setLanes = "set_lanes", addLanes = "add_lanes", setSpeed = "set_speed",
-             setCapacity = "set_capacity", addLink = "add_link"
+            setCapacity = "set_capacity", addLink = "add_link"
     }
     public var kind: Kind
     public var name: String
@@ -50,12 +51,14 @@ public struct NetworkChange: Sendable, Equatable {
 }
 
 public struct TerrainChange: Sendable, Equatable {
-    public enum Kind: String, Sendable { case raise = "raise_terrain", lower = "lower_terrain", setManning = "set_manning" }
+    public enum Kind: String, Sendable {
+        case raise = "raise_terrain", lower = "lower_terrain", setManning = "set_manning"
+    }
     public var kind: Kind
     public var name: String
     public var line: [JobPoint]
-    public var amount: Double        // metres (raise/lower) or Manning's n
-    public var width: Double?        // metres; default one cell
+    public var amount: Double  // metres (raise/lower) or Manning's n
+    public var width: Double?  // metres; default one cell
     public var location: SourceLocation
 }
 
@@ -114,8 +117,10 @@ public struct EnergyJobSettings: Sendable, Equatable {
     /// Everything that changes results (not where in the file it was said).
     var hashDescription: String {
         "\(step)|\(evShare)|\(pvShare)|\(heatPumpShare)|\(demandGrowth)|\(temperatureMean)|\(temperatureAmplitude)|\(clearness)|\(weatherFile ?? "")|\(repairDelay)|"
-            + hardening.map { "\($0.target)=\($0.raise)" }.joined(separator: ",") + "|" + outages.map { "\($0.asset)@\($0.from)-\($0.to)" }.joined(separator: ",")
-            + "|" + reinforce.map { "\($0.asset)+\($0.transformers)" }.joined(separator: ",") + "|" + addCables.map { "\($0.from)~\($0.to)" }.joined(separator: ",")
+            + hardening.map { "\($0.target)=\($0.raise)" }.joined(separator: ",") + "|"
+            + outages.map { "\($0.asset)@\($0.from)-\($0.to)" }.joined(separator: ",")
+            + "|" + reinforce.map { "\($0.asset)+\($0.transformers)" }.joined(separator: ",") + "|"
+            + addCables.map { "\($0.from)~\($0.to)" }.joined(separator: ",")
     }
 }
 
@@ -140,16 +145,22 @@ public struct Job: Sendable {
     public var changes: [TerrainChange] = []
     public var networkChanges: [NetworkChange] = []
 
-    static let topKeys = ["schema", "name", "description", "model", "start", "end", "duration", "output_interval",
-                          "checkpoint", "seed", "workers", "partitions", "flood", "traffic", "energy", "changes"]
-    static let floodKeys = ["precision", "theta", "alpha", "advection", "max_step", "boundaries", "sea_level", "rainfall", "inflows",
-                            "manning", "infiltration", "drainage", "inundation_depth"]
+    static let topKeys = [
+        "schema", "name", "description", "model", "start", "end", "duration", "output_interval",
+        "checkpoint", "seed", "workers", "partitions", "flood", "traffic", "energy", "changes",
+    ]
+    static let floodKeys = [
+        "precision", "theta", "alpha", "advection", "max_step", "boundaries", "sea_level", "rainfall", "inflows",
+        "manning", "infiltration", "drainage", "inundation_depth",
+    ]
 
     /// Reads and checks a job file. Throws an InputError listing every problem found.
     public static func load(path: String) throws -> Job {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(SourceLocation(file: path), code: "E-JOB-000", message: "cannot read job file",
-                             hint: FileManager.default.fileExists(atPath: path) ? "check its permissions" : "no such file; check the path")
+            throw InputError(
+                SourceLocation(file: path), code: "E-JOB-000", message: "cannot read job file",
+                hint: FileManager.default.fileExists(atPath: path)
+                    ? "check its permissions" : "no such file; check the path")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw InputError(SourceLocation(file: path), code: "E-JOB-000", message: "job file is not UTF-8 text")
@@ -159,7 +170,10 @@ public struct Job: Sendable {
 
     public static func parse(text: String, file: String) throws -> Job {
         let r = YAMLReader(file: file)
-        guard let root = r.parse(text), let m = r.mapping(root, allowed: topKeys, required: ["schema", "name", "model", "start", "output_interval"]) else {
+        guard let root = r.parse(text),
+            let m = r.mapping(
+                root, allowed: topKeys, required: ["schema", "name", "model", "start", "output_interval"])
+        else {
             throw InputError(r.diagnostics)
         }
         if let s = m["schema"], let v = r.int(s), v != 1 {
@@ -167,7 +181,9 @@ public struct Job: Sendable {
         }
         let name = r.string(m["name"]) ?? ""
         if let n = m["name"], !name.isEmpty, !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
-            r.report(n, 21, "name '\(name)' may only use letters, digits, '-', '_' and '.'", hint: "it names the result file")
+            r.report(
+                n, 21, "name '\(name)' may only use letters, digits, '-', '_' and '.'", hint: "it names the result file"
+            )
         }
         let baseDir = (file as NSString).deletingLastPathComponent
         var modelDir = ""
@@ -176,15 +192,21 @@ public struct Job: Sendable {
             modelDir = (modelDir as NSString).standardizingPath
             var isDir: ObjCBool = false
             if !FileManager.default.fileExists(atPath: modelDir, isDirectory: &isDir) || !isDir.boolValue {
-                r.report(mn, 22, "model directory '\(s)' does not exist (resolved to \(modelDir))", hint: "paths are relative to the job file's folder")
+                r.report(
+                    mn, 22, "model directory '\(s)' does not exist (resolved to \(modelDir))",
+                    hint: "paths are relative to the job file's folder")
             } else if !FileManager.default.fileExists(atPath: modelDir + "/model.yaml") {
-                r.report(mn, 23, "'\(s)' has no model.yaml", hint: "point 'model:' at a folder made by 'citytwin import'")
+                r.report(
+                    mn, 23, "'\(s)' has no model.yaml", hint: "point 'model:' at a folder made by 'citytwin import'")
             }
         }
         var startISO = "2000-01-01T00:00:00Z"
         var startDate: Date?
         if let st = m["start"], let s = r.scalar(st) {
-            if let d = parseISO(s) { startDate = d; startISO = isoString(d) } else {
+            if let d = parseISO(s) {
+                startDate = d
+                startISO = isoString(d)
+            } else {
                 r.report(st, 24, "'\(s)' is not an ISO 8601 time", hint: "write e.g. 2026-10-14T00:00:00Z")
             }
         }
@@ -195,8 +217,14 @@ public struct Job: Sendable {
             if let s = r.scalar(e) {
                 if let ed = parseISO(s), let sd = startDate {
                     let ms = Int64(((ed.timeIntervalSince(sd)) * 1000).rounded())
-                    if ms > 0 { duration = SimDuration(milliseconds: ms) } else { r.report(e, 25, "end must be after start") }
-                } else if parseISO(s) == nil { r.report(e, 24, "'\(s)' is not an ISO 8601 time", hint: "write e.g. 2026-10-14T06:00:00Z") }
+                    if ms > 0 {
+                        duration = SimDuration(milliseconds: ms)
+                    } else {
+                        r.report(e, 25, "end must be after start")
+                    }
+                } else if parseISO(s) == nil {
+                    r.report(e, 24, "'\(s)' is not an ISO 8601 time", hint: "write e.g. 2026-10-14T06:00:00Z")
+                }
             }
         case (_?, let e?): r.report(e, 26, "give either 'end' or 'duration', not both")
         case (nil, nil): r.report(root, 7, "missing required key 'duration' (or 'end')")
@@ -204,13 +232,19 @@ public struct Job: Sendable {
         let outInt = r.duration(m["output_interval"])
         var ckInt: SimDuration?
         var keep = 3
-        if let c = m["checkpoint"], let cm = r.mapping(c, allowed: ["interval", "keep"], required: ["interval"], what: "checkpoint") {
+        if let c = m["checkpoint"],
+            let cm = r.mapping(c, allowed: ["interval", "keep"], required: ["interval"], what: "checkpoint")
+        {
             ckInt = r.duration(cm["interval"])
             if let k = cm["keep"] { keep = r.int(k, min: 1, max: 1000) ?? 3 }
         }
         var seed: UInt64 = 0
         if let s = m["seed"], let str = r.scalar(s) {
-            if let v = UInt64(str) { seed = v } else { r.report(s, 12, "seed must be a whole number >= 0 (got '\(str)')") }
+            if let v = UInt64(str) {
+                seed = v
+            } else {
+                r.report(s, 12, "seed must be a whole number >= 0 (got '\(str)')")
+            }
         }
         let workers = m["workers"].flatMap { r.int($0, min: 1, max: 4096) }
         var traffic: TrafficJobSettings?
@@ -224,41 +258,64 @@ public struct Job: Sendable {
         var networkChanges: [NetworkChange] = []
         if let c = m["changes"], let items = r.sequence(c) {
             for it in items {
-                if case .mapping(let mp) = it.node, let t = mp.first(where: { $0.key.string == "type" })?.value.scalar?.string,
-                   NetworkChange.Kind(rawValue: t) != nil {
+                if case .mapping(let mp) = it.node,
+                    let t = mp.first(where: { $0.key.string == "type" })?.value.scalar?.string,
+                    NetworkChange.Kind(rawValue: t) != nil
+                {
                     if let ch = parseNetworkChange(it, r) { networkChanges.append(ch) }
-                } else if let ch = parseChange(it, r) { changes.append(ch) }
+                } else if let ch = parseChange(it, r) {
+                    changes.append(ch)
+                }
             }
         }
         if !networkChanges.isEmpty && traffic == nil, let c = m["changes"] {
             r.report(c, 40, "network changes need a 'traffic:' section", hint: "they would change nothing otherwise")
         }
         if let d = duration, let o = outInt, o > d, let on = m["output_interval"] {
-            r.report(on, 27, "output_interval \(o) is longer than the run (\(d))", hint: "use an interval no longer than the run")
+            r.report(
+                on, 27, "output_interval \(o) is longer than the run (\(d))",
+                hint: "use an interval no longer than the run")
         }
 
-        if flood == nil && traffic == nil && energy == nil { r.report(root, 28, "the job has no domain to simulate", hint: "add a 'flood:', 'traffic:' and/or 'energy:' section") }
+        if flood == nil && traffic == nil && energy == nil {
+            r.report(
+                root, 28, "the job has no domain to simulate",
+                hint: "add a 'flood:', 'traffic:' and/or 'energy:' section")
+        }
         if let e = energy, let d = outInt, let en = m["energy"], d.milliseconds % e.step.milliseconds != 0 {
-            r.report(en, 62, "output_interval \(d) is not a whole number of energy steps (\(e.step))", hint: "use a multiple of the energy step")
+            r.report(
+                en, 62, "output_interval \(d) is not a whole number of energy steps (\(e.step))",
+                hint: "use a multiple of the energy step")
         }
         if !r.diagnostics.isEmpty { throw InputError(r.diagnostics) }
-        return Job(file: file, text: text, name: name, description: r.string(m["description"]), modelDirectory: modelDir,
-                   startISO: startISO, duration: duration!, outputInterval: outInt!, checkpointInterval: ckInt,
-                   checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic, energy: energy, changes: changes,
-                   networkChanges: networkChanges)
+        return Job(
+            file: file, text: text, name: name, description: r.string(m["description"]), modelDirectory: modelDir,
+            startISO: startISO, duration: duration!, outputInterval: outInt!, checkpointInterval: ckInt,
+            checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic,
+            energy: energy, changes: changes,
+            networkChanges: networkChanges)
     }
 
-    static let energyKeys = ["step", "ev_share", "pv_share", "heat_pump_share", "demand_growth", "weather", "repair_delay", "hardening", "outages",
-                             "reinforce", "add_cables"]
+    static let energyKeys = [
+        "step", "ev_share", "pv_share", "heat_pump_share", "demand_growth", "weather", "repair_delay", "hardening",
+        "outages",
+        "reinforce", "add_cables",
+    ]
 
     static func parseEnergy(_ n: YNode, _ r: YAMLReader, baseDir: String) -> EnergyJobSettings? {
-        if case .scalar(let s) = n.node, s.string.isEmpty || s.string == "~" || s.string == "null" { return EnergyJobSettings() }
+        if case .scalar(let s) = n.node, s.string.isEmpty || s.string == "~" || s.string == "null" {
+            return EnergyJobSettings()
+        }
         guard let m = r.mapping(n, allowed: energyKeys, what: "energy") else { return nil }
         var e = EnergyJobSettings()
         if let v = m["step"], let d = r.duration(v) {
             if d.milliseconds < 60_000 || d.milliseconds > 3_600_000 || 3_600_000 % d.milliseconds != 0 {
-                r.report(v, 60, "step must divide an hour, between 1min and 1h (got \(d))", hint: "15min is the usual power-flow step")
-            } else { e.step = d }
+                r.report(
+                    v, 60, "step must divide an hour, between 1min and 1h (got \(d))",
+                    hint: "15min is the usual power-flow step")
+            } else {
+                e.step = d
+            }
         }
         if let v = m["ev_share"] { e.evShare = r.double(v, min: 0, max: 1) ?? 0 }
         if let v = m["pv_share"] { e.pvShare = r.double(v, min: 0, max: 1) ?? 0 }
@@ -266,14 +323,25 @@ public struct Job: Sendable {
         if let v = m["demand_growth"] { e.demandGrowth = r.double(v, min: 0, max: 10, exclusiveMin: true) ?? 1 }
         if let v = m["repair_delay"] { e.repairDelay = r.duration(v, positive: false) ?? e.repairDelay }
         if let w = m["weather"] {
-            if let wm = r.mapping(w, allowed: ["temperature_mean", "temperature_amplitude", "clearness", "file"], what: "energy.weather") {
-                if let v = wm["temperature_mean"] { e.temperatureMean = r.double(v, min: -50, max: 50, units: "degC") ?? e.temperatureMean }
-                if let v = wm["temperature_amplitude"] { e.temperatureAmplitude = r.double(v, min: 0, max: 30, units: "K") ?? e.temperatureAmplitude }
+            if let wm = r.mapping(
+                w, allowed: ["temperature_mean", "temperature_amplitude", "clearness", "file"], what: "energy.weather")
+            {
+                if let v = wm["temperature_mean"] {
+                    e.temperatureMean = r.double(v, min: -50, max: 50, units: "degC") ?? e.temperatureMean
+                }
+                if let v = wm["temperature_amplitude"] {
+                    e.temperatureAmplitude = r.double(v, min: 0, max: 30, units: "K") ?? e.temperatureAmplitude
+                }
                 if let v = wm["clearness"] { e.clearness = r.double(v, min: 0, max: 1) ?? e.clearness }
                 if let v = wm["file"], let s = r.string(v) {
                     let p = s.hasPrefix("/") ? s : (baseDir.isEmpty ? s : baseDir + "/" + s)
-                    if FileManager.default.fileExists(atPath: p) { e.weatherFile = p; e.weatherLocation = v.location } else {
-                        r.report(v, 22, "weather file '\(s)' does not exist (resolved to \(p))", hint: "paths are relative to the job file's folder")
+                    if FileManager.default.fileExists(atPath: p) {
+                        e.weatherFile = p
+                        e.weatherLocation = v.location
+                    } else {
+                        r.report(
+                            v, 22, "weather file '\(s)' does not exist (resolved to \(p))",
+                            hint: "paths are relative to the job file's folder")
                     }
                     if wm.count > 1 { r.report(v, 61, "give either 'file' or the synthetic weather keys, not both") }
                 }
@@ -281,57 +349,99 @@ public struct Job: Sendable {
         }
         if let h = m["hardening"], let items = r.sequence(h) {
             for it in items {
-                guard let hm = r.mapping(it, allowed: ["asset", "raise"], required: ["asset", "raise"], what: "hardening") else { continue }
-                if let a = r.string(hm["asset"]), let d = r.double(hm["raise"], min: 0, max: 20, units: "m") { e.hardening.append((a, d, it.location)) }
+                guard
+                    let hm = r.mapping(
+                        it, allowed: ["asset", "raise"], required: ["asset", "raise"], what: "hardening")
+                else { continue }
+                if let a = r.string(hm["asset"]), let d = r.double(hm["raise"], min: 0, max: 20, units: "m") {
+                    e.hardening.append((a, d, it.location))
+                }
             }
         }
         if let x = m["reinforce"], let items = r.sequence(x) {
             for it in items {
-                guard let xm = r.mapping(it, allowed: ["asset", "transformers"], required: ["asset"], what: "reinforce") else { continue }
-                if let a = r.string(xm["asset"]) { e.reinforce.append((a, xm["transformers"].flatMap { r.int($0, min: 1, max: 10) } ?? 1, it.location)) }
+                guard
+                    let xm = r.mapping(it, allowed: ["asset", "transformers"], required: ["asset"], what: "reinforce")
+                else { continue }
+                if let a = r.string(xm["asset"]) {
+                    e.reinforce.append((a, xm["transformers"].flatMap { r.int($0, min: 1, max: 10) } ?? 1, it.location))
+                }
             }
         }
         if let x = m["add_cables"], let items = r.sequence(x) {
             for it in items {
-                guard let xm = r.mapping(it, allowed: ["from", "to"], required: ["from", "to"], what: "add_cables") else { continue }
+                guard let xm = r.mapping(it, allowed: ["from", "to"], required: ["from", "to"], what: "add_cables")
+                else { continue }
                 if let f = r.string(xm["from"]), let t = r.string(xm["to"]) {
-                    if f == t { r.report(it, 70, "a cable from '\(f)' to itself") } else { e.addCables.append((f, t, it.location)) }
+                    if f == t {
+                        r.report(it, 70, "a cable from '\(f)' to itself")
+                    } else {
+                        e.addCables.append((f, t, it.location))
+                    }
                 }
             }
         }
         if let o = m["outages"], let items = r.sequence(o) {
             for it in items {
-                guard let om = r.mapping(it, allowed: ["asset", "from", "to"], required: ["asset", "from", "to"], what: "outage") else { continue }
-                if let a = r.string(om["asset"]), let f = r.duration(om["from"], positive: false), let t = r.duration(om["to"]) {
-                    if t <= f { r.report(it, 63, "outage ends (\(t)) before it starts (\(f))") } else { e.outages.append((a, f, t, it.location)) }
+                guard
+                    let om = r.mapping(
+                        it, allowed: ["asset", "from", "to"], required: ["asset", "from", "to"], what: "outage")
+                else { continue }
+                if let a = r.string(om["asset"]), let f = r.duration(om["from"], positive: false),
+                    let t = r.duration(om["to"])
+                {
+                    if t <= f {
+                        r.report(it, 63, "outage ends (\(t)) before it starts (\(f))")
+                    } else {
+                        e.outages.append((a, f, t, it.location))
+                    }
                 }
             }
         }
         return e
     }
 
-    static let trafficKeys = ["tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale", "departure_jitter", "iterations", "reroute_share", "junction_delay", "vehicles"]
+    static let trafficKeys = [
+        "tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale",
+        "departure_jitter", "iterations", "reroute_share", "junction_delay", "vehicles",
+    ]
 
     static func parseTraffic(_ n: YNode, _ r: YAMLReader, baseDir: String = "") -> TrafficJobSettings? {
         // An empty section (`traffic: {}`) takes every default.
-        if case .scalar(let s) = n.node, s.string.isEmpty || s.string == "~" || s.string == "null" { return TrafficJobSettings() }
+        if case .scalar(let s) = n.node, s.string.isEmpty || s.string == "~" || s.string == "null" {
+            return TrafficJobSettings()
+        }
         guard let m = r.mapping(n, allowed: trafficKeys, what: "traffic") else { return nil }
         var t = TrafficJobSettings()
         if let v = m["tick"], let d = r.duration(v) {
-            if d.milliseconds < 100 || d.milliseconds > 60_000 { r.report(v, 11, "tick must be between 100ms and 60s (got \(d))", hint: "1s is the usual queue-model tick") } else { t.tick = d }
+            if d.milliseconds < 100 || d.milliseconds > 60_000 {
+                r.report(
+                    v, 11, "tick must be between 100ms and 60s (got \(d))", hint: "1s is the usual queue-model tick")
+            } else {
+                t.tick = d
+            }
         }
         if let v = m["stuck_time"] { t.stuckTime = r.duration(v) ?? t.stuckTime }
         if let v = m["jam_spacing"] { t.jamSpacing = r.double(v, min: 1, max: 100, units: "m") ?? t.jamSpacing }
-        if let v = m["flow_capacity_factor"] { t.flowCapacityFactor = r.double(v, min: 0, max: 100, exclusiveMin: true) ?? 1 }
-        if let v = m["storage_capacity_factor"] { t.storageCapacityFactor = r.double(v, min: 0, max: 100, exclusiveMin: true) ?? 1 }
+        if let v = m["flow_capacity_factor"] {
+            t.flowCapacityFactor = r.double(v, min: 0, max: 100, exclusiveMin: true) ?? 1
+        }
+        if let v = m["storage_capacity_factor"] {
+            t.storageCapacityFactor = r.double(v, min: 0, max: 100, exclusiveMin: true) ?? 1
+        }
         if let v = m["demand_scale"] { t.demandScale = r.double(v, min: 0, max: 1000) ?? 1 }
         if let v = m["departure_jitter"] { t.departureJitter = r.duration(v, positive: false) ?? .zero }
         if let v = m["iterations"] { t.iterations = r.int(v, min: 1, max: 1000) ?? 1 }
         if let v = m["junction_delay"] { t.junctionDelay = r.duration(v, positive: false) ?? .zero }
         if let v = m["vehicles"], let s = r.string(v) {
             let p = s.hasPrefix("/") ? s : (baseDir.isEmpty ? s : baseDir + "/" + s)
-            if FileManager.default.fileExists(atPath: p) { t.vehicles = p; t.vehiclesLocation = v.location } else {
-                r.report(v, 22, "vehicles file '\(s)' does not exist (resolved to \(p))", hint: "paths are relative to the job file's folder")
+            if FileManager.default.fileExists(atPath: p) {
+                t.vehicles = p
+                t.vehiclesLocation = v.location
+            } else {
+                r.report(
+                    v, 22, "vehicles file '\(s)' does not exist (resolved to \(p))",
+                    hint: "paths are relative to the job file's folder")
             }
         }
         if let v = m["reroute_share"] { t.rerouteShare = r.double(v, min: 0, max: 1, exclusiveMin: true) ?? 0.1 }
@@ -341,68 +451,113 @@ public struct Job: Sendable {
     static func parseFlood(_ n: YNode, _ r: YAMLReader, baseDir: String) -> FloodJobSettings? {
         guard let m = r.mapping(n, allowed: floodKeys, what: "flood") else { return nil }
         var f = FloodJobSettings()
-        if let p = m["precision"], let s = r.choice(p, Precision.allCases.map(\.rawValue)) { f.precision = Precision(rawValue: s)! }
+        if let p = m["precision"], let s = r.choice(p, Precision.allCases.map(\.rawValue)) {
+            f.precision = Precision(rawValue: s)!
+        }
         if let t = m["theta"] { f.theta = r.double(t, min: 0, max: 1) ?? f.theta }
         if let a = m["alpha"] { f.alpha = r.double(a, min: 0, max: 0.7071, exclusiveMin: true) ?? f.alpha }
         if let a = m["advection"] { f.advection = r.bool(a) ?? f.advection }
         if let s = m["max_step"] { f.maxStep = r.duration(s) ?? f.maxStep }
         if let b = m["boundaries"] { f.boundaries = CityModel.parseBoundaries(b, r) }
         if let s = m["sea_level"] { f.seaLevel = r.double(s, units: "m") }
-        if let d = m["inundation_depth"] { f.inundationDepth = r.double(d, min: 0, exclusiveMin: true, units: "m") ?? 0.1 }
+        if let d = m["inundation_depth"] {
+            f.inundationDepth = r.double(d, min: 0, exclusiveMin: true, units: "m") ?? 0.1
+        }
         if let rn = m["rainfall"] { f.rainfall = parseRain(rn, r, baseDir: baseDir) }
         if let inf = m["inflows"], let items = r.sequence(inf) {
             for (k, it) in items.enumerated() {
-                guard let im = r.mapping(it, allowed: ["name", "at", "line", "hydrograph"], required: ["hydrograph"], what: "an inflow") else { continue }
+                guard
+                    let im = r.mapping(
+                        it, allowed: ["name", "at", "line", "hydrograph"], required: ["hydrograph"], what: "an inflow")
+                else { continue }
                 var pts: [JobPoint] = []
                 switch (im["at"], im["line"]) {
                 case (let a?, nil): if let p = parsePoint(a, r) { pts = [p] }
-                case (nil, let l?): if let items = r.sequence(l) { pts = items.compactMap { parsePoint($0, r) }; if items.count < 2 { r.report(l, 30, "a line needs at least two points") } }
+                case (nil, let l?):
+                    if let items = r.sequence(l) {
+                        pts = items.compactMap { parsePoint($0, r) }
+                        if items.count < 2 { r.report(l, 30, "a line needs at least two points") }
+                    }
                 case (_?, let l?): r.report(l, 31, "give either 'at' (a point) or 'line', not both")
                 case (nil, nil): r.report(it, 7, "an inflow needs 'at' (a point) or 'line' (a list of points)")
                 }
                 guard let (times, q) = parseSeries(im["hydrograph"]!, r, units: "m3/s") else { continue }
-                f.inflows.append(JobInflow(name: r.string(im["name"]) ?? "inflow\(k + 1)", points: pts, times: times, discharge: q, location: it.location))
+                f.inflows.append(
+                    JobInflow(
+                        name: r.string(im["name"]) ?? "inflow\(k + 1)", points: pts, times: times, discharge: q,
+                        location: it.location))
             }
         }
         if let mn = m["manning"], let mm = r.mapping(mn, allowed: ["classes"], what: "flood.manning") {
             if let c = mm["classes"], case .mapping(let cm) = c.node {
                 for (k, v) in cm {
                     guard case .scalar(let ks) = k else { continue }
-                    if let val = r.double(c.child(ks.string, v), min: 0, exclusiveMin: true, units: "s m^-1/3") { f.manningOverrides[ks.string] = val }
+                    if let val = r.double(c.child(ks.string, v), min: 0, exclusiveMin: true, units: "s m^-1/3") {
+                        f.manningOverrides[ks.string] = val
+                    }
                 }
-            } else if let c = mm["classes"] { r.report(c, 3, "expected a mapping of land-cover class name to Manning's n, e.g. {road: 0.015}") }
+            } else if let c = mm["classes"] {
+                r.report(c, 3, "expected a mapping of land-cover class name to Manning's n, e.g. {road: 0.015}")
+            }
         }
-        if let i = m["infiltration"], let im = r.mapping(i, allowed: ["model", "rate", "ks", "psi", "delta_theta"], required: ["model"], what: "flood.infiltration") {
+        if let i = m["infiltration"],
+            let im = r.mapping(
+                i, allowed: ["model", "rate", "ks", "psi", "delta_theta"], required: ["model"],
+                what: "flood.infiltration")
+        {
             switch r.choice(im["model"], ["none", "constant", "green_ampt"]) {
             case "constant":
-                if let rate = r.double(im["rate"], min: 0, units: "mm/h") { f.infiltration = .constant(rate: rate / 3_600_000) }
-                else if im["rate"] == nil { r.report(i, 7, "constant infiltration needs 'rate' (mm/h)") }
+                if let rate = r.double(im["rate"], min: 0, units: "mm/h") {
+                    f.infiltration = .constant(rate: rate / 3_600_000)
+                } else if im["rate"] == nil {
+                    r.report(i, 7, "constant infiltration needs 'rate' (mm/h)")
+                }
             case "green_ampt":
-                for k in ["ks", "psi", "delta_theta"] where im[k] == nil { r.report(i, 7, "Green-Ampt infiltration needs '\(k)'") }
-                if let ks = r.double(im["ks"], min: 0, units: "mm/h"), let psi = r.double(im["psi"], min: 0, units: "mm"),
-                   let dt = r.double(im["delta_theta"], min: 0, max: 1) {
+                for k in ["ks", "psi", "delta_theta"] where im[k] == nil {
+                    r.report(i, 7, "Green-Ampt infiltration needs '\(k)'")
+                }
+                if let ks = r.double(im["ks"], min: 0, units: "mm/h"),
+                    let psi = r.double(im["psi"], min: 0, units: "mm"),
+                    let dt = r.double(im["delta_theta"], min: 0, max: 1)
+                {
                     f.infiltration = .greenAmpt(ks: ks / 3_600_000, psi: psi / 1000, deltaTheta: dt)
                 }
             default: break
             }
         }
-        if let d = m["drainage"], let dm = r.mapping(d, allowed: ["capacity"], required: ["capacity"], what: "flood.drainage") {
+        if let d = m["drainage"],
+            let dm = r.mapping(d, allowed: ["capacity"], required: ["capacity"], what: "flood.drainage")
+        {
             f.drainageMmPerHour = r.double(dm["capacity"], min: 0, units: "mm/h") ?? 0
         }
         return f
     }
 
     static func parseRain(_ n: YNode, _ r: YAMLReader, baseDir: String) -> JobRainfall {
-        guard let m = r.mapping(n, allowed: ["series", "design_storm", "gridded"], what: "flood.rainfall") else { return .none }
+        guard let m = r.mapping(n, allowed: ["series", "design_storm", "gridded"], what: "flood.rainfall") else {
+            return .none
+        }
         if m.count > 1 { r.report(n, 32, "give one of 'series', 'design_storm' or 'gridded'") }
         if let s = m["series"] {
             guard let (t, v) = parseSeries(s, r, units: "mm/h") else { return .none }
-            if let bad = v.firstIndex(where: { $0 < 0 }) { r.report(s, 11, "rain intensity must be >= 0 (entry \(bad) is \(v[bad]))") }
+            if let bad = v.firstIndex(where: { $0 < 0 }) {
+                r.report(s, 11, "rain intensity must be >= 0 (entry \(bad) is \(v[bad]))")
+            }
             return .series(times: t, mmPerHour: v)
         }
-        if let d = m["design_storm"], let dm = r.mapping(d, allowed: ["idf", "duration", "step", "peak", "start"], required: ["idf", "duration"], what: "design_storm") {
-            var a = 0.0, b = 0.0, c = 0.0
-            if let idf = dm["idf"], let im = r.mapping(idf, allowed: ["a", "b", "c"], required: ["a", "b", "c"], what: "idf (i = a / (t + b)^c, i in mm/h, t in minutes)") {
+        if let d = m["design_storm"],
+            let dm = r.mapping(
+                d, allowed: ["idf", "duration", "step", "peak", "start"], required: ["idf", "duration"],
+                what: "design_storm")
+        {
+            var a = 0.0
+            var b = 0.0
+            var c = 0.0
+            if let idf = dm["idf"],
+                let im = r.mapping(
+                    idf, allowed: ["a", "b", "c"], required: ["a", "b", "c"],
+                    what: "idf (i = a / (t + b)^c, i in mm/h, t in minutes)")
+            {
                 a = r.double(im["a"], min: 0, exclusiveMin: true) ?? 0
                 b = r.double(im["b"], min: 0) ?? 0
                 c = r.double(im["c"], min: 0, max: 2, exclusiveMin: true) ?? 0
@@ -417,14 +572,18 @@ public struct Job: Sendable {
             return .designStorm(a: a, b: b, c: c, duration: dur, step: step, peak: peak, start: start)
         }
         if let g = m["gridded"], let items = r.sequence(g) {
-            var times: [SimDuration] = [], files: [String] = []
+            var times: [SimDuration] = []
+            var files: [String] = []
             for it in items {
                 guard let gm = r.mapping(it, allowed: ["time", "file"], required: ["time", "file"]) else { continue }
                 if let t = r.duration(gm["time"], positive: false), let f = r.string(gm["file"]) {
                     let p = f.hasPrefix("/") ? f : baseDir.isEmpty ? f : baseDir + "/" + f
-                    if !FileManager.default.fileExists(atPath: p) { r.report(gm["file"]!, 34, "rain grid '\(f)' does not exist (resolved to \(p))") }
+                    if !FileManager.default.fileExists(atPath: p) {
+                        r.report(gm["file"]!, 34, "rain grid '\(f)' does not exist (resolved to \(p))")
+                    }
                     if let last = times.last, t <= last { r.report(gm["time"]!, 35, "times must increase") }
-                    times.append(t); files.append(p)
+                    times.append(t)
+                    files.append(p)
                 }
             }
             return .gridded(times: times, files: files)
@@ -435,16 +594,27 @@ public struct Job: Sendable {
     /// A list of `[time, value]` pairs with increasing times.
     static func parseSeries(_ n: YNode, _ r: YAMLReader, units: String) -> ([SimDuration], [Double])? {
         guard let items = r.sequence(n) else { return nil }
-        var t: [SimDuration] = [], v: [Double] = []
+        var t: [SimDuration] = []
+        var v: [Double] = []
         for it in items {
             guard case .sequence(let pair) = it.node, pair.count == 2 else {
-                r.report(it, 36, "expected a pair [time, value in \(units)], e.g. [30min, 12.5]"); continue
+                r.report(it, 36, "expected a pair [time, value in \(units)], e.g. [30min, 12.5]")
+                continue
             }
-            guard let d = r.duration(it.item(0, pair[0]), positive: false), let x = r.double(it.item(1, pair[1]), units: units) else { continue }
-            if let last = t.last, d <= last { r.report(it, 35, "times must increase (\(d) after \(last))"); continue }
-            t.append(d); v.append(x)
+            guard let d = r.duration(it.item(0, pair[0]), positive: false),
+                let x = r.double(it.item(1, pair[1]), units: units)
+            else { continue }
+            if let last = t.last, d <= last {
+                r.report(it, 35, "times must increase (\(d) after \(last))")
+                continue
+            }
+            t.append(d)
+            v.append(x)
         }
-        if t.isEmpty { r.report(n, 37, "the series is empty"); return nil }
+        if t.isEmpty {
+            r.report(n, 37, "the series is empty")
+            return nil
+        }
         return (t, v)
     }
 
@@ -452,22 +622,34 @@ public struct Job: Sendable {
         guard let m = r.mapping(n, allowed: ["x", "y", "lon", "lat"], what: "a point") else { return nil }
         if m["lon"] != nil || m["lat"] != nil {
             if m["x"] != nil || m["y"] != nil { r.report(n, 38, "give a point as {lon, lat} or {x, y}, not both") }
-            guard let lon = r.double(m["lon"], min: -180, max: 180), let lat = r.double(m["lat"], min: -90, max: 90) else {
+            guard let lon = r.double(m["lon"], min: -180, max: 180), let lat = r.double(m["lat"], min: -90, max: 90)
+            else {
                 if m["lon"] == nil || m["lat"] == nil { r.report(n, 7, "a point needs both 'lon' and 'lat'") }
                 return nil
             }
             return .lonLat(lon: lon, lat: lat)
         }
         guard let x = r.double(m["x"]), let y = r.double(m["y"]) else {
-            if m["x"] == nil || m["y"] == nil { r.report(n, 7, "a point needs {x, y} (model CRS metres) or {lon, lat}") }
+            if m["x"] == nil || m["y"] == nil {
+                r.report(n, 7, "a point needs {x, y} (model CRS metres) or {lon, lat}")
+            }
             return nil
         }
         return .projected(x: x, y: y)
     }
 
     static func parseChange(_ n: YNode, _ r: YAMLReader) -> TerrainChange? {
-        guard let m = r.mapping(n, allowed: ["type", "name", "line", "height", "depth", "manning", "width"], required: ["type", "line"], what: "a change") else { return nil }
-        guard let kindS = r.choice(m["type"], ["raise_terrain", "lower_terrain", "set_manning"] + NetworkChange.Kind.allCases.map(\.rawValue)), let kind = TerrainChange.Kind(rawValue: kindS) else { return nil }
+        guard
+            let m = r.mapping(
+                n, allowed: ["type", "name", "line", "height", "depth", "manning", "width"],
+                required: ["type", "line"], what: "a change")
+        else { return nil }
+        guard
+            let kindS = r.choice(
+                m["type"],
+                ["raise_terrain", "lower_terrain", "set_manning"] + NetworkChange.Kind.allCases.map(\.rawValue)),
+            let kind = TerrainChange.Kind(rawValue: kindS)
+        else { return nil }
         var pts: [JobPoint] = []
         if let l = m["line"], let items = r.sequence(l) {
             pts = items.compactMap { parsePoint($0, r) }
@@ -475,49 +657,74 @@ public struct Job: Sendable {
         }
         let amountKey = kind == .raise ? "height" : kind == .lower ? "depth" : "manning"
         for other in ["height", "depth", "manning"] where other != amountKey {
-            if let o = m[other] { r.report(o, 39, "'\(other)' does not apply to \(kindS)", hint: "\(kindS) takes '\(amountKey)'") }
+            if let o = m[other] {
+                r.report(o, 39, "'\(other)' does not apply to \(kindS)", hint: "\(kindS) takes '\(amountKey)'")
+            }
         }
-        guard let an = m[amountKey] else { r.report(n, 7, "\(kindS) needs '\(amountKey)'"); return nil }
-        guard let amount = r.double(an, min: 0, exclusiveMin: true, units: kind == .setManning ? "s m^-1/3" : "m") else { return nil }
+        guard let an = m[amountKey] else {
+            r.report(n, 7, "\(kindS) needs '\(amountKey)'")
+            return nil
+        }
+        guard let amount = r.double(an, min: 0, exclusiveMin: true, units: kind == .setManning ? "s m^-1/3" : "m")
+        else { return nil }
         let width = m["width"].flatMap { r.double($0, min: 0, exclusiveMin: true, units: "m") }
-        return TerrainChange(kind: kind, name: r.string(m["name"]) ?? kindS, line: pts, amount: amount, width: width, location: n.location)
+        return TerrainChange(
+            kind: kind, name: r.string(m["name"]) ?? kindS, line: pts, amount: amount, width: width,
+            location: n.location)
     }
 
     static func parseNetworkChange(_ n: YNode, _ r: YAMLReader) -> NetworkChange? {
-        guard let m = r.mapping(n, allowed: ["type", "name", "links", "lanes", "speed", "capacity", "id", "from", "to", "length"], required: ["type"], what: "a network change"),
-              let kind = NetworkChange.Kind(rawValue: r.scalar(m["type"]!) ?? "") else { return nil }
+        guard
+            let m = r.mapping(
+                n, allowed: ["type", "name", "links", "lanes", "speed", "capacity", "id", "from", "to", "length"],
+                required: ["type"], what: "a network change"),
+            let kind = NetworkChange.Kind(rawValue: r.scalar(m["type"]!) ?? "")
+        else { return nil }
         var c = NetworkChange(kind: kind, name: r.string(m["name"]) ?? kind.rawValue, location: n.location)
-        let wants: [NetworkChange.Kind: [String]] = [.closeLink: ["links"], .setLanes: ["links", "lanes"], .addLanes: ["links", "lanes"],
-                                                      .setSpeed: ["links", "speed"], .setCapacity: ["links", "capacity"],
-                                                      .addLink: ["id", "from", "to", "lanes", "speed", "capacity"]]
+        let wants: [NetworkChange.Kind: [String]] = [
+            .closeLink: ["links"], .setLanes: ["links", "lanes"], .addLanes: ["links", "lanes"],
+            .setSpeed: ["links", "speed"], .setCapacity: ["links", "capacity"],
+            .addLink: ["id", "from", "to", "lanes", "speed", "capacity"],
+        ]
         let optional: [NetworkChange.Kind: [String]] = [.addLink: ["length"]]
         let need = wants[kind]!
         for k in need where m[k] == nil { r.report(n, 7, "\(kind.rawValue) needs '\(k)'") }
         for (k, v) in m where k != "type" && k != "name" && !need.contains(k) && !(optional[kind] ?? []).contains(k) {
-            r.report(v, 39, "'\(k)' does not apply to \(kind.rawValue)", hint: "\(kind.rawValue) takes: \((need + (optional[kind] ?? [])).joined(separator: ", "))")
+            r.report(
+                v, 39, "'\(k)' does not apply to \(kind.rawValue)",
+                hint: "\(kind.rawValue) takes: \((need + (optional[kind] ?? [])).joined(separator: ", "))")
         }
         if let l = m["links"] {
-            if let items = r.sequence(l) { c.links = items.compactMap { r.string($0) }; if items.isEmpty { r.report(l, 30, "'links' lists no link") } }
+            if let items = r.sequence(l) {
+                c.links = items.compactMap { r.string($0) }
+                if items.isEmpty { r.report(l, 30, "'links' lists no link") }
+            }
         }
         if let v = m["lanes"] { c.lanes = r.double(v, min: kind == .addLanes ? -10 : 1, max: 20) }
         if let v = m["speed"] { c.speedKmh = r.double(v, min: 1, max: 300, units: "km/h") }
         if let v = m["capacity"] { c.capacity = r.double(v, min: 1, max: 100_000, units: "veh/h") }
         if let v = m["length"] { c.length = r.double(v, min: 0, exclusiveMin: true, units: "m") }
-        c.id = m["id"].flatMap { r.string($0) }; c.from = m["from"].flatMap { r.string($0) }; c.to = m["to"].flatMap { r.string($0) }
+        c.id = m["id"].flatMap { r.string($0) }
+        c.from = m["from"].flatMap { r.string($0) }
+        c.to = m["to"].flatMap { r.string($0) }
         return c
     }
 
     /// Everything that determines the results, for matching checkpoints to jobs (not workers or paths).
     public var resultHash: String {
         var desc = "\(name)|\(startISO)|\(duration)|\(outputInterval)|\(seed)|"
-        desc += "\(String(describing: flood))|\(String(describing: traffic))|\(energy?.hashDescription ?? "-")|\(changes.map { "\($0.kind)\($0.line)\($0.amount)\(String(describing: $0.width))" })|\(networkChanges.map { "\($0.kind)\($0.links)\(String(describing: $0.lanes))\(String(describing: $0.speedKmh))\(String(describing: $0.capacity))\(String(describing: $0.id))\(String(describing: $0.from))\(String(describing: $0.to))\(String(describing: $0.length))" })"
+        desc +=
+            "\(String(describing: flood))|\(String(describing: traffic))|\(energy?.hashDescription ?? "-")|\(changes.map { "\($0.kind)\($0.line)\($0.amount)\(String(describing: $0.width))" })|\(networkChanges.map { "\($0.kind)\($0.links)\(String(describing: $0.lanes))\(String(describing: $0.speedKmh))\(String(describing: $0.capacity))\(String(describing: $0.id))\(String(describing: $0.from))\(String(describing: $0.to))\(String(describing: $0.length))" })"
         return fnv1a(desc)
     }
 }
 
 public func fnv1a(_ s: String) -> String {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 { h ^= UInt64(b); h = h &* 0x100_0000_01b3 }
+    for b in s.utf8 {
+        h ^= UInt64(b)
+        h = h &* 0x100_0000_01b3
+    }
     let hex = String(h, radix: 16)
     return String(repeating: "0", count: 16 - hex.count) + hex
 }

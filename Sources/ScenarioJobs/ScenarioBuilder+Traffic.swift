@@ -6,12 +6,16 @@ extension ScenarioBuilder {
     /// The model's network and vehicles with the job's network changes applied. Vehicles whose route uses a
     /// closed link are routed again on free-flow times from where their first link starts to where their last link
     /// ends; those left without any route are dropped and counted.
-    public static func trafficSetup(job: Job, model: CityModel) throws -> (network: RoadNetwork, plans: VehiclePlans, dropped: Int, rerouted: Int) {
+    public static func trafficSetup(job: Job, model: CityModel) throws -> (
+        network: RoadNetwork, plans: VehiclePlans, dropped: Int, rerouted: Int
+    ) {
         let (base, _) = try model.loadTraffic()
         var plans: VehiclePlans
         if let p = job.traffic?.vehicles {
             guard let d = FileManager.default.contents(atPath: p), let s = String(data: d, encoding: .utf8) else {
-                throw InputError(job.traffic?.vehiclesLocation ?? SourceLocation(file: job.file), code: "E-JOB-064", keyPath: "traffic.vehicles", message: "cannot read '\(p)' as UTF-8 text")
+                throw InputError(
+                    job.traffic?.vehiclesLocation ?? SourceLocation(file: job.file), code: "E-JOB-064",
+                    keyPath: "traffic.vehicles", message: "cannot read '\(p)' as UTF-8 text")
             }
             plans = try VehiclePlans.fromCSV(s, file: p, on: base)
         } else {
@@ -27,9 +31,13 @@ extension ScenarioBuilder {
         var closed = Set<Int>()
         func link(_ id: String, _ c: NetworkChange) -> Int? {
             if let i = index[id] { return i }
-            diags.append(Diagnostic(c.location, code: "E-JOB-060", keyPath: "changes.\(c.name).links",
-                                    message: "model '\(model.name)' has no link '\(id)'",
-                                    hint: DidYouMean.suggest(id, from: Array(net.linkIDs.prefix(200_000))).map { "did you mean '\($0)'?" }))
+            diags.append(
+                Diagnostic(
+                    c.location, code: "E-JOB-060", keyPath: "changes.\(c.name).links",
+                    message: "model '\(model.name)' has no link '\(id)'",
+                    hint: DidYouMean.suggest(id, from: Array(net.linkIDs.prefix(200_000))).map {
+                        "did you mean '\($0)'?"
+                    }))
             return nil
         }
         for c in job.networkChanges {
@@ -39,12 +47,17 @@ extension ScenarioBuilder {
             case .setLanes, .addLanes:
                 for id in c.links {
                     guard let a = link(id, c), let l = c.lanes else { continue }
-                    let old = max(net.lanes[a], 1), new = c.kind == .setLanes ? l : net.lanes[a] + l
+                    let old = max(net.lanes[a], 1)
+                    let new = c.kind == .setLanes ? l : net.lanes[a] + l
                     guard new >= 1 else {
-                        diags.append(Diagnostic(c.location, code: "E-JOB-061", keyPath: "changes.\(c.name).lanes", message: "link '\(id)' would have \(fmt(new)) lanes", hint: "use close_link to take a road away"))
+                        diags.append(
+                            Diagnostic(
+                                c.location, code: "E-JOB-061", keyPath: "changes.\(c.name).lanes",
+                                message: "link '\(id)' would have \(fmt(new)) lanes",
+                                hint: "use close_link to take a road away"))
                         continue
                     }
-                    net.capacity[a] *= new / old   // capacity per lane kept
+                    net.capacity[a] *= new / old  // capacity per lane kept
                     net.lanes[a] = new
                 }
             case .setSpeed:
@@ -56,50 +69,91 @@ extension ScenarioBuilder {
             case .setCapacity:
                 for id in c.links { if let a = link(id, c), let q = c.capacity { net.capacity[a] = q } }
             case .addLink:
-                guard let id = c.id, let f = c.from, let t = c.to, let lanes = c.lanes, let v = c.speedKmh, let q = c.capacity else { continue }
+                guard let id = c.id, let f = c.from, let t = c.to, let lanes = c.lanes, let v = c.speedKmh,
+                    let q = c.capacity
+                else { continue }
                 if index[id] != nil {
-                    diags.append(Diagnostic(c.location, code: "E-JOB-062", keyPath: "changes.\(c.name).id", message: "link id '\(id)' already exists", hint: "choose a new id"))
+                    diags.append(
+                        Diagnostic(
+                            c.location, code: "E-JOB-062", keyPath: "changes.\(c.name).id",
+                            message: "link id '\(id)' already exists", hint: "choose a new id"))
                     continue
                 }
                 guard let fi = nodeIndex[f], let ti = nodeIndex[t] else {
                     let unknown = nodeIndex[f] == nil ? f : t
-                    diags.append(Diagnostic(c.location, code: "E-JOB-063", keyPath: "changes.\(c.name)", message: "model '\(model.name)' has no node '\(unknown)'",
-                                            hint: DidYouMean.suggest(unknown, from: Array(net.nodeIDs.prefix(200_000))).map { "did you mean '\($0)'?" }))
+                    diags.append(
+                        Diagnostic(
+                            c.location, code: "E-JOB-063", keyPath: "changes.\(c.name)",
+                            message: "model '\(model.name)' has no node '\(unknown)'",
+                            hint: DidYouMean.suggest(unknown, from: Array(net.nodeIDs.prefix(200_000))).map {
+                                "did you mean '\($0)'?"
+                            }))
                     continue
                 }
-                let len = c.length ?? max(1, hypot(net.nodeX[Int(ti)] - net.nodeX[Int(fi)], net.nodeY[Int(ti)] - net.nodeY[Int(fi)]))
+                let len =
+                    c.length
+                    ?? max(1, hypot(net.nodeX[Int(ti)] - net.nodeX[Int(fi)], net.nodeY[Int(ti)] - net.nodeY[Int(fi)]))
                 index[id] = net.linkCount
-                net.linkIDs.append(id); net.from.append(fi); net.to.append(ti); net.length.append(len); net.lanes.append(lanes)
-                net.freeSpeed.append(v / 3.6); net.capacity.append(q); net.freeFlowTime.append(len / (v / 3.6))
-                net.bprAlpha.append(0.15); net.bprBeta.append(4); net.fixedCost.append(0)
+                net.linkIDs.append(id)
+                net.from.append(fi)
+                net.to.append(ti)
+                net.length.append(len)
+                net.lanes.append(lanes)
+                net.freeSpeed.append(v / 3.6)
+                net.capacity.append(q)
+                net.freeFlowTime.append(len / (v / 3.6))
+                net.bprAlpha.append(0.15)
+                net.bprBeta.append(4)
+                net.fixedCost.append(0)
             }
         }
         if !diags.isEmpty { throw InputError(diags) }
         // drop closed links (renumbering), re-route the vehicles that used them
         var newIndex = [Int32](repeating: -1, count: net.linkCount)
-        var kept = RoadNetwork(nodeIDs: net.nodeIDs, nodeX: net.nodeX, nodeY: net.nodeY, zoneCount: net.zoneCount, zonesAreThrough: net.zonesAreThrough,
-                               linkIDs: [], from: [], to: [], length: [], lanes: [], freeSpeed: [], capacity: [], freeFlowTime: [],
-                               bprAlpha: [], bprBeta: [], fixedCost: [])
+        var kept = RoadNetwork(
+            nodeIDs: net.nodeIDs, nodeX: net.nodeX, nodeY: net.nodeY, zoneCount: net.zoneCount,
+            zonesAreThrough: net.zonesAreThrough,
+            linkIDs: [], from: [], to: [], length: [], lanes: [], freeSpeed: [], capacity: [], freeFlowTime: [],
+            bprAlpha: [], bprBeta: [], fixedCost: [])
         for a in 0..<net.linkCount where !closed.contains(a) {
             newIndex[a] = Int32(kept.linkCount)
-            kept.linkIDs.append(net.linkIDs[a]); kept.from.append(net.from[a]); kept.to.append(net.to[a]); kept.length.append(net.length[a])
-            kept.lanes.append(net.lanes[a]); kept.freeSpeed.append(net.freeSpeed[a]); kept.capacity.append(net.capacity[a])
-            kept.freeFlowTime.append(net.freeFlowTime[a]); kept.bprAlpha.append(net.bprAlpha[a]); kept.bprBeta.append(net.bprBeta[a])
+            kept.linkIDs.append(net.linkIDs[a])
+            kept.from.append(net.from[a])
+            kept.to.append(net.to[a])
+            kept.length.append(net.length[a])
+            kept.lanes.append(net.lanes[a])
+            kept.freeSpeed.append(net.freeSpeed[a])
+            kept.capacity.append(net.capacity[a])
+            kept.freeFlowTime.append(net.freeFlowTime[a])
+            kept.bprAlpha.append(net.bprAlpha[a])
+            kept.bprBeta.append(net.bprBeta[a])
             kept.fixedCost.append(net.fixedCost[a])
         }
         kept.buildAdjacency()
         var out = VehiclePlans()
         var tree = ShortestPathTree(nodeCount: kept.nodeCount)
         var path: [Int32] = []
-        var dropped = 0, rerouted = 0
+        var dropped = 0
+        var rerouted = 0
         for v in 0..<plans.count {
             let r = plans.route(v)
-            if r.allSatisfy({ newIndex[Int($0)] >= 0 }) { out.append(id: plans.ids[v], depart: plans.depart[v], route: r.map { newIndex[Int($0)] }); continue }
-            let first = Int(r.first!), last = Int(r.last!)
+            if r.allSatisfy({ newIndex[Int($0)] >= 0 }) {
+                out.append(id: plans.ids[v], depart: plans.depart[v], route: r.map { newIndex[Int($0)] })
+                continue
+            }
+            let first = Int(r.first!)
+            let last = Int(r.last!)
             if newIndex[first] >= 0 && newIndex[last] >= 0 {
                 // both ends still open: the fastest link-to-link route (every turn checked)
-                let found = kept.freeFlowTime.withUnsafeBufferPointer { tree.linkRoutes(kept, from: newIndex[first], to: [newIndex[last]], cost: $0) }
-                if let nr = found[0] { out.append(id: plans.ids[v], depart: plans.depart[v], route: nr); rerouted += 1 } else { dropped += 1 }
+                let found = kept.freeFlowTime.withUnsafeBufferPointer {
+                    tree.linkRoutes(kept, from: newIndex[first], to: [newIndex[last]], cost: $0)
+                }
+                if let nr = found[0] {
+                    out.append(id: plans.ids[v], depart: plans.depart[v], route: nr)
+                    rerouted += 1
+                } else {
+                    dropped += 1
+                }
                 continue
             }
             var route: [Int32] = []
@@ -107,12 +161,18 @@ extension ScenarioBuilder {
             let o = newIndex[first] >= 0 ? Int(kept.to[Int(newIndex[first])]) : Int(net.from[first])
             let d = newIndex[last] >= 0 ? Int(kept.from[Int(newIndex[last])]) : Int(net.to[last])
             kept.freeFlowTime.withUnsafeBufferPointer { tree.search(kept, from: o, cost: $0, targets: nil) }
-            guard o == d || tree.dist[d].isFinite else { dropped += 1; continue }
+            guard o == d || tree.dist[d].isFinite else {
+                dropped += 1
+                continue
+            }
             tree.path(to: d, kept, into: &path)
             if newIndex[first] >= 0 { route.append(newIndex[first]) }
             route += path
             if newIndex[last] >= 0 && (route.last != newIndex[last]) { route.append(newIndex[last]) }
-            if route.isEmpty { dropped += 1; continue }
+            if route.isEmpty {
+                dropped += 1
+                continue
+            }
             out.append(id: plans.ids[v], depart: plans.depart[v], route: route)
             rerouted += 1
         }

@@ -27,21 +27,28 @@ public enum TrafficPlanner {
 
     public static let bin = SimDuration.seconds(900)
 
-    public static func iterate(network net: RoadNetwork, plans: VehiclePlans, parameters: QueueParameters, iterations: Int,
-                               rerouteShare: Double, horizon: SimDuration, workers: Int, partitions: Int, seed: UInt64,
-                               progress: (Iteration) -> Void = { _ in }) -> (VehiclePlans, [Iteration]) {
+    public static func iterate(
+        network net: RoadNetwork, plans: VehiclePlans, parameters: QueueParameters, iterations: Int,
+        rerouteShare: Double, horizon: SimDuration, workers: Int, partitions: Int, seed: UInt64,
+        progress: (Iteration) -> Void = { _ in }
+    ) -> (VehiclePlans, [Iteration]) {
         var current = plans
         var out: [Iteration] = []
         let exec = ParallelExecutor(workers: workers)
-        let rng = Philox4x64(seed: seed, stream: 0x7272_7465)   // "rrte"
+        let rng = Philox4x64(seed: seed, stream: 0x7272_7465)  // "rrte"
         for k in 0..<max(0, iterations - 1) {
             var p = parameters
-            p.profileBin = bin; p.profileHorizon = horizon
+            p.profileBin = bin
+            p.profileHorizon = horizon
             let d = TrafficDomain(network: net, plans: current, parameters: p, partitions: partitions)
-            let sim = Simulation(domains: [d], schedule: RunSchedule(end: SimTime(milliseconds: horizon.milliseconds), outputInterval: horizon), workers: workers)
+            let sim = Simulation(
+                domains: [d],
+                schedule: RunSchedule(end: SimTime(milliseconds: horizon.milliseconds), outputInterval: horizon),
+                workers: workers)
             _ = try? sim.run(observer: nil)
             guard let profile = d.travelTimeProfile() else { break }
-            let starts = d.starts, arrivals = d.arrivals
+            let starts = d.starts
+            let arrivals = d.arrivals
             let n = current.count
             let stride = max(1, n / 20_000)
             let plansNow = current
@@ -49,7 +56,8 @@ public enum TrafficPlanner {
             // chunks of vehicles, each with its own search state; results in vehicle order
             let chunk = 512
             let chunks = (n + chunk - 1) / chunk
-            let results = exec.map(chunks) { c -> [(excess: Double, experienced: Double, sampled: Bool, route: [Int32]?)] in
+            let results = exec.map(chunks) {
+                c -> [(excess: Double, experienced: Double, sampled: Bool, route: [Int32]?)] in
                 var tree = ShortestPathTree(nodeCount: net.nodeCount)
                 var path: [Int32] = []
                 var res: [(Double, Double, Bool, [Int32]?)] = []
@@ -57,13 +65,22 @@ public enum TrafficPlanner {
                     let route = plansNow.route(v)
                     let sampled = v % stride == 0
                     let reroute = Philox4x64.unitDouble(rng.block((UInt64(k), UInt64(v), 0, 0)).0) < share
-                    guard starts[v] >= 0, route.count >= 2, sampled || reroute else { res.append((0, 0, false, nil)); continue }
-                    let first = Int(route.first!), last = Int(route.last!)
+                    guard starts[v] >= 0, route.count >= 2, sampled || reroute else {
+                        res.append((0, 0, false, nil))
+                        continue
+                    }
+                    let first = Int(route.first!)
+                    let last = Int(route.last!)
                     let t0 = Double(starts[v])
                     let afterFirst = t0 + 1000 * profile.time(first, at: t0)
-                    let o = Int(net.to[first]), dnode = Int(net.from[last])
-                    guard let atDest = tree.earliestArrival(net, from: o, departAt: afterFirst, to: dnode, profile: profile, path: &path) else {
-                        res.append((0, 0, false, nil)); continue
+                    let o = Int(net.to[first])
+                    let dnode = Int(net.from[last])
+                    guard
+                        let atDest = tree.earliestArrival(
+                            net, from: o, departAt: afterFirst, to: dnode, profile: profile, path: &path)
+                    else {
+                        res.append((0, 0, false, nil))
+                        continue
                     }
                     let best = atDest + 1000 * profile.time(last, at: atDest) - t0
                     let end = arrivals[v] >= 0 ? Double(arrivals[v]) : Double(horizon.milliseconds)
@@ -73,18 +90,34 @@ public enum TrafficPlanner {
                 }
                 return res
             }.flatMap { $0 }
-            var ex = 0.0, tot = 0.0, cnt = 0, rerouted = 0
+            var ex = 0.0
+            var tot = 0.0
+            var cnt = 0
+            var rerouted = 0
             var next = VehiclePlans()
             for v in 0..<n {
                 let r = results[v]
-                if r.sampled { ex += r.excess; tot += r.experienced; cnt += 1 }
-                if let nr = r.route { next.append(id: plansNow.ids[v], depart: plansNow.depart[v], route: nr); rerouted += 1 }
-                else { next.append(id: plansNow.ids[v], depart: plansNow.depart[v], route: Array(plansNow.route(v))) }
+                if r.sampled {
+                    ex += r.excess
+                    tot += r.experienced
+                    cnt += 1
+                }
+                if let nr = r.route {
+                    next.append(id: plansNow.ids[v], depart: plansNow.depart[v], route: nr)
+                    rerouted += 1
+                } else {
+                    next.append(id: plansNow.ids[v], depart: plansNow.depart[v], route: Array(plansNow.route(v)))
+                }
             }
-            var ttSum = 0.0, arrived = 0
-            for v in 0..<n where arrivals[v] >= 0 { ttSum += Double(arrivals[v] - starts[v]) / 1000; arrived += 1 }
-            let it = Iteration(index: k + 1, relativeGap: tot > 0 ? ex / tot : 0, averageExcess: cnt > 0 ? ex / Double(cnt) / 1000 : 0,
-                               meanTravelTime: arrived > 0 ? ttSum / Double(arrived) : 0, arrived: arrived, rerouted: rerouted)
+            var ttSum = 0.0
+            var arrived = 0
+            for v in 0..<n where arrivals[v] >= 0 {
+                ttSum += Double(arrivals[v] - starts[v]) / 1000
+                arrived += 1
+            }
+            let it = Iteration(
+                index: k + 1, relativeGap: tot > 0 ? ex / tot : 0, averageExcess: cnt > 0 ? ex / Double(cnt) / 1000 : 0,
+                meanTravelTime: arrived > 0 ? ttSum / Double(arrived) : 0, arrived: arrived, rerouted: rerouted)
             out.append(it)
             progress(it)
             current = next

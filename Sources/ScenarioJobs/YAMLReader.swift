@@ -9,7 +9,9 @@ public struct YNode {
     public var location: SourceLocation {
         SourceLocation(file: file, line: node.mark?.line, column: node.mark?.column)
     }
-    func child(_ key: String, _ n: Node) -> YNode { YNode(node: n, path: path.isEmpty ? key : path + "." + key, file: file) }
+    func child(_ key: String, _ n: Node) -> YNode {
+        YNode(node: n, path: path.isEmpty ? key : path + "." + key, file: file)
+    }
     func item(_ k: Int, _ n: Node) -> YNode { YNode(node: n, path: path + "[\(k)]", file: file) }
 }
 
@@ -20,13 +22,19 @@ public final class YAMLReader {
     public let file: String
     let codePrefix: String
 
-    public init(file: String, codePrefix: String = "E-JOB") { self.file = file; self.codePrefix = codePrefix }
+    public init(file: String, codePrefix: String = "E-JOB") {
+        self.file = file
+        self.codePrefix = codePrefix
+    }
 
     public func report(_ at: YNode, _ code: Int, _ message: String, hint: String? = nil) {
-        diagnostics.append(Diagnostic(at.location, code: "\(codePrefix)-\(pad3(code))", keyPath: at.path, message: message, hint: hint))
+        diagnostics.append(
+            Diagnostic(at.location, code: "\(codePrefix)-\(pad3(code))", keyPath: at.path, message: message, hint: hint)
+        )
     }
     public func report(file: String, _ code: Int, _ message: String, hint: String? = nil) {
-        diagnostics.append(Diagnostic(SourceLocation(file: file), code: "\(codePrefix)-\(pad3(code))", message: message, hint: hint))
+        diagnostics.append(
+            Diagnostic(SourceLocation(file: file), code: "\(codePrefix)-\(pad3(code))", message: message, hint: hint))
     }
 
     /// Parses text; a syntax error becomes a located diagnostic.
@@ -38,17 +46,25 @@ public final class YAMLReader {
             }
             return YNode(node: n, path: "", file: file)
         } catch let e as YamlError {
-            var line: Int?, col: Int?
+            var line: Int?
+            var col: Int?
             var problem = "\(e)"
             switch e {
             case .scanner(let ctx, let p, let mark, _):
-                line = mark.line; col = mark.column; problem = (ctx.map { $0.text + " " } ?? "") + p
+                line = mark.line
+                col = mark.column
+                problem = (ctx.map { $0.text + " " } ?? "") + p
             case .parser(let ctx, let p, let mark, _):
-                line = mark.line; col = mark.column; problem = (ctx.map { $0.text + " " } ?? "") + p
+                line = mark.line
+                col = mark.column
+                problem = (ctx.map { $0.text + " " } ?? "") + p
             default: break
             }
-            diagnostics.append(Diagnostic(SourceLocation(file: file, line: line, column: col), code: "\(codePrefix)-002",
-                                          message: "YAML syntax error: \(problem)", hint: "check indentation and that every 'key: value' has a space after the colon"))
+            diagnostics.append(
+                Diagnostic(
+                    SourceLocation(file: file, line: line, column: col), code: "\(codePrefix)-002",
+                    message: "YAML syntax error: \(problem)",
+                    hint: "check indentation and that every 'key: value' has a space after the colon"))
             return nil
         } catch {
             report(file: file, 2, "YAML syntax error: \(error)")
@@ -57,24 +73,35 @@ public final class YAMLReader {
     }
 
     /// The entries of a mapping; unknown keys are reported with the nearest allowed name, missing required keys too.
-    public func mapping(_ n: YNode, allowed: [String], required: [String] = [], what: String? = nil) -> [String: YNode]? {
+    public func mapping(_ n: YNode, allowed: [String], required: [String] = [], what: String? = nil) -> [String: YNode]?
+    {
         guard case .mapping(let m) = n.node else {
-            report(n, 3, "expected a mapping of keys (\(allowed.prefix(6).joined(separator: ", "))\(allowed.count > 6 ? ", ..." : "")), found \(kind(n.node))")
+            report(
+                n, 3,
+                "expected a mapping of keys (\(allowed.prefix(6).joined(separator: ", "))\(allowed.count > 6 ? ", ..." : "")), found \(kind(n.node))"
+            )
             return nil
         }
         var out: [String: YNode] = [:]
         for (k, v) in m {
-            guard case .scalar(let ks) = k else { report(n, 4, "keys must be plain names"); continue }
+            guard case .scalar(let ks) = k else {
+                report(n, 4, "keys must be plain names")
+                continue
+            }
             let key = ks.string
             let child = n.child(key, v)
             if !allowed.contains(key) {
                 let keyNode = YNode(node: k, path: child.path, file: file)
                 let s = DidYouMean.suggest(key, from: allowed)
-                report(keyNode, 5, "unknown key '\(key)'\(what.map { " in \($0)" } ?? "")",
-                       hint: s.map { "did you mean '\($0)'?" } ?? "allowed keys: \(allowed.joined(separator: ", "))")
+                report(
+                    keyNode, 5, "unknown key '\(key)'\(what.map { " in \($0)" } ?? "")",
+                    hint: s.map { "did you mean '\($0)'?" } ?? "allowed keys: \(allowed.joined(separator: ", "))")
                 continue
             }
-            if out[key] != nil { report(keyNode(k, child), 6, "key '\(key)' appears twice", hint: "remove one of them"); continue }
+            if out[key] != nil {
+                report(keyNode(k, child), 6, "key '\(key)' appears twice", hint: "remove one of them")
+                continue
+            }
             out[key] = child
         }
         for r in required where out[r] == nil {
@@ -85,32 +112,57 @@ public final class YAMLReader {
     private func keyNode(_ k: Node, _ child: YNode) -> YNode { YNode(node: k, path: child.path, file: file) }
 
     public func sequence(_ n: YNode) -> [YNode]? {
-        guard case .sequence(let s) = n.node else { report(n, 8, "expected a list, found \(kind(n.node))"); return nil }
+        guard case .sequence(let s) = n.node else {
+            report(n, 8, "expected a list, found \(kind(n.node))")
+            return nil
+        }
         return s.enumerated().map { n.item($0.offset, $0.element) }
     }
 
     public func scalar(_ n: YNode) -> String? {
-        guard case .scalar(let s) = n.node else { report(n, 9, "expected a single value, found \(kind(n.node))"); return nil }
+        guard case .scalar(let s) = n.node else {
+            report(n, 9, "expected a single value, found \(kind(n.node))")
+            return nil
+        }
         return s.string
     }
 
     public func string(_ n: YNode?) -> String? { n.flatMap { scalar($0) } }
 
-    public func double(_ n: YNode?, min lo: Double? = nil, max hi: Double? = nil, exclusiveMin: Bool = false, units: String = "") -> Double? {
+    public func double(
+        _ n: YNode?, min lo: Double? = nil, max hi: Double? = nil, exclusiveMin: Bool = false, units: String = ""
+    ) -> Double? {
         guard let n, let s = scalar(n) else { return nil }
-        guard let v = Double(s), v.isFinite else { report(n, 10, "expected a number\(units.isEmpty ? "" : " in \(units)"), got '\(s)'"); return nil }
-        if let lo, exclusiveMin ? !(v > lo) : !(v >= lo) {
-            report(n, 11, "must be \(exclusiveMin ? ">" : ">=") \(fmt(lo))\(units.isEmpty ? "" : " \(units)") (got \(s))"); return nil
+        guard let v = Double(s), v.isFinite else {
+            report(n, 10, "expected a number\(units.isEmpty ? "" : " in \(units)"), got '\(s)'")
+            return nil
         }
-        if let hi, v > hi { report(n, 11, "must be <= \(fmt(hi))\(units.isEmpty ? "" : " \(units)") (got \(s))"); return nil }
+        if let lo, exclusiveMin ? !(v > lo) : !(v >= lo) {
+            report(
+                n, 11, "must be \(exclusiveMin ? ">" : ">=") \(fmt(lo))\(units.isEmpty ? "" : " \(units)") (got \(s))")
+            return nil
+        }
+        if let hi, v > hi {
+            report(n, 11, "must be <= \(fmt(hi))\(units.isEmpty ? "" : " \(units)") (got \(s))")
+            return nil
+        }
         return v
     }
 
     public func int(_ n: YNode?, min lo: Int? = nil, max hi: Int? = nil) -> Int? {
         guard let n, let s = scalar(n) else { return nil }
-        guard let v = Int(s) else { report(n, 12, "expected a whole number, got '\(s)'"); return nil }
-        if let lo, v < lo { report(n, 11, "must be >= \(lo) (got \(v))"); return nil }
-        if let hi, v > hi { report(n, 11, "must be <= \(hi) (got \(v))"); return nil }
+        guard let v = Int(s) else {
+            report(n, 12, "expected a whole number, got '\(s)'")
+            return nil
+        }
+        if let lo, v < lo {
+            report(n, 11, "must be >= \(lo) (got \(v))")
+            return nil
+        }
+        if let hi, v > hi {
+            report(n, 11, "must be <= \(hi) (got \(v))")
+            return nil
+        }
         return v
     }
 
@@ -120,7 +172,10 @@ public final class YAMLReader {
             report(n, 13, "'\(s)' is not a duration", hint: "write a number with a unit: 250ms, 30s, 15min, 6h, 2d")
             return nil
         }
-        if positive && d.milliseconds <= 0 { report(n, 11, "must be longer than 0 (got \(s))"); return nil }
+        if positive && d.milliseconds <= 0 {
+            report(n, 11, "must be longer than 0 (got \(s))")
+            return nil
+        }
         return d
     }
 
@@ -129,14 +184,18 @@ public final class YAMLReader {
         switch s.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
-        default: report(n, 15, "expected true or false, got '\(s)'"); return nil
+        default:
+            report(n, 15, "expected true or false, got '\(s)'")
+            return nil
         }
     }
 
     public func choice(_ n: YNode?, _ options: [String]) -> String? {
         guard let n, let s = scalar(n) else { return nil }
         guard options.contains(s) else {
-            let hint = DidYouMean.suggest(s, from: options).map { "did you mean '\($0)'?" } ?? "choose one of: \(options.joined(separator: ", "))"
+            let hint =
+                DidYouMean.suggest(s, from: options).map { "did you mean '\($0)'?" }
+                ?? "choose one of: \(options.joined(separator: ", "))"
             report(n, 14, "'\(s)' is not one of \(options.joined(separator: ", "))", hint: hint)
             return nil
         }

@@ -1,14 +1,15 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads a whole file into memory, or throws a RunError naming the path and the system's reason.
 public func readFileBytes(_ path: String) throws -> [UInt8] {
     guard let f = fopen(path, "rb") else {
-        throw RunError("cannot open '\(path)': \(String(cString: strerror(errno)))",
-                       hint: "check the path (relative paths are resolved against the job file's folder)")
+        throw RunError(
+            "cannot open '\(path)': \(String(cString: strerror(errno)))",
+            hint: "check the path (relative paths are resolved against the job file's folder)")
     }
     defer { fclose(f) }
     var out: [UInt8] = []
@@ -48,12 +49,21 @@ public enum AsciiGrid {
         var headerDone = false
         while i < n {
             let c = bytes[i]
-            if c == 10 { line += 1; i += 1; continue }
-            if c == 32 || c == 9 || c == 13 { i += 1; continue }
+            if c == 10 {
+                line += 1
+                i += 1
+                continue
+            }
+            if c == 32 || c == 9 || c == 13 {
+                i += 1
+                continue
+            }
             let start = i
             while i < n, bytes[i] != 32, bytes[i] != 9, bytes[i] != 10, bytes[i] != 13 { i += 1 }
             let tok = String(decoding: bytes[start..<i], as: UTF8.self)
-            if !headerDone, let first = tok.unicodeScalars.first, (first >= "A" && first <= "Z") || (first >= "a" && first <= "z") {
+            if !headerDone, let first = tok.unicodeScalars.first,
+                (first >= "A" && first <= "Z") || (first >= "a" && first <= "z")
+            {
                 let key = tok.lowercased()
                 // read the value token
                 while i < n, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
@@ -61,10 +71,15 @@ public enum AsciiGrid {
                 while i < n, bytes[i] != 32, bytes[i] != 9, bytes[i] != 10, bytes[i] != 13 { i += 1 }
                 let vt = String(decoding: bytes[vs..<i], as: UTF8.self)
                 guard let v = Double(vt) else { throw fail("header '\(tok)' has no numeric value (got '\(vt)')") }
-                let known = ["ncols", "nrows", "xllcorner", "yllcorner", "xllcenter", "yllcenter", "cellsize", "nodata_value"]
+                let known = [
+                    "ncols", "nrows", "xllcorner", "yllcorner", "xllcenter", "yllcenter", "cellsize", "nodata_value",
+                ]
                 guard known.contains(key) else {
                     let s = DidYouMean.suggest(key, from: known)
-                    throw fail("unknown header key '\(tok)'", hint: s.map { "did you mean '\($0)'?" } ?? "an ESRI ASCII grid header has \(known.joined(separator: ", "))")
+                    throw fail(
+                        "unknown header key '\(tok)'",
+                        hint: s.map { "did you mean '\($0)'?" }
+                            ?? "an ESRI ASCII grid header has \(known.joined(separator: ", "))")
                 }
                 header[key] = (v, line)
                 continue
@@ -72,17 +87,24 @@ public enum AsciiGrid {
             if !headerDone {
                 headerDone = true
                 for k in ["ncols", "nrows", "cellsize"] where header[k] == nil {
-                    throw fail("missing header '\(k)'", hint: "an ESRI ASCII grid starts with ncols, nrows, xllcorner, yllcorner, cellsize")
+                    throw fail(
+                        "missing header '\(k)'",
+                        hint: "an ESRI ASCII grid starts with ncols, nrows, xllcorner, yllcorner, cellsize")
                 }
-                let nc = Int(header["ncols"]!.0), nr = Int(header["nrows"]!.0)
-                guard nc > 0, nr > 0, nc * nr < 400_000_000 else { throw fail("ncols and nrows must be positive (got \(nc) x \(nr))") }
+                let nc = Int(header["ncols"]!.0)
+                let nr = Int(header["nrows"]!.0)
+                guard nc > 0, nr > 0, nc * nr < 400_000_000 else {
+                    throw fail("ncols and nrows must be positive (got \(nc) x \(nr))")
+                }
                 guard header["cellsize"]!.0 > 0 else { throw fail("cellsize must be > 0") }
                 expected = nc * nr
                 values.reserveCapacity(expected)
                 nodata = header["nodata_value"]?.0
             }
             guard let v = Double(tok) else { throw fail("'\(tok)' is not a number") }
-            guard v.isFinite else { throw fail("value '\(tok)' is not finite", hint: "mark missing cells with the NODATA_value instead") }
+            guard v.isFinite else {
+                throw fail("value '\(tok)' is not finite", hint: "mark missing cells with the NODATA_value instead")
+            }
             if values.count >= expected {
                 throw fail("more values than ncols x nrows = \(expected)", hint: "check ncols/nrows in the header")
             }
@@ -90,19 +112,25 @@ public enum AsciiGrid {
         }
         if !headerDone { throw fail("no data values (empty or header-only file)") }
         if values.count != expected {
-            throw fail("expected ncols x nrows = \(expected) values, found \(values.count)", hint: "the file is truncated or ncols/nrows are wrong")
+            throw fail(
+                "expected ncols x nrows = \(expected) values, found \(values.count)",
+                hint: "the file is truncated or ncols/nrows are wrong")
         }
         let cs = header["cellsize"]!.0
-        let nc = Int(header["ncols"]!.0), nr = Int(header["nrows"]!.0)
+        let nc = Int(header["ncols"]!.0)
+        let nr = Int(header["nrows"]!.0)
         let xll = header["xllcorner"]?.0 ?? ((header["xllcenter"]?.0).map { $0 - cs / 2 } ?? 0)
         let yll = header["yllcorner"]?.0 ?? ((header["yllcenter"]?.0).map { $0 - cs / 2 } ?? 0)
-        return Raster(geometry: GridGeometry(nx: nc, ny: nr, cellSize: cs, xllCorner: xll, yllCorner: yll, epsg: epsg), values: values)
+        return Raster(
+            geometry: GridGeometry(nx: nc, ny: nr, cellSize: cs, xllCorner: xll, yllCorner: yll, epsg: epsg),
+            values: values)
     }
 
     /// Writes a grid with `decimals` digits after the point.
     public static func format(_ r: Raster<Double>, decimals: Int, nodata: Double? = nil) -> String {
         let g = r.geometry
-        var s = "ncols \(g.nx)\nnrows \(g.ny)\nxllcorner \(g.xllCorner)\nyllcorner \(g.yllCorner)\ncellsize \(g.cellSize)\n"
+        var s =
+            "ncols \(g.nx)\nnrows \(g.ny)\nxllcorner \(g.xllCorner)\nyllcorner \(g.yllCorner)\ncellsize \(g.cellSize)\n"
         if let nodata { s += "NODATA_value \(nodata)\n" }
         s.reserveCapacity(s.utf8.count + g.count * (decimals + 5))
         for j in 0..<g.ny {
@@ -120,7 +148,8 @@ public enum AsciiGrid {
         var p: Double = 1
         for _ in 0..<d { p *= 10 }
         let scaled = Int64((abs(v) * p).rounded())
-        let ip = scaled / Int64(p), fp = scaled % Int64(p)
+        let ip = scaled / Int64(p)
+        let fp = scaled % Int64(p)
         var f = String(fp)
         while f.count < d { f = "0" + f }
         let neg = v < 0 && scaled != 0
@@ -141,5 +170,7 @@ public func writeFileAtomically(_ path: String, _ text: String) throws {
         unlink(tmp)
         throw RunError("cannot write '\(path)': \(String(cString: strerror(errno)))", hint: "is the disk full?")
     }
-    guard rename(tmp, path) == 0 else { throw RunError("cannot rename '\(tmp)' to '\(path)': \(String(cString: strerror(errno)))") }
+    guard rename(tmp, path) == 0 else {
+        throw RunError("cannot rename '\(tmp)' to '\(path)': \(String(cString: strerror(errno)))")
+    }
 }

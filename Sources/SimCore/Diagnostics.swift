@@ -4,11 +4,16 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
     public var line: Int?
     public var column: Int?
     public init(file: String, line: Int? = nil, column: Int? = nil) {
-        self.file = file; self.line = line; self.column = column
+        self.file = file
+        self.line = line
+        self.column = column
     }
     public var description: String {
         var s = file
-        if let line { s += ":\(line)"; if let column { s += ":\(column)" } }
+        if let line {
+            s += ":\(line)"
+            if let column { s += ":\(column)" }
+        }
         return s
     }
 }
@@ -21,8 +26,13 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     public var keyPath: String?
     public var message: String
     public var hint: String?
-    public init(_ location: SourceLocation, code: String, keyPath: String? = nil, message: String, hint: String? = nil) {
-        self.location = location; self.code = code; self.keyPath = keyPath; self.message = message; self.hint = hint
+    public init(_ location: SourceLocation, code: String, keyPath: String? = nil, message: String, hint: String? = nil)
+    {
+        self.location = location
+        self.code = code
+        self.keyPath = keyPath
+        self.message = message
+        self.hint = hint
     }
     public var description: String {
         var s = "\(location): error[\(code)]: "
@@ -37,7 +47,8 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
 public struct InputError: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
     public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
-    public init(_ location: SourceLocation, code: String, keyPath: String? = nil, message: String, hint: String? = nil) {
+    public init(_ location: SourceLocation, code: String, keyPath: String? = nil, message: String, hint: String? = nil)
+    {
         self.diagnostics = [Diagnostic(location, code: code, keyPath: keyPath, message: message, hint: hint)]
     }
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
@@ -47,7 +58,10 @@ public struct InputError: Error, Sendable, CustomStringConvertible {
 public struct RunError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var hint: String?
-    public init(_ message: String, hint: String? = nil) { self.message = message; self.hint = hint }
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
     public var description: String { hint.map { "error: \(message)\n  hint: \($0)" } ?? "error: \(message)" }
 }
 
@@ -80,7 +94,8 @@ public enum DidYouMean {
                 if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { v = min(v, prev2[j - 2] + 1) }
                 cur[j] = v
             }
-            prev2 = prev; prev = cur
+            prev2 = prev
+            prev = cur
         }
         return prev[b.count]
     }

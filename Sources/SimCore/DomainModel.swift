@@ -44,5 +44,9 @@ public struct KPI: Sendable, Equatable {
     public var name: String
     public var value: Double
     public var units: String
-    public init(_ name: String, _ value: Double, _ units: String) { self.name = name; self.value = value; self.units = units }
+    public init(_ name: String, _ value: Double, _ units: String) {
+        self.name = name
+        self.value = value
+        self.units = units
+    }
 }

@@ -44,7 +44,9 @@ public struct NamedArray: Sendable, Equatable {
     public var shape: [Int]
     public var data: ArrayData
     public init(_ name: String, shape: [Int]? = nil, _ data: ArrayData) {
-        self.name = name; self.shape = shape ?? [data.count]; self.data = data
+        self.name = name
+        self.shape = shape ?? [data.count]
+        self.data = data
     }
 }
 
@@ -57,8 +59,16 @@ public struct Variable: Sendable, Equatable {
     public var type: ElementType
     /// Value meaning "no data" (written as `_FillValue`), if any.
     public var fillValue: Double?
-    public init(_ name: String, units: String, longName: String, dims: [String], type: ElementType = .float32, fillValue: Double? = nil) {
-        self.name = name; self.units = units; self.longName = longName; self.dims = dims; self.type = type; self.fillValue = fillValue
+    public init(
+        _ name: String, units: String, longName: String, dims: [String], type: ElementType = .float32,
+        fillValue: Double? = nil
+    ) {
+        self.name = name
+        self.units = units
+        self.longName = longName
+        self.dims = dims
+        self.type = type
+        self.fillValue = fillValue
     }
 }
 
@@ -71,8 +81,15 @@ public struct Coordinate: Sendable, Equatable {
     public var attributes: [String: String]
     /// Names of the entries (e.g. link ids), written beside the coordinate as `<name>_id` strings.
     public var labels: [String]?
-    public init(_ name: String, units: String, longName: String, values: [Double], attributes: [String: String] = [:], labels: [String]? = nil) {
-        self.name = name; self.units = units; self.longName = longName; self.values = values; self.attributes = attributes
+    public init(
+        _ name: String, units: String, longName: String, values: [Double], attributes: [String: String] = [:],
+        labels: [String]? = nil
+    ) {
+        self.name = name
+        self.units = units
+        self.longName = longName
+        self.values = values
+        self.attributes = attributes
         self.labels = labels
     }
 }
@@ -86,10 +103,16 @@ public struct OutputSchema: Sendable, Equatable {
     public var finals: [Variable]
     public var diagnostics: [Variable]
     public var attributes: [String: String]
-    public init(group: String, coordinates: [Coordinate], snapshots: [Variable], finals: [Variable],
-                diagnostics: [Variable], attributes: [String: String] = [:]) {
-        self.group = group; self.coordinates = coordinates; self.snapshots = snapshots; self.finals = finals
-        self.diagnostics = diagnostics; self.attributes = attributes
+    public init(
+        group: String, coordinates: [Coordinate], snapshots: [Variable], finals: [Variable],
+        diagnostics: [Variable], attributes: [String: String] = [:]
+    ) {
+        self.group = group
+        self.coordinates = coordinates
+        self.snapshots = snapshots
+        self.finals = finals
+        self.diagnostics = diagnostics
+        self.attributes = attributes
     }
     public func shape(of v: Variable) -> [Int] {
         v.dims.map { d in coordinates.first { $0.name == d }?.values.count ?? 0 }
@@ -100,10 +123,14 @@ extension Array where Element == NamedArray {
     /// The checkpoint array `name` of a domain's state, with `count` values; a clear refusal otherwise.
     public func checkpointArray(_ name: String, count: Int, domain: String, mismatch: String) throws -> ArrayData {
         guard let a = first(where: { $0.name == name }) else {
-            throw RunError("checkpoint has no \(domain) state '\(name)'", hint: "the checkpoint was written by another model or version; start the run afresh")
+            throw RunError(
+                "checkpoint has no \(domain) state '\(name)'",
+                hint: "the checkpoint was written by another model or version; start the run afresh")
         }
         guard a.data.count == count else {
-            throw RunError("checkpoint \(domain) state '\(name)' has \(a.data.count) values, this model needs \(count)", hint: "the checkpoint belongs to \(mismatch); start the run afresh")
+            throw RunError(
+                "checkpoint \(domain) state '\(name)' has \(a.data.count) values, this model needs \(count)",
+                hint: "the checkpoint belongs to \(mismatch); start the run afresh")
         }
         return a.data
     }

@@ -11,8 +11,12 @@ public struct GridGeometry: Sendable, Equatable, Codable {
     public var epsg: Int
 
     public init(nx: Int, ny: Int, cellSize: Double, xllCorner: Double = 0, yllCorner: Double = 0, epsg: Int = 0) {
-        self.nx = nx; self.ny = ny; self.cellSize = cellSize
-        self.xllCorner = xllCorner; self.yllCorner = yllCorner; self.epsg = epsg
+        self.nx = nx
+        self.ny = ny
+        self.cellSize = cellSize
+        self.xllCorner = xllCorner
+        self.yllCorner = yllCorner
+        self.epsg = epsg
     }
     @inlinable public var count: Int { nx * ny }
     @inlinable public func index(_ i: Int, _ j: Int) -> Int { j * nx + i }
@@ -33,10 +37,12 @@ public struct Raster<Element: Sendable>: Sendable {
     public var values: [Element]
     public init(geometry: GridGeometry, values: [Element]) {
         precondition(values.count == geometry.count, "raster size mismatch")
-        self.geometry = geometry; self.values = values
+        self.geometry = geometry
+        self.values = values
     }
     public init(geometry: GridGeometry, repeating v: Element) {
-        self.geometry = geometry; self.values = [Element](repeating: v, count: geometry.count)
+        self.geometry = geometry
+        self.values = [Element](repeating: v, count: geometry.count)
     }
     public subscript(i: Int, j: Int) -> Element {
         get { values[j * geometry.nx + i] }

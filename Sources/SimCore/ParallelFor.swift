@@ -1,8 +1,9 @@
 import Dispatch
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Runs partition work on a fixed number of workers. The one audited place where non-Sendable work crosses
@@ -23,7 +24,10 @@ public struct ParallelExecutor: Sendable {
             let w = min(workers, count)
             DispatchQueue.concurrentPerform(iterations: w) { worker in
                 var p = worker
-                while p < count { box.value(p); p += w }
+                while p < count {
+                    box.value(p)
+                    p += w
+                }
             }
         }
     }
@@ -50,5 +54,6 @@ extension ParallelExecutor {
 public func processCPUSeconds() -> Double {
     var u = rusage()
     getrusage(RUSAGE_SELF.rawValue, &u)
-    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(
+        u.ru_stime.tv_usec) / 1e6
 }

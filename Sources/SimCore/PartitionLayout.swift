@@ -13,7 +13,7 @@ public struct PartitionLayout: Sendable, Equatable {
         self.bounds = (0...p).map { $0 * rows / p }
     }
     public var count: Int { bounds.count - 1 }
-    @inlinable public func rowRange(_ p: Int) -> Range<Int> { bounds[p] ..< bounds[p + 1] }
+    @inlinable public func rowRange(_ p: Int) -> Range<Int> { bounds[p]..<bounds[p + 1] }
 
     /// The default over-decomposition: about 8 partitions a worker, at least 4 rows each.
     public static func defaultCount(rows: Int, workers: Int) -> Int {

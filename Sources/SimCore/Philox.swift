@@ -19,9 +19,13 @@ public struct Philox4x64: Sendable, Equatable {
     @inlinable
     public func block(_ counter: (UInt64, UInt64, UInt64, UInt64)) -> (UInt64, UInt64, UInt64, UInt64) {
         var c = counter
-        var k0 = key.0, k1 = key.1
+        var k0 = key.0
+        var k1 = key.1
         for round in 0..<10 {
-            if round > 0 { k0 &+= Self.w0; k1 &+= Self.w1 }
+            if round > 0 {
+                k0 &+= Self.w0
+                k1 &+= Self.w1
+            }
             let p0 = Self.m0.multipliedFullWidth(by: c.0)
             let p1 = Self.m1.multipliedFullWidth(by: c.2)
             c = (p1.high ^ c.1 ^ k0, p1.low, p0.high ^ c.3 ^ k1, p0.low)

@@ -6,8 +6,12 @@ public struct SimTime: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static let zero = SimTime(milliseconds: 0)
     @inlinable public var seconds: Double { Double(milliseconds) / 1000 }
     @inlinable public static func < (a: SimTime, b: SimTime) -> Bool { a.milliseconds < b.milliseconds }
-    @inlinable public static func + (a: SimTime, d: SimDuration) -> SimTime { SimTime(milliseconds: a.milliseconds + d.milliseconds) }
-    @inlinable public static func - (a: SimTime, b: SimTime) -> SimDuration { SimDuration(milliseconds: a.milliseconds - b.milliseconds) }
+    @inlinable public static func + (a: SimTime, d: SimDuration) -> SimTime {
+        SimTime(milliseconds: a.milliseconds + d.milliseconds)
+    }
+    @inlinable public static func - (a: SimTime, b: SimTime) -> SimDuration {
+        SimDuration(milliseconds: a.milliseconds - b.milliseconds)
+    }
     public var description: String { SimDuration(milliseconds: milliseconds).clockString }
 }
 
@@ -50,7 +54,10 @@ public struct SimDuration: Hashable, Comparable, Sendable, CustomStringConvertib
         let ms = milliseconds
         let sign = ms < 0 ? "-" : ""
         let a = abs(ms)
-        let h = a / 3_600_000, m = (a / 60_000) % 60, s = (a / 1000) % 60, r = a % 1000
+        let h = a / 3_600_000
+        let m = (a / 60_000) % 60
+        let s = (a / 1000) % 60
+        let r = a % 1000
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         let base = "\(sign)\(two(h)):\(two(m)):\(two(s))"
         if r == 0 { return base }

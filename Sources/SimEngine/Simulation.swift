@@ -17,7 +17,9 @@ public struct RunSchedule: Sendable, Equatable {
     public var outputInterval: SimDuration
     public var checkpointInterval: SimDuration?
     public init(end: SimTime, outputInterval: SimDuration, checkpointInterval: SimDuration? = nil) {
-        self.end = end; self.outputInterval = outputInterval; self.checkpointInterval = checkpointInterval
+        self.end = end
+        self.outputInterval = outputInterval
+        self.checkpointInterval = checkpointInterval
     }
     func next(after t: SimTime, every d: SimDuration) -> SimTime {
         SimTime(milliseconds: (t.milliseconds / d.milliseconds + 1) * d.milliseconds)
@@ -36,20 +38,30 @@ public final class Simulation {
     /// Set by the caller (e.g. a signal handler) to stop after the current tick.
     public var stopRequested: () -> Bool = { false }
 
-    public init(domains: [any DomainModel], schedule: RunSchedule, workers: Int, start: SimTime = .zero, tick: Int64 = 0) {
-        self.domains = domains; self.schedule = schedule
+    public init(
+        domains: [any DomainModel], schedule: RunSchedule, workers: Int, start: SimTime = .zero, tick: Int64 = 0
+    ) {
+        self.domains = domains
+        self.schedule = schedule
         self.executor = ParallelExecutor(workers: workers)
-        self.clock = start; self.tick = tick
+        self.clock = start
+        self.tick = tick
     }
 
     /// Restores the clock from a checkpoint (domains restore their own state).
-    public func restoreClock(_ t: SimTime, tick: Int64) { clock = t; self.tick = tick }
+    public func restoreClock(_ t: SimTime, tick: Int64) {
+        clock = t
+        self.tick = tick
+    }
 
     /// Runs to the end of the schedule. Returns false if stopped early by `stopRequested`.
     @discardableResult
     public func run(observer: SimulationObserver?) throws -> Bool {
         // snapshot() is called at every output time whether or not anyone listens: it may close an output interval.
-        if clock == .zero, tick == 0 { let snaps = domains.map { $0.snapshot() }; try observer?.didReachOutput(self, snapshots: snaps) }
+        if clock == .zero, tick == 0 {
+            let snaps = domains.map { $0.snapshot() }
+            try observer?.didReachOutput(self, snapshots: snaps)
+        }
         while clock < schedule.end {
             if stopRequested() { return false }
             let nextOutput = min(schedule.next(after: clock, every: schedule.outputInterval), schedule.end)
@@ -69,9 +81,14 @@ public final class Simulation {
             tick += 1
             for d in domains { d.endTick(at: clock) }
             try observer?.didTick(self, diagnostics: domains.map { $0.diagnostics() })
-            if clock == nextOutput { let snaps = domains.map { $0.snapshot() }; try observer?.didReachOutput(self, snapshots: snaps) }
-            if let c = schedule.checkpointInterval, clock.milliseconds / c.milliseconds > before.milliseconds / c.milliseconds,
-               clock < schedule.end {
+            if clock == nextOutput {
+                let snaps = domains.map { $0.snapshot() }
+                try observer?.didReachOutput(self, snapshots: snaps)
+            }
+            if let c = schedule.checkpointInterval,
+                clock.milliseconds / c.milliseconds > before.milliseconds / c.milliseconds,
+                clock < schedule.end
+            {
                 try observer?.didReachCheckpoint(self)
             }
         }

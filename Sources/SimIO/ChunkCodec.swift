@@ -11,7 +11,9 @@ public enum ChunkCodec {
     /// Compression level used for results: light (level 1) — most of the gain on smooth fields, at speed.
     public static let level: Int32 = 1
 
-    public static func shuffleDeflate(_ bytes: UnsafeRawBufferPointer, elementSize: Int, level: Int32 = level) throws -> [UInt8] {
+    public static func shuffleDeflate(_ bytes: UnsafeRawBufferPointer, elementSize: Int, level: Int32 = level) throws
+        -> [UInt8]
+    {
         let count = bytes.count
         var shuffled = [UInt8](repeating: 0, count: count)
         let n = elementSize > 1 ? count / elementSize : 0
@@ -25,11 +27,14 @@ public enum ChunkCodec {
         var out = [UInt8](repeating: 0, count: Int(destLen))
         let rc = out.withUnsafeMutableBytes { o in
             shuffled.withUnsafeBytes { s in
-                compress2(o.baseAddress!.assumingMemoryBound(to: Bytef.self), &destLen,
-                          s.baseAddress?.assumingMemoryBound(to: Bytef.self), uLong(count), level)
+                compress2(
+                    o.baseAddress!.assumingMemoryBound(to: Bytef.self), &destLen,
+                    s.baseAddress?.assumingMemoryBound(to: Bytef.self), uLong(count), level)
             }
         }
-        guard rc == Z_OK else { throw HDF5Error(operation: "deflate", path: "chunk", stack: "zlib compress2 returned \(rc)") }
+        guard rc == Z_OK else {
+            throw HDF5Error(operation: "deflate", path: "chunk", stack: "zlib compress2 returned \(rc)")
+        }
         out.removeLast(out.count - Int(destLen))
         return out
     }

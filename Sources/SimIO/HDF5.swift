@@ -18,8 +18,12 @@ public enum HDF5 {
 
     @discardableResult
     static func call<T: BinaryInteger>(_ op: String, _ path: String, _ body: () -> T) throws -> T {
-        lock.lock(); defer { lock.unlock() }
-        if !silenced { ct_silence_errors(); silenced = true }
+        lock.lock()
+        defer { lock.unlock() }
+        if !silenced {
+            ct_silence_errors()
+            silenced = true
+        }
         let r = body()
         if r < 0 {
             var buf = [CChar](repeating: 0, count: 1024)
@@ -30,7 +34,11 @@ public enum HDF5 {
         return r
     }
     /// For calls whose failure is irrelevant (closing on an error path).
-    static func quiet(_ body: () -> herr_t) { lock.lock(); _ = body(); lock.unlock() }
+    static func quiet(_ body: () -> herr_t) {
+        lock.lock()
+        _ = body()
+        lock.unlock()
+    }
 
     static func nativeType(_ t: ElementType) -> hid_t {
         switch t {
@@ -48,8 +56,16 @@ public class H5Object {
     public let id: hid_t
     public let path: String
     let closer: (hid_t) -> herr_t
-    init(id: hid_t, path: String, closer: @escaping (hid_t) -> herr_t) { self.id = id; self.path = path; self.closer = closer }
-    deinit { let c = closer; let i = id; HDF5.quiet { c(i) } }
+    init(id: hid_t, path: String, closer: @escaping (hid_t) -> herr_t) {
+        self.id = id
+        self.path = path
+        self.closer = closer
+    }
+    deinit {
+        let c = closer
+        let i = id
+        HDF5.quiet { c(i) }
+    }
 
     // MARK: attributes
     public func setAttribute(_ name: String, _ value: String) throws {
@@ -60,7 +76,9 @@ public class H5Object {
         try HDF5.call("H5Tset_cset", path) { H5Tset_cset(t, H5T_CSET_UTF8) }
         let s = try HDF5.call("H5Screate", path) { H5Screate(H5S_SCALAR) }
         defer { HDF5.quiet { H5Sclose(s) } }
-        let a = try HDF5.call("H5Acreate2 \(name)", path) { H5Acreate2(id, name, t, s, ct_H5P_DEFAULT(), ct_H5P_DEFAULT()) }
+        let a = try HDF5.call("H5Acreate2 \(name)", path) {
+            H5Acreate2(id, name, t, s, ct_H5P_DEFAULT(), ct_H5P_DEFAULT())
+        }
         defer { HDF5.quiet { H5Aclose(a) } }
         _ = try value.withCString { cs in
             var p: UnsafePointer<CChar>? = cs
@@ -72,7 +90,9 @@ public class H5Object {
         try deleteAttributeIfPresent(name)
         let s = try HDF5.call("H5Screate", path) { H5Screate(H5S_SCALAR) }
         defer { HDF5.quiet { H5Sclose(s) } }
-        let a = try HDF5.call("H5Acreate2 \(name)", path) { H5Acreate2(id, name, ct_H5T_NATIVE_INT64(), s, ct_H5P_DEFAULT(), ct_H5P_DEFAULT()) }
+        let a = try HDF5.call("H5Acreate2 \(name)", path) {
+            H5Acreate2(id, name, ct_H5T_NATIVE_INT64(), s, ct_H5P_DEFAULT(), ct_H5P_DEFAULT())
+        }
         defer { HDF5.quiet { H5Aclose(a) } }
         var v = value
         try HDF5.call("H5Awrite \(name)", path) { H5Awrite(a, ct_H5T_NATIVE_INT64(), &v) }
@@ -81,9 +101,13 @@ public class H5Object {
     public func setAttribute(_ name: String, _ values: [Double]) throws {
         try deleteAttributeIfPresent(name)
         var dims = [hsize_t(values.count)]
-        let s = try HDF5.call("H5Screate", path) { values.count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil) }
+        let s = try HDF5.call("H5Screate", path) {
+            values.count == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil)
+        }
         defer { HDF5.quiet { H5Sclose(s) } }
-        let a = try HDF5.call("H5Acreate2 \(name)", path) { H5Acreate2(id, name, ct_H5T_NATIVE_DOUBLE(), s, ct_H5P_DEFAULT(), ct_H5P_DEFAULT()) }
+        let a = try HDF5.call("H5Acreate2 \(name)", path) {
+            H5Acreate2(id, name, ct_H5T_NATIVE_DOUBLE(), s, ct_H5P_DEFAULT(), ct_H5P_DEFAULT())
+        }
         defer { HDF5.quiet { H5Aclose(a) } }
         _ = try values.withUnsafeBufferPointer { b in
             try HDF5.call("H5Awrite \(name)", path) { H5Awrite(a, ct_H5T_NATIVE_DOUBLE(), b.baseAddress) }
@@ -100,9 +124,13 @@ public class H5Object {
         try HDF5.call("H5Oget_info", path) { H5Oget_info2(id, &info, UInt32(H5O_INFO_NUM_ATTRS)) }
         var names: [String] = []
         for k in 0..<Int(info.num_attrs) {
-            let len = try HDF5.call("H5Aget_name_by_idx", path) { H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(k), nil, 0, ct_H5P_DEFAULT()) }
+            let len = try HDF5.call("H5Aget_name_by_idx", path) {
+                H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(k), nil, 0, ct_H5P_DEFAULT())
+            }
             var buf = [CChar](repeating: 0, count: Int(len) + 1)
-            try HDF5.call("H5Aget_name_by_idx", path) { H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(k), &buf, buf.count, ct_H5P_DEFAULT()) }
+            try HDF5.call("H5Aget_name_by_idx", path) {
+                H5Aget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(k), &buf, buf.count, ct_H5P_DEFAULT())
+            }
             names.append(buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         return names
@@ -172,11 +200,15 @@ public final class H5File: H5Object {
         defer { HDF5.quiet { H5Pclose(fapl) } }
         // 1.8 format: readable by every libhdf5 that h5py/netCDF ship.
         try HDF5.call("H5Pset_libver_bounds", path) { H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) }
-        let id = try HDF5.call("H5Fcreate", path) { H5Fcreate(path, overwrite ? ct_H5F_ACC_TRUNC() : ct_H5F_ACC_EXCL(), ct_H5P_DEFAULT(), fapl) }
+        let id = try HDF5.call("H5Fcreate", path) {
+            H5Fcreate(path, overwrite ? ct_H5F_ACC_TRUNC() : ct_H5F_ACC_EXCL(), ct_H5P_DEFAULT(), fapl)
+        }
         return H5File(id: id, path: path, closer: H5Fclose)
     }
     public static func open(_ path: String, writable: Bool = false) throws -> H5File {
-        let id = try HDF5.call("H5Fopen", path) { H5Fopen(path, writable ? ct_H5F_ACC_RDWR() : ct_H5F_ACC_RDONLY(), ct_H5P_DEFAULT()) }
+        let id = try HDF5.call("H5Fopen", path) {
+            H5Fopen(path, writable ? ct_H5F_ACC_RDWR() : ct_H5F_ACC_RDONLY(), ct_H5P_DEFAULT())
+        }
         return H5File(id: id, path: path, closer: H5Fclose)
     }
     /// True if the file has an HDF5 signature.
@@ -214,7 +246,9 @@ public final class H5Group: H5Object {
     }
     public func group(_ name: String) throws -> H5Group { try H5Group.open(self, name) }
     public func createGroup(_ name: String) throws -> H5Group {
-        let id = try HDF5.call("H5Gcreate2 \(name)", path) { H5Gcreate2(self.id, name, ct_H5P_DEFAULT(), ct_H5P_DEFAULT(), ct_H5P_DEFAULT()) }
+        let id = try HDF5.call("H5Gcreate2 \(name)", path) {
+            H5Gcreate2(self.id, name, ct_H5P_DEFAULT(), ct_H5P_DEFAULT(), ct_H5P_DEFAULT())
+        }
         return H5Group(id: id, path: path + "/" + name, closer: H5Gclose)
     }
     public func exists(_ name: String) throws -> Bool {
@@ -225,23 +259,31 @@ public final class H5Group: H5Object {
         try HDF5.call("H5Gget_info", path) { H5Gget_info(id, &info) }
         var out: [String] = []
         for k in 0..<Int(info.nlinks) {
-            let len = try HDF5.call("H5Lget_name_by_idx", path) { H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(k), nil, 0, ct_H5P_DEFAULT()) }
+            let len = try HDF5.call("H5Lget_name_by_idx", path) {
+                H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(k), nil, 0, ct_H5P_DEFAULT())
+            }
             var buf = [CChar](repeating: 0, count: Int(len) + 1)
-            try HDF5.call("H5Lget_name_by_idx", path) { H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(k), &buf, buf.count, ct_H5P_DEFAULT()) }
+            try HDF5.call("H5Lget_name_by_idx", path) {
+                H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, hsize_t(k), &buf, buf.count, ct_H5P_DEFAULT())
+            }
             out.append(buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         return out
     }
     public func isGroup(_ name: String) throws -> Bool {
         var info = H5O_info_t()
-        try HDF5.call("H5Oget_info_by_name", path) { H5Oget_info_by_name2(id, name, &info, UInt32(H5O_INFO_BASIC), ct_H5P_DEFAULT()) }
+        try HDF5.call("H5Oget_info_by_name", path) {
+            H5Oget_info_by_name2(id, name, &info, UInt32(H5O_INFO_BASIC), ct_H5P_DEFAULT())
+        }
         return info.type == H5O_TYPE_GROUP
     }
 
     /// Creates a dataset. `maxShape` nil entries are unlimited; `chunk` enables chunking (required for
     /// unlimited or compressed datasets); `compress` adds shuffle + deflate level 1.
-    public func createDataset(_ name: String, type: ElementType, shape: [Int], maxShape: [Int?]? = nil,
-                              chunk: [Int]? = nil, compress: Bool = false, fillValue: Double? = nil) throws -> H5Dataset {
+    public func createDataset(
+        _ name: String, type: ElementType, shape: [Int], maxShape: [Int?]? = nil,
+        chunk: [Int]? = nil, compress: Bool = false, fillValue: Double? = nil
+    ) throws -> H5Dataset {
         var dims = shape.map { hsize_t($0) }
         var maxd = (maxShape ?? shape.map { Optional($0) }).map { $0.map { hsize_t($0) } ?? ct_H5S_UNLIMITED() }
         let s = try HDF5.call("H5Screate_simple", path) { H5Screate_simple(Int32(dims.count), &dims, &maxd) }
@@ -258,7 +300,9 @@ public final class H5Group: H5Object {
         if var f = fillValue {
             try HDF5.call("H5Pset_fill_value", path) { H5Pset_fill_value(dcpl, ct_H5T_NATIVE_DOUBLE(), &f) }
         }
-        let id = try HDF5.call("H5Dcreate2 \(name)", path) { H5Dcreate2(self.id, name, HDF5.nativeType(type), s, ct_H5P_DEFAULT(), dcpl, ct_H5P_DEFAULT()) }
+        let id = try HDF5.call("H5Dcreate2 \(name)", path) {
+            H5Dcreate2(self.id, name, HDF5.nativeType(type), s, ct_H5P_DEFAULT(), dcpl, ct_H5P_DEFAULT())
+        }
         return H5Dataset(id: id, path: path + "/" + name, closer: H5Dclose)
     }
     /// A 1-D dataset of variable-length UTF-8 strings (ids), which h5py reads as bytes/str objects.
@@ -272,14 +316,18 @@ public final class H5Group: H5Object {
         let sp = try HDF5.call("H5Screate_simple", path) { H5Screate_simple(1, &dims, nil) }
         defer { HDF5.quiet { H5Sclose(sp) } }
         let full = path.hasSuffix("/") ? path + name : path + "/" + name
-        let d = try HDF5.call("H5Dcreate2", full) { H5Dcreate2(id, name, t, sp, ct_H5P_DEFAULT(), ct_H5P_DEFAULT(), ct_H5P_DEFAULT()) }
+        let d = try HDF5.call("H5Dcreate2", full) {
+            H5Dcreate2(id, name, t, sp, ct_H5P_DEFAULT(), ct_H5P_DEFAULT(), ct_H5P_DEFAULT())
+        }
         let ds = H5Dataset(id: d, path: full, closer: H5Dclose)
         // keep the C strings alive during the write
         let cstrings = values.map { strdup($0) }
         defer { cstrings.forEach { free($0) } }
         var ptrs: [UnsafePointer<CChar>?] = cstrings.map { UnsafePointer($0) }
         _ = try ptrs.withUnsafeMutableBufferPointer { b in
-            try HDF5.call("H5Dwrite", full) { H5Dwrite(d, t, ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) }
+            try HDF5.call("H5Dwrite", full) {
+                H5Dwrite(d, t, ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress)
+            }
         }
         return ds
     }
@@ -290,7 +338,9 @@ public final class H5Group: H5Object {
     }
     /// Creates and fills a dataset in one go.
     @discardableResult
-    public func write(_ name: String, _ data: ArrayData, shape: [Int]? = nil, compress: Bool = false) throws -> H5Dataset {
+    public func write(_ name: String, _ data: ArrayData, shape: [Int]? = nil, compress: Bool = false) throws
+        -> H5Dataset
+    {
         let shp = shape ?? [data.count]
         let big = data.count > 4096
         let chunk: [Int]? = big ? chunkShape(shp) : nil
@@ -372,7 +422,8 @@ public final class H5Dataset: H5Object {
         }
         let fs = try HDF5.call("H5Dget_space", path) { H5Dget_space(id) }
         defer { HDF5.quiet { H5Sclose(fs) } }
-        var st = start.map { hsize_t($0) }, ct = count.map { hsize_t($0) }
+        var st = start.map { hsize_t($0) }
+        var ct = count.map { hsize_t($0) }
         try HDF5.call("H5Sselect_hyperslab", path) { H5Sselect_hyperslab(fs, H5S_SELECT_SET, &st, nil, &ct, nil) }
         let ms = try HDF5.call("H5Screate_simple", path) { H5Screate_simple(Int32(ct.count), &ct, nil) }
         defer { HDF5.quiet { H5Sclose(ms) } }
@@ -392,7 +443,9 @@ public final class H5Dataset: H5Object {
         }
         var off = offset.map { hsize_t($0) }
         _ = try bytes.withUnsafeBytes { b in
-            try HDF5.call("H5Dwrite_chunk", path) { H5Dwrite_chunk(id, ct_H5P_DEFAULT(), 0, &off, b.count, b.baseAddress) }
+            try HDF5.call("H5Dwrite_chunk", path) {
+                H5Dwrite_chunk(id, ct_H5P_DEFAULT(), 0, &off, b.count, b.baseAddress)
+            }
         }
     }
 
@@ -412,7 +465,9 @@ public final class H5Dataset: H5Object {
         func values<T: BitwiseCopyable>(_ zero: T, _ memType: hid_t) throws -> [T] {
             var a = [T](repeating: zero, count: n)
             _ = try a.withUnsafeMutableBytes { b in
-                try HDF5.call("H5Dread", path) { H5Dread(id, memType, ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress) }
+                try HDF5.call("H5Dread", path) {
+                    H5Dread(id, memType, ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress)
+                }
             }
             return a
         }

@@ -4,7 +4,8 @@ import SimCore
 public enum ResultInspector {
     public static func describe(path: String) throws -> String {
         guard H5File.isHDF5(path) else {
-            throw RunError("'\(path)' is not an HDF5 file (or does not exist)", hint: "pass a result written by 'citytwin run'")
+            throw RunError(
+                "'\(path)' is not an HDF5 file (or does not exist)", hint: "pass a result written by 'citytwin run'")
         }
         let f = try H5File.open(path)
         let root = try f.root
@@ -21,8 +22,10 @@ public enum ResultInspector {
                 let shape = try ds.shape.map(String.init).joined(separator: " x ")
                 let units = try ds.stringAttribute("units") ?? ""
                 let ln = try ds.stringAttribute("long_name") ?? ""
-                let type = (try? ds.elementType.rawValue) ?? "string"   // labels (e.g. link_id) are variable-length strings
-                out += "  \(d.padding(toLength: 16, withPad: " ", startingAt: 0)) \(type) [\(shape)] \(units)\(ln.isEmpty ? "" : " — \(ln)")\n"
+                // labels (e.g. link_id) are variable-length strings
+                let type = (try? ds.elementType.rawValue) ?? "string"
+                out +=
+                    "  \(d.padding(toLength: 16, withPad: " ", startingAt: 0)) \(type) [\(shape)] \(units)\(ln.isEmpty ? "" : " — \(ln)")\n"
             }
             let kpis = try grp.attributeNames().filter { $0.hasPrefix("kpi_") && !$0.hasSuffix("_units") }
             if !kpis.isEmpty {
@@ -30,7 +33,8 @@ public enum ResultInspector {
                 for k in kpis {
                     let v = try grp.doubleAttribute(k) ?? .nan
                     let u = try grp.stringAttribute(k + "_units") ?? ""
-                    out += "    \(String(k.dropFirst(4)).padding(toLength: 16, withPad: " ", startingAt: 0)) \(v) \(u)\n"
+                    out +=
+                        "    \(String(k.dropFirst(4)).padding(toLength: 16, withPad: " ", startingAt: 0)) \(v) \(u)\n"
                 }
             }
         }

@@ -15,10 +15,18 @@ public struct RunMetadata: Sendable {
     public var partitions: Int
     /// ISO 8601 start of simulated time (for CF time units).
     public var startISO: String
-    public init(jobName: String, jobYAML: String, jobHash: String, seed: UInt64, engineVersion: String, gitCommit: String,
-                workers: Int, partitions: Int, startISO: String) {
-        self.jobName = jobName; self.jobYAML = jobYAML; self.jobHash = jobHash; self.seed = seed
-        self.engineVersion = engineVersion; self.gitCommit = gitCommit; self.workers = workers; self.partitions = partitions
+    public init(
+        jobName: String, jobYAML: String, jobHash: String, seed: UInt64, engineVersion: String, gitCommit: String,
+        workers: Int, partitions: Int, startISO: String
+    ) {
+        self.jobName = jobName
+        self.jobYAML = jobYAML
+        self.jobHash = jobHash
+        self.seed = seed
+        self.engineVersion = engineVersion
+        self.gitCommit = gitCommit
+        self.workers = workers
+        self.partitions = partitions
         self.startISO = startISO
     }
 }
@@ -38,9 +46,9 @@ public final class RunStore: SimulationObserver {
     public let keep: Int
     let schemas: [OutputSchema]
     var snapTimes: [Int64] = []
-    var snaps: [[[ArrayData]]]          // [domain][snapshot][variable]
+    var snaps: [[[ArrayData]]]  // [domain][snapshot][variable]
     var diagTimes: [Int64] = []
-    var diags: [[Double]]               // [domain] flattened rows
+    var diags: [[Double]]  // [domain] flattened rows
     public private(set) var segmentCount = 0
     var snapshotTotal = 0
     var stepTotal = 0
@@ -56,15 +64,19 @@ public final class RunStore: SimulationObserver {
     var checkpointsDir: String { workDir + "/checkpoints" }
 
     public init(resultPath: String, workDir: String, metadata: RunMetadata, schemas: [OutputSchema], keep: Int) throws {
-        self.resultPath = resultPath; self.workDir = workDir; self.metadata = metadata; self.schemas = schemas
+        self.resultPath = resultPath
+        self.workDir = workDir
+        self.metadata = metadata
+        self.schemas = schemas
         self.keep = max(1, keep)
         compressor = ParallelExecutor(workers: metadata.workers)
         snaps = schemas.map { _ in [] }
         diags = schemas.map { _ in [] }
         for d in [workDir, segmentsDir, checkpointsDir] {
             do { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) } catch {
-                throw RunError("cannot create the run folder '\(d)': \(error.localizedDescription)",
-                               hint: "check that the output folder exists and is writable, or pass --output DIR")
+                throw RunError(
+                    "cannot create the run folder '\(d)': \(error.localizedDescription)",
+                    hint: "check that the output folder exists and is writable, or pass --output DIR")
             }
         }
     }
@@ -109,7 +121,8 @@ public final class RunStore: SimulationObserver {
                 let g = try root.createGroup(schema.group)
                 for (v, variable) in schema.snapshots.enumerated() {
                     let per = schema.shape(of: variable).reduce(1, *)
-                    var all = [Float](); all.reserveCapacity(per * snapTimes.count)
+                    var all = [Float]()
+                    all.reserveCapacity(per * snapTimes.count)
                     for s in snaps[k] { all.append(contentsOf: s[v].floats) }
                     try g.write("snap_" + variable.name, .float32(all), shape: [snapTimes.count, per])
                 }
@@ -118,14 +131,19 @@ public final class RunStore: SimulationObserver {
             try f.flush()
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)
-            throw RunError("cannot write results segment '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
+            throw RunError(
+                "cannot write results segment '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
         }
         try rename(tmp, path)
         segmentCount = n
         snapshotTotal += snapTimes.count
         stepTotal += diagTimes.count
-        snapTimes.removeAll(); diagTimes.removeAll()
-        for k in snaps.indices { snaps[k].removeAll(); diags[k].removeAll() }
+        snapTimes.removeAll()
+        diagTimes.removeAll()
+        for k in snaps.indices {
+            snaps[k].removeAll()
+            diags[k].removeAll()
+        }
         bufferedBytes = 0
     }
 
@@ -167,7 +185,8 @@ public final class RunStore: SimulationObserver {
             try f.flush()
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)
-            throw RunError("cannot write checkpoint '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
+            throw RunError(
+                "cannot write checkpoint '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
         }
         try rename(tmp, path)
         // keep the newest `keep`
@@ -194,20 +213,27 @@ public final class RunStore: SimulationObserver {
 
     /// The newest checkpoint in `workDir` that is readable, complete and made by this job. Corrupt ones are
     /// skipped (reported through `warn`); a checkpoint of another job is refused.
-    public static func newestCheckpoint(workDir: String, jobHash: String, warn: (String) -> Void) throws -> Checkpoint? {
+    public static func newestCheckpoint(workDir: String, jobHash: String, warn: (String) -> Void) throws -> Checkpoint?
+    {
         let dir = workDir + "/checkpoints"
         for name in checkpointFiles(in: dir).reversed() {
             let path = dir + "/" + name
             do {
                 let f = try H5File.open(path)
                 let root = try f.root
-                guard try root.stringAttribute("format") == "citytwin-checkpoint", try root.intAttribute("complete") == 1 else {
-                    warn("skipping checkpoint '\(path)': incomplete or not a CityTwin checkpoint"); continue
+                guard try root.stringAttribute("format") == "citytwin-checkpoint",
+                    try root.intAttribute("complete") == 1
+                else {
+                    warn("skipping checkpoint '\(path)': incomplete or not a CityTwin checkpoint")
+                    continue
                 }
                 let hash = try root.stringAttribute("job_hash") ?? ""
                 if hash != jobHash {
-                    throw RunError("checkpoint '\(path)' was written by a different job (job hash \(hash.prefix(12)), this job \(jobHash.prefix(12)))",
-                                   hint: "resume with the unchanged job file (only --workers may differ), or run without --resume and with --overwrite to start afresh")
+                    throw RunError(
+                        "checkpoint '\(path)' was written by a different job (job hash \(hash.prefix(12)), this job \(jobHash.prefix(12)))",
+                        hint:
+                            "resume with the unchanged job file (only --workers may differ), or run without --resume and with --overwrite to start afresh"
+                    )
                 }
                 var state: [String: [NamedArray]] = [:]
                 for g in try root.memberNames() where try root.isGroup(g) {
@@ -219,10 +245,12 @@ public final class RunStore: SimulationObserver {
                     }
                     state[g] = arrays
                 }
-                return Checkpoint(path: path, clock: SimTime(milliseconds: try root.intAttribute("clock_ms") ?? 0),
-                                  tick: try root.intAttribute("tick") ?? 0, segments: Int(try root.intAttribute("segments") ?? 0),
-                                  snapshots: Int(try root.intAttribute("snapshots") ?? 0), steps: Int(try root.intAttribute("steps") ?? 0),
-                                  state: state)
+                return Checkpoint(
+                    path: path, clock: SimTime(milliseconds: try root.intAttribute("clock_ms") ?? 0),
+                    tick: try root.intAttribute("tick") ?? 0, segments: Int(try root.intAttribute("segments") ?? 0),
+                    snapshots: Int(try root.intAttribute("snapshots") ?? 0),
+                    steps: Int(try root.intAttribute("steps") ?? 0),
+                    state: state)
             } catch let e as RunError {
                 throw e
             } catch {
@@ -238,13 +266,16 @@ public final class RunStore: SimulationObserver {
         for n in stride(from: 1, through: checkpoint.segments, by: 1) {
             let p = segmentsDir + "/" + Self.segmentName(n)
             guard fm.fileExists(atPath: p) else {
-                throw RunError("results segment '\(p)' of checkpoint '\(checkpoint.path)' is missing",
-                               hint: "the run folder was changed by hand; start the run afresh with --overwrite")
+                throw RunError(
+                    "results segment '\(p)' of checkpoint '\(checkpoint.path)' is missing",
+                    hint: "the run folder was changed by hand; start the run afresh with --overwrite")
             }
         }
         for name in (try? fm.contentsOfDirectory(atPath: segmentsDir)) ?? [] {
             let num = Int(name.dropFirst(4).prefix(6)) ?? Int.max
-            if num > checkpoint.segments || name.hasSuffix(".tmp") { try? fm.removeItem(atPath: segmentsDir + "/" + name) }
+            if num > checkpoint.segments || name.hasSuffix(".tmp") {
+                try? fm.removeItem(atPath: segmentsDir + "/" + name)
+            }
         }
         segmentCount = checkpoint.segments
         snapshotTotal = checkpoint.snapshots
@@ -258,14 +289,20 @@ public final class RunStore: SimulationObserver {
         try flushSegment()
         let fm = FileManager.default
         if fm.fileExists(atPath: resultPath) && !overwrite {
-            throw RunError("result '\(resultPath)' already exists", hint: "pass --overwrite to replace it, or --output DIR to write elsewhere")
+            throw RunError(
+                "result '\(resultPath)' already exists",
+                hint: "pass --overwrite to replace it, or --output DIR to write elsewhere")
         }
         let tmp = resultPath + ".tmp"
         do {
             try assemble(into: tmp, sim: sim)
         } catch {
             try? fm.removeItem(atPath: tmp)
-            throw RunError("cannot write result '\(resultPath)': \(error)", hint: "is the disk full or the folder read-only? The run folder '\(workDir)' is kept; rerun with --resume")
+            throw RunError(
+                "cannot write result '\(resultPath)': \(error)",
+                hint:
+                    "is the disk full or the folder read-only? The run folder '\(workDir)' is kept; rerun with --resume"
+            )
         }
         try rename(tmp, resultPath)
         try? fm.removeItem(atPath: workDir)
@@ -289,7 +326,8 @@ public final class RunStore: SimulationObserver {
         try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
 
         // gather segment times
-        var snapTimes: [Int64] = [], diagTimes: [Int64] = []
+        var snapTimes: [Int64] = []
+        var diagTimes: [Int64] = []
         var segs: [H5File] = []
         for n in 0..<segmentCount {
             let s = try H5File.open(segmentsDir + "/" + Self.segmentName(n + 1))
@@ -315,14 +353,16 @@ public final class RunStore: SimulationObserver {
                     try ld.attach(scale: d, dim: 0)
                 }
             }
-            let time = try g.createDataset("time", type: .float64, shape: [snapTimes.count], maxShape: [nil], chunk: [1024])
+            let time = try g.createDataset(
+                "time", type: .float64, shape: [snapTimes.count], maxShape: [nil], chunk: [1024])
             try time.write(.float64(snapTimes.map { Double($0) / 1000 }))
             try time.makeScale("time")
             try time.setAttribute("units", "seconds since \(m.startISO)")
             try time.setAttribute("long_name", "output time")
             try time.setAttribute("calendar", "proleptic_gregorian")
             scales["time"] = time
-            let step = try g.createDataset("step", type: .float64, shape: [diagTimes.count], maxShape: [nil], chunk: [4096])
+            let step = try g.createDataset(
+                "step", type: .float64, shape: [diagTimes.count], maxShape: [nil], chunk: [4096])
             try step.write(.float64(diagTimes.map { Double($0) / 1000 }))
             try step.makeScale("step")
             try step.setAttribute("units", "s")
@@ -334,15 +374,18 @@ public final class RunStore: SimulationObserver {
                 try d.setAttribute("long_name", v.longName)
                 if let fv = v.fillValue { try d.setAttribute("_FillValue", [fv]) }
                 if schema.coordinates.contains(where: { $0.name == "x" }), dims.contains("x") {
-                    if let e = schema.coordinates.first(where: { $0.name == "x" })?.attributes["crs"] { try d.setAttribute("grid_mapping_crs", e) }
+                    if let e = schema.coordinates.first(where: { $0.name == "x" })?.attributes["crs"] {
+                        try d.setAttribute("grid_mapping_crs", e)
+                    }
                 }
                 for (i, dn) in dims.enumerated() { if let s = scales[dn] { try d.attach(scale: s, dim: i) } }
             }
             // snapshots: (time, ...)
             for variable in schema.snapshots {
                 let shp = schema.shape(of: variable)
-                let d = try g.createDataset(variable.name, type: .float32, shape: [snapTimes.count] + shp,
-                                            maxShape: [nil] + shp.map { Optional($0) }, chunk: [1] + shp, compress: true)
+                let d = try g.createDataset(
+                    variable.name, type: .float32, shape: [snapTimes.count] + shp,
+                    maxShape: [nil] + shp.map { Optional($0) }, chunk: [1] + shp, compress: true)
                 // One chunk per snapshot, compressed on the workers, stored by this (the writer) thread.
                 var row = 0
                 let per = shp.reduce(1, *)
@@ -352,9 +395,13 @@ public final class RunStore: SimulationObserver {
                     if n == 0 { continue }
                     let values = try sd.read().floats
                     let chunks = compressor.map(n) { t in
-                        Result { try values.withUnsafeBytes { all in
-                            try ChunkCodec.shuffleDeflate(UnsafeRawBufferPointer(rebasing: all[(t * per * 4)..<((t + 1) * per * 4)]), elementSize: 4)
-                        } }
+                        Result {
+                            try values.withUnsafeBytes { all in
+                                try ChunkCodec.shuffleDeflate(
+                                    UnsafeRawBufferPointer(rebasing: all[(t * per * 4)..<((t + 1) * per * 4)]),
+                                    elementSize: 4)
+                            }
+                        }
                     }
                     for (t, c) in chunks.enumerated() {
                         try d.writeChunk(try c.get(), offset: [row + t] + shp.map { _ in 0 }, count: [1] + shp)
@@ -372,7 +419,9 @@ public final class RunStore: SimulationObserver {
                 for r in 0..<(flat.count / max(w, 1)) { for c in 0..<w { columns[c].append(flat[r * w + c]) } }
             }
             for (c, variable) in schema.diagnostics.enumerated() {
-                let d = try g.createDataset(variable.name, type: .float64, shape: [diagTimes.count], maxShape: [nil], chunk: [4096], compress: true)
+                let d = try g.createDataset(
+                    variable.name, type: .float64, shape: [diagTimes.count], maxShape: [nil], chunk: [4096],
+                    compress: true)
                 try d.write(.float64(columns[c]))
                 try decorate(d, variable, dims: variable.dims)
             }
@@ -380,7 +429,9 @@ public final class RunStore: SimulationObserver {
             let dom = sim.domains[k]
             for (variable, data) in zip(schema.finals, dom.finals()) {
                 let shp = schema.shape(of: variable)
-                let d = try g.createDataset(variable.name, type: ElementType(data), shape: shp, chunk: shp, compress: true, fillValue: variable.fillValue)
+                let d = try g.createDataset(
+                    variable.name, type: ElementType(data), shape: shp, chunk: shp, compress: true,
+                    fillValue: variable.fillValue)
                 try d.write(data)
                 try decorate(d, variable, dims: variable.dims)
             }

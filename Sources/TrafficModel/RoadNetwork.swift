@@ -36,23 +36,41 @@ public struct RoadNetwork: Sendable {
     public var nodeCount: Int { nodeIDs.count }
     public var linkCount: Int { from.count }
 
-    public init(nodeIDs: [String], nodeX: [Double]? = nil, nodeY: [Double]? = nil, zoneCount: Int, zonesAreThrough: Bool,
-                linkIDs: [String], from: [Int32], to: [Int32], length: [Double], lanes: [Double], freeSpeed: [Double],
-                capacity: [Double], freeFlowTime: [Double], bprAlpha: [Double], bprBeta: [Double], fixedCost: [Double]) {
+    public init(
+        nodeIDs: [String], nodeX: [Double]? = nil, nodeY: [Double]? = nil, zoneCount: Int, zonesAreThrough: Bool,
+        linkIDs: [String], from: [Int32], to: [Int32], length: [Double], lanes: [Double], freeSpeed: [Double],
+        capacity: [Double], freeFlowTime: [Double], bprAlpha: [Double], bprBeta: [Double], fixedCost: [Double]
+    ) {
         self.nodeIDs = nodeIDs
         self.nodeX = nodeX ?? [Double](repeating: 0, count: nodeIDs.count)
         self.nodeY = nodeY ?? [Double](repeating: 0, count: nodeIDs.count)
-        self.zoneCount = zoneCount; self.zonesAreThrough = zonesAreThrough
-        self.linkIDs = linkIDs; self.from = from; self.to = to; self.length = length; self.lanes = lanes
-        self.freeSpeed = freeSpeed; self.capacity = capacity; self.freeFlowTime = freeFlowTime
-        self.bprAlpha = bprAlpha; self.bprBeta = bprBeta; self.fixedCost = fixedCost
+        self.zoneCount = zoneCount
+        self.zonesAreThrough = zonesAreThrough
+        self.linkIDs = linkIDs
+        self.from = from
+        self.to = to
+        self.length = length
+        self.lanes = lanes
+        self.freeSpeed = freeSpeed
+        self.capacity = capacity
+        self.freeFlowTime = freeFlowTime
+        self.bprAlpha = bprAlpha
+        self.bprBeta = bprBeta
+        self.fixedCost = fixedCost
         buildAdjacency()
     }
 
     /// Sets the banned turns (from link, to link); pairs that are not a turn at a node are ignored.
     public mutating func setBannedTurns(_ pairs: [(from: Int32, to: Int32)]) {
-        let valid = pairs.filter { $0.from >= 0 && $0.to >= 0 && Int($0.from) < linkCount && Int($0.to) < linkCount && to[Int($0.from)] == from[Int($0.to)] }
-        guard !valid.isEmpty else { bannedStart = []; bannedTo = []; return }
+        let valid = pairs.filter {
+            $0.from >= 0 && $0.to >= 0 && Int($0.from) < linkCount && Int($0.to) < linkCount
+                && to[Int($0.from)] == from[Int($0.to)]
+        }
+        guard !valid.isEmpty else {
+            bannedStart = []
+            bannedTo = []
+            return
+        }
         let sorted = Array(Set(valid.map { Int64($0.from) << 32 | Int64($0.to) })).sorted()
         var start = [Int32](repeating: 0, count: linkCount + 1)
         for k in sorted { start[Int(k >> 32) + 1] += 1 }
@@ -72,7 +90,9 @@ public struct RoadNetwork: Sendable {
     public var bannedTurns: [(from: Int32, to: Int32)] {
         guard !bannedTo.isEmpty else { return [] }
         var out: [(Int32, Int32)] = []
-        for a in 0..<linkCount { for k in Int(bannedStart[a])..<Int(bannedStart[a + 1]) { out.append((Int32(a), bannedTo[k])) } }
+        for a in 0..<linkCount {
+            for k in Int(bannedStart[a])..<Int(bannedStart[a + 1]) { out.append((Int32(a), bannedTo[k])) }
+        }
         return out
     }
 
@@ -89,40 +109,62 @@ public struct RoadNetwork: Sendable {
             links[Int(fill[f])] = Int32(a)
             fill[f] += 1
         }
-        outStart = start; outLinks = links
+        outStart = start
+        outLinks = links
     }
 
     /// Problems that make the network unusable, each with the link or node it concerns.
     public func validate(origin: SourceLocation) -> [Diagnostic] {
         var out: [Diagnostic] = []
         let n = Int32(nodeCount)
-        let arrays: [(String, Int)] = [("to", to.count), ("length", length.count), ("lanes", lanes.count),
-                                       ("free speed", freeSpeed.count), ("capacity", capacity.count),
-                                       ("free-flow time", freeFlowTime.count), ("BPR alpha", bprAlpha.count),
-                                       ("BPR beta", bprBeta.count), ("fixed cost", fixedCost.count), ("link ids", linkIDs.count)]
+        let arrays: [(String, Int)] = [
+            ("to", to.count), ("length", length.count), ("lanes", lanes.count),
+            ("free speed", freeSpeed.count), ("capacity", capacity.count),
+            ("free-flow time", freeFlowTime.count), ("BPR alpha", bprAlpha.count),
+            ("BPR beta", bprBeta.count), ("fixed cost", fixedCost.count), ("link ids", linkIDs.count),
+        ]
         for (name, c) in arrays where c != linkCount {
-            out.append(Diagnostic(origin, code: "E-NET-001", message: "network has \(linkCount) links but \(c) values of \(name)"))
+            out.append(
+                Diagnostic(
+                    origin, code: "E-NET-001", message: "network has \(linkCount) links but \(c) values of \(name)"))
         }
         if !out.isEmpty { return out }
         for a in 0..<linkCount {
             let id = linkIDs[a]
             if from[a] < 0 || from[a] >= n || to[a] < 0 || to[a] >= n {
-                out.append(Diagnostic(origin, code: "E-NET-002", message: "link \(id) refers to a node that does not exist"))
+                out.append(
+                    Diagnostic(origin, code: "E-NET-002", message: "link \(id) refers to a node that does not exist"))
                 continue
             }
             if !(capacity[a] > 0) || !capacity[a].isFinite {
-                out.append(Diagnostic(origin, code: "E-NET-003", message: "link \(id) has capacity \(capacity[a]); it must be > 0", hint: "give every link a positive capacity in veh/h"))
+                out.append(
+                    Diagnostic(
+                        origin, code: "E-NET-003", message: "link \(id) has capacity \(capacity[a]); it must be > 0",
+                        hint: "give every link a positive capacity in veh/h"))
             }
             if !(freeFlowTime[a] >= 0) || !freeFlowTime[a].isFinite {
-                out.append(Diagnostic(origin, code: "E-NET-004", message: "link \(id) has free-flow time \(freeFlowTime[a]); it must be >= 0"))
+                out.append(
+                    Diagnostic(
+                        origin, code: "E-NET-004",
+                        message: "link \(id) has free-flow time \(freeFlowTime[a]); it must be >= 0"))
             }
             if !(bprAlpha[a] >= 0) || !(bprBeta[a] >= 1) {
-                out.append(Diagnostic(origin, code: "E-NET-005", message: "link \(id) has BPR alpha \(bprAlpha[a]) and beta \(bprBeta[a])", hint: "alpha must be >= 0 and beta >= 1 (usual: 0.15 and 4)"))
+                out.append(
+                    Diagnostic(
+                        origin, code: "E-NET-005",
+                        message: "link \(id) has BPR alpha \(bprAlpha[a]) and beta \(bprBeta[a])",
+                        hint: "alpha must be >= 0 and beta >= 1 (usual: 0.15 and 4)"))
             }
             if !(fixedCost[a] >= 0) || !fixedCost[a].isFinite {
-                out.append(Diagnostic(origin, code: "E-NET-006", message: "link \(id) has a negative or non-finite fixed cost \(fixedCost[a])"))
+                out.append(
+                    Diagnostic(
+                        origin, code: "E-NET-006",
+                        message: "link \(id) has a negative or non-finite fixed cost \(fixedCost[a])"))
             }
-            if out.count > 50 { out.append(Diagnostic(origin, code: "E-NET-000", message: "more problems not listed")); break }
+            if out.count > 50 {
+                out.append(Diagnostic(origin, code: "E-NET-000", message: "more problems not listed"))
+                break
+            }
         }
         return out
     }
@@ -136,7 +178,10 @@ public struct ODMatrix: Sendable {
     public var dest: [Int32]
     public var trips: [Double]
     public init(origins: [Int32], start: [Int32], dest: [Int32], trips: [Double]) {
-        self.origins = origins; self.start = start; self.dest = dest; self.trips = trips
+        self.origins = origins
+        self.start = start
+        self.dest = dest
+        self.trips = trips
     }
     public var pairCount: Int { dest.count }
     public var total: Double { trips.reduce(0, +) }

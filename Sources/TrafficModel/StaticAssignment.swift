@@ -9,7 +9,9 @@ public struct AssignmentOptions: Sendable {
     /// Workers for the gap evaluation (one shortest-path search per origin, summed in origin order).
     public var workers = 1
     public init(targetGap: Double = 1e-6, maxIterations: Int = 1000, workers: Int = 1) {
-        self.targetGap = targetGap; self.maxIterations = maxIterations; self.workers = workers
+        self.targetGap = targetGap
+        self.maxIterations = maxIterations
+        self.workers = workers
     }
 }
 
@@ -49,8 +51,10 @@ public struct AssignmentResult: Sendable {
 /// Deterministic: origins, destinations and paths are processed in a fixed order on one thread; the gap's
 /// shortest-path searches run in parallel and are summed in origin order.
 public enum StaticAssignment {
-    public static func solve(_ net: RoadNetwork, _ od: ODMatrix, options: AssignmentOptions = AssignmentOptions(),
-                             progress: ((Int, Double) -> Void)? = nil) throws -> AssignmentResult {
+    public static func solve(
+        _ net: RoadNetwork, _ od: ODMatrix, options: AssignmentOptions = AssignmentOptions(),
+        progress: ((Int, Double) -> Void)? = nil
+    ) throws -> AssignmentResult {
         var s = Solver(net, od)
         try s.initialise()
         var gaps: [Double] = []
@@ -68,8 +72,8 @@ public enum StaticAssignment {
         let net: RoadNetwork
         let od: ODMatrix
         var x: [Double]
-        var c: [Double]        // generalised cost
-        var d: [Double]        // derivative of the cost
+        var c: [Double]  // generalised cost
+        var d: [Double]  // derivative of the cost
         var pathLinks: [[Int32]] = []
         var pathFlow: [Double] = []
         var odPaths: [[Int32]]
@@ -78,7 +82,8 @@ public enum StaticAssignment {
         var stamp: UInt32 = 0
 
         init(_ net: RoadNetwork, _ od: ODMatrix) {
-            self.net = net; self.od = od
+            self.net = net
+            self.od = od
             let m = net.linkCount
             x = [Double](repeating: 0, count: m)
             c = [Double](repeating: 0, count: m)
@@ -91,7 +96,10 @@ public enum StaticAssignment {
         }
 
         @inline(__always) mutating func update(_ a: Int) {
-            let t0 = net.freeFlowTime[a], cap = net.capacity[a], al = net.bprAlpha[a], be = net.bprBeta[a]
+            let t0 = net.freeFlowTime[a]
+            let cap = net.capacity[a]
+            let al = net.bprAlpha[a]
+            let be = net.bprBeta[a]
             let v = max(x[a], 0) / cap
             let vb1 = be == 4 ? v * v * v : pow(v, be - 1)
             c[a] = net.fixedCost[a] + t0 * (1 + al * vb1 * v)
@@ -119,8 +127,11 @@ public enum StaticAssignment {
                 }
             }
             if !missing.isEmpty {
-                throw RunError("no route for trips between zones \(missing.joined(separator: ", "))\(missing.count == 10 ? ", ..." : "")",
-                               hint: "the network is not strongly connected between these zones; check one-way links and the zones' connectors")
+                throw RunError(
+                    "no route for trips between zones \(missing.joined(separator: ", "))\(missing.count == 10 ? ", ..." : "")",
+                    hint:
+                        "the network is not strongly connected between these zones; check one-way links and the zones' connectors"
+                )
             }
             for a in 0..<net.linkCount { update(a) }
         }
@@ -157,24 +168,48 @@ public enum StaticAssignment {
         mutating func equilibrate(_ k: Int) {
             let ps = odPaths[k]
             if ps.count < 2 { return }
-            var best = Int(ps[0]), bestCost = pathCost(best)
-            for p in ps.dropFirst() { let cp = pathCost(Int(p)); if cp < bestCost { best = Int(p); bestCost = cp } }
+            var best = Int(ps[0])
+            var bestCost = pathCost(best)
+            for p in ps.dropFirst() {
+                let cp = pathCost(Int(p))
+                if cp < bestCost {
+                    best = Int(p)
+                    bestCost = cp
+                }
+            }
             for p32 in ps {
                 let p = Int(p32)
                 if p == best || pathFlow[p] <= 0 { continue }
                 stamp &+= 1
-                if stamp == 0 { markA = markA.map { _ in 0 }; markB = markB.map { _ in 0 }; stamp = 1 }
+                if stamp == 0 {
+                    markA = markA.map { _ in 0 }
+                    markB = markB.map { _ in 0 }
+                    stamp = 1
+                }
                 for a in pathLinks[best] { markA[Int(a)] = stamp }
                 for a in pathLinks[p] { markB[Int(a)] = stamp }
-                var dc = 0.0, den = 0.0
-                for a in pathLinks[p] where markA[Int(a)] != stamp { dc += c[Int(a)]; den += d[Int(a)] }
-                for a in pathLinks[best] where markB[Int(a)] != stamp { dc -= c[Int(a)]; den += d[Int(a)] }
+                var dc = 0.0
+                var den = 0.0
+                for a in pathLinks[p] where markA[Int(a)] != stamp {
+                    dc += c[Int(a)]
+                    den += d[Int(a)]
+                }
+                for a in pathLinks[best] where markB[Int(a)] != stamp {
+                    dc -= c[Int(a)]
+                    den += d[Int(a)]
+                }
                 if dc <= 0 { continue }
                 let shift = den > 0 ? min(pathFlow[p], dc / den) : pathFlow[p]
                 pathFlow[p] -= shift
                 pathFlow[best] += shift
-                for a in pathLinks[p] where markA[Int(a)] != stamp { x[Int(a)] -= shift; update(Int(a)) }
-                for a in pathLinks[best] where markB[Int(a)] != stamp { x[Int(a)] += shift; update(Int(a)) }
+                for a in pathLinks[p] where markA[Int(a)] != stamp {
+                    x[Int(a)] -= shift
+                    update(Int(a))
+                }
+                for a in pathLinks[best] where markB[Int(a)] != stamp {
+                    x[Int(a)] += shift
+                    update(Int(a))
+                }
             }
             // drop emptied paths (never the cheapest)
             odPaths[k] = ps.filter { Int($0) == best || pathFlow[Int($0)] > 0 }
@@ -183,15 +218,20 @@ public enum StaticAssignment {
         /// (TSGC − SPTT) / TSGC at the current costs, and SPTT.
         func relativeGap(workers: Int) -> (gap: Double, sptt: Double) {
             let exec = ParallelExecutor(workers: workers)
-            let net = net, od = od, c = c
+            let net = net
+            let od = od
+            let c = c
             // chunks of origins, one search state each; per-origin sums added in origin order
-            let n = od.origins.count, chunk = 16
+            let n = od.origins.count
+            let chunk = 16
             let perOrigin = exec.map((n + chunk - 1) / chunk) { ch -> [Double] in
                 var t = ShortestPathTree(nodeCount: net.nodeCount)
                 return ((ch * chunk)..<min(n, (ch + 1) * chunk)).map { i in
                     od.dest.withUnsafeBufferPointer { d in
                         let targets = UnsafeBufferPointer(rebasing: d[Int(od.start[i])..<Int(od.start[i + 1])])
-                        c.withUnsafeBufferPointer { t.search(net, from: Int(od.origins[i]), cost: $0, targets: targets) }
+                        c.withUnsafeBufferPointer {
+                            t.search(net, from: Int(od.origins[i]), cost: $0, targets: targets)
+                        }
                     }
                     var s = 0.0
                     for k in Int(od.start[i])..<Int(od.start[i + 1]) where Int(od.dest[k]) != Int(od.origins[i]) {
@@ -210,19 +250,25 @@ public enum StaticAssignment {
         func result(gaps: [Double], sptt: Double, converged: Bool) -> AssignmentResult {
             let m = net.linkCount
             var tt = [Double](repeating: 0, count: m)
-            var tstt = 0.0, tsgc = 0.0, beck = 0.0
+            var tstt = 0.0
+            var tsgc = 0.0
+            var beck = 0.0
             for a in 0..<m {
                 let xa = max(x[a], 0)
                 tt[a] = net.freeFlowTime[a] * (1 + net.bprAlpha[a] * pow(xa / net.capacity[a], net.bprBeta[a]))
                 tstt += xa * tt[a]
                 tsgc += xa * c[a]
-                let v = xa / net.capacity[a], be = net.bprBeta[a]
-                beck += net.fixedCost[a] * xa + net.freeFlowTime[a] * (xa + net.bprAlpha[a] * net.capacity[a] / (be + 1) * pow(v, be + 1))
+                let v = xa / net.capacity[a]
+                let be = net.bprBeta[a]
+                beck +=
+                    net.fixedCost[a] * xa + net.freeFlowTime[a]
+                    * (xa + net.bprAlpha[a] * net.capacity[a] / (be + 1) * pow(v, be + 1))
             }
             let demand = od.total
-            return AssignmentResult(flow: x, travelTime: tt, cost: c, gaps: gaps, tstt: tstt, tsgc: tsgc, sptt: sptt,
-                                    beckmann: beck, averageExcessCost: demand > 0 ? (tsgc - sptt) / demand : 0,
-                                    pathCount: odPaths.reduce(0) { $0 + $1.count }, converged: converged)
+            return AssignmentResult(
+                flow: x, travelTime: tt, cost: c, gaps: gaps, tstt: tstt, tsgc: tsgc, sptt: sptt,
+                beckmann: beck, averageExcessCost: demand > 0 ? (tsgc - sptt) / demand : 0,
+                pathCount: odPaths.reduce(0) { $0 + $1.count }, converged: converged)
         }
     }
 }

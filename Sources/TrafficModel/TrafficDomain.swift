@@ -36,52 +36,57 @@ public final class TrafficDomain: DomainModel {
     let inStart: [Int32], inLinks: [Int32]
 
     // Link constants
-    let freeMs: FieldBuffer<Int64>        // free-flow traversal time (ms)
+    let freeMs: FieldBuffer<Int64>  // free-flow traversal time (ms)
     let storage: FieldBuffer<Int32>
-    let flowAdd: FieldBuffer<Int64>       // flow accumulator gain per tick (units: 1 vehicle = unit)
+    let flowAdd: FieldBuffer<Int64>  // flow accumulator gain per tick (units: 1 vehicle = unit)
     let flowCap: FieldBuffer<Int64>
     /// One vehicle in a link's queue: its earliest exit time (read by the head check without touching vehicle
     /// data), the vehicle, and where it is in `routeSeq` (its next link is the entry after).
-    struct Slot { var exit: Int64; var vehicle: Int32; var cursor: Int32 }
-    let rings: FieldBuffer<UnsafeMutablePointer<Slot>>   // per link, a power-of-two ring that doubles when full
-    let qMask: FieldBuffer<Int64>         // ring size − 1
+    struct Slot {
+        var exit: Int64
+        var vehicle: Int32
+        var cursor: Int32
+    }
+    let rings: FieldBuffer<UnsafeMutablePointer<Slot>>  // per link, a power-of-two ring that doubles when full
+    let qMask: FieldBuffer<Int64>  // ring size − 1
     static let unit: Int64 = 3_600_000
 
     // Link state
-    let nodeWake: FieldBuffer<Int64>      // earliest time a node has anything to do (a head due, a retry)
-    let qHead: FieldBuffer<Int64>         // vehicles that left (popped), by the end node in phase 0
-    let qTail: FieldBuffer<Int64>         // vehicles that entered (pushed), by the start node in phase 1
-    let outSeen: FieldBuffer<Int64>       // qHead as of the previous tick (what the start node sees)
-    let admitted: FieldBuffer<Int32>      // moves into the link decided this tick (phase 0, start node)
+    let nodeWake: FieldBuffer<Int64>  // earliest time a node has anything to do (a head due, a retry)
+    let qHead: FieldBuffer<Int64>  // vehicles that left (popped), by the end node in phase 0
+    let qTail: FieldBuffer<Int64>  // vehicles that entered (pushed), by the start node in phase 1
+    let outSeen: FieldBuffer<Int64>  // qHead as of the previous tick (what the start node sees)
+    let admitted: FieldBuffer<Int32>  // moves into the link decided this tick (phase 0, start node)
     let flowAcc: FieldBuffer<Int64>
-    let refilled: FieldBuffer<Int64>      // tick index up to which flowAcc has been refilled
-    let travelSum: FieldBuffer<Int64>     // Σ link travel times of vehicles that left (ms)
-    let stuckMoves: FieldBuffer<Int64>    // vehicles pushed in over storage
+    let refilled: FieldBuffer<Int64>  // tick index up to which flowAcc has been refilled
+    let travelSum: FieldBuffer<Int64>  // Σ link travel times of vehicles that left (ms)
+    let stuckMoves: FieldBuffer<Int64>  // vehicles pushed in over storage
     // Travel times by entry-time bin (only when re-routing asks for them)
     let bins: Int, binMs: Int64
     let binCount: FieldBuffer<Int32>?, binTravel: FieldBuffer<Int64>?
 
     // Vehicle state
-    let routeSeq: FieldBuffer<Int32>      // every route's links followed by -1, vehicle after vehicle
-    let routeSeqStart: [Int32]            // where each vehicle's route starts in routeSeq
-    let vStart: FieldBuffer<Int64>        // actual entry onto the network (-1 not yet)
-    let vArrive: FieldBuffer<Int64>       // arrival (-1 not yet)
+    let routeSeq: FieldBuffer<Int32>  // every route's links followed by -1, vehicle after vehicle
+    let routeSeqStart: [Int32]  // where each vehicle's route starts in routeSeq
+    let vStart: FieldBuffer<Int64>  // actual entry onto the network (-1 not yet)
+    let vArrive: FieldBuffer<Int64>  // arrival (-1 not yet)
 
     // Per-partition work lists (each touched by its own partition only, or serially in exchange/endTick)
     final class Part {
         var outbox: [(vehicle: Int32, link: Int32, cursor: Int32)] = []
-        var popped: [Int32] = []           // links whose head moved this tick (to refresh outSeen)
-        var activations: [(node: Int32, at: Int64)] = []   // end nodes of links that became non-empty, and when their head is due
-        var active: [Int32] = []           // nodes with a non-empty incoming link
-        var pending: [Int32] = []          // due vehicles not yet on their first link, in (depart, id) order
-        var departures: [Int32] = []       // all vehicles starting here, sorted by (depart, id)
+        var popped: [Int32] = []  // links whose head moved this tick (to refresh outSeen)
+        // end nodes of links that became non-empty, and when their head is due
+        var activations: [(node: Int32, at: Int64)] = []
+        var active: [Int32] = []  // nodes with a non-empty incoming link
+        var pending: [Int32] = []  // due vehicles not yet on their first link, in (depart, id) order
+        var departures: [Int32] = []  // all vehicles starting here, sorted by (depart, id)
         var depNext = 0
         var candidates: [Int32] = []
         var weights: [Double] = []
         var arrived = 0
     }
     let parts: [Part]
-    let nodeActive: FieldBuffer<Bool>     // written by the node's partition in phase 0, serially in exchange
+    let nodeActive: FieldBuffer<Bool>  // written by the node's partition in phase 0, serially in exchange
     var now: Int64 = 0
     var needsRebuild = false
     var lastSnapEntries: [Int64], lastSnapExits: [Int64], lastSnapTravel: [Int64]
@@ -91,19 +96,30 @@ public final class TrafficDomain: DomainModel {
     /// time s, mean travel time s), written with the outputs; set before the run.
     public var iterationResults: [(relativeGap: Double, averageExcess: Double, meanTravelTime: Double)] = []
 
-    public init(network: RoadNetwork, plans: VehiclePlans, parameters: QueueParameters = QueueParameters(), partitions: Int) {
-        self.network = network; self.plans = plans; self.parameters = parameters
+    public init(
+        network: RoadNetwork, plans: VehiclePlans, parameters: QueueParameters = QueueParameters(), partitions: Int
+    ) {
+        self.network = network
+        self.plans = plans
+        self.parameters = parameters
         tickMs = max(1, parameters.tick.milliseconds)
         stuckMs = parameters.stuckTime.milliseconds
         junctionMs = max(0, parameters.junctionDelay.milliseconds)
-        let n = network.nodeCount, m = network.linkCount
+        let n = network.nodeCount
+        let m = network.linkCount
         // incoming CSR
         var ist = [Int32](repeating: 0, count: n + 1)
         for t in network.to { ist[Int(t) + 1] += 1 }
         for v in 0..<n { ist[v + 1] += ist[v] }
-        var fill = ist, il = [Int32](repeating: 0, count: m)
-        for a in 0..<m { let t = Int(network.to[a]); il[Int(fill[t])] = Int32(a); fill[t] += 1 }
-        inStart = ist; inLinks = il
+        var fill = ist
+        var il = [Int32](repeating: 0, count: m)
+        for a in 0..<m {
+            let t = Int(network.to[a])
+            il[Int(fill[t])] = Int32(a)
+            fill[t] += 1
+        }
+        inStart = ist
+        inLinks = il
         // partitions
         let pc = max(1, min(partitions, max(n, 1)))
         partOfNode = Self.bisect(x: network.nodeX, y: network.nodeY, parts: pc)
@@ -113,46 +129,74 @@ public final class TrafficDomain: DomainModel {
         parts = (0..<pc).map { _ in Part() }
         nodeActive = FieldBuffer(count: n, repeating: false)
         // link constants
-        var ff = [Int64](repeating: 0, count: m), st = [Int32](repeating: 1, count: m)
-        var add = [Int64](repeating: 0, count: m), cap = add
+        var ff = [Int64](repeating: 0, count: m)
+        var st = [Int32](repeating: 1, count: m)
+        var add = [Int64](repeating: 0, count: m)
+        var cap = add
         var qm = [Int64](repeating: 0, count: m)
         for a in 0..<m {
-            let len = network.length[a], v = network.freeSpeed[a]
+            let len = network.length[a]
+            let v = network.freeSpeed[a]
             let t = v > 0 ? len / v : network.freeFlowTime[a]
             ff[a] = Int64((t * 1000).rounded(.up))
-            let s = Int32(max(1, (len * max(network.lanes[a], 1) * parameters.storageCapacityFactor / parameters.jamSpacing).rounded(.down)))
+            let s = Int32(
+                max(
+                    1,
+                    (len * max(network.lanes[a], 1) * parameters.storageCapacityFactor / parameters.jamSpacing).rounded(
+                        .down)))
             st[a] = s
-            let perTick = network.capacity[a] * parameters.flowCapacityFactor * Double(tickMs) / 1000   // veh·s/h per tick
-            add[a] = max(1, Int64((perTick * 1000).rounded()))                                        // units of 1/3,600,000 veh
+            // veh·s/h per tick
+            let perTick = network.capacity[a] * parameters.flowCapacityFactor * Double(tickMs) / 1000
+            add[a] = max(1, Int64((perTick * 1000).rounded()))  // units of 1/3,600,000 veh
             cap[a] = max(add[a], Self.unit)
             var ring: Int64 = 4
             while ring < Int64(s) + 2 { ring <<= 1 }
             qm[a] = ring - 1
         }
-        freeMs = FieldBuffer(ff); storage = FieldBuffer(st); flowAdd = FieldBuffer(add); flowCap = FieldBuffer(cap)
+        freeMs = FieldBuffer(ff)
+        storage = FieldBuffer(st)
+        flowAdd = FieldBuffer(add)
+        flowCap = FieldBuffer(cap)
         qMask = FieldBuffer(qm)
         let r = FieldBuffer<UnsafeMutablePointer<Slot>>(count: m, repeating: UnsafeMutablePointer<Slot>(bitPattern: 8)!)
         for a in 0..<m { r[a] = UnsafeMutablePointer<Slot>.allocate(capacity: Int(qm[a] + 1)) }
         rings = r
         nodeWake = FieldBuffer(count: n, repeating: Int64.max)
-        qHead = FieldBuffer(count: m, repeating: 0); qTail = FieldBuffer(count: m, repeating: 0)
-        outSeen = FieldBuffer(count: m, repeating: 0); admitted = FieldBuffer(count: m, repeating: 0)
-        flowAcc = FieldBuffer(cap)   // links start with a full accumulator (MATSim does the same)
+        qHead = FieldBuffer(count: m, repeating: 0)
+        qTail = FieldBuffer(count: m, repeating: 0)
+        outSeen = FieldBuffer(count: m, repeating: 0)
+        admitted = FieldBuffer(count: m, repeating: 0)
+        flowAcc = FieldBuffer(cap)  // links start with a full accumulator (MATSim does the same)
         refilled = FieldBuffer(count: m, repeating: 0)
-        travelSum = FieldBuffer(count: m, repeating: 0); stuckMoves = FieldBuffer(count: m, repeating: 0)
+        travelSum = FieldBuffer(count: m, repeating: 0)
+        stuckMoves = FieldBuffer(count: m, repeating: 0)
         if let b = parameters.profileBin, b.milliseconds > 0 {
             binMs = b.milliseconds
             bins = max(1, Int((parameters.profileHorizon.milliseconds + binMs - 1) / binMs))
-            binCount = FieldBuffer(count: m * bins, repeating: 0); binTravel = FieldBuffer(count: m * bins, repeating: 0)
-        } else { binMs = 0; bins = 0; binCount = nil; binTravel = nil }
+            binCount = FieldBuffer(count: m * bins, repeating: 0)
+            binTravel = FieldBuffer(count: m * bins, repeating: 0)
+        } else {
+            binMs = 0
+            bins = 0
+            binCount = nil
+            binTravel = nil
+        }
         let nv = plans.count
         vStart = FieldBuffer(count: nv, repeating: -1)
-        var seq: [Int32] = [], seqStart: [Int32] = []
+        var seq: [Int32] = []
+        var seqStart: [Int32] = []
         seq.reserveCapacity(plans.routeLinks.count + nv)
-        for h in 0..<nv { seqStart.append(Int32(seq.count)); seq.append(contentsOf: plans.route(h)); seq.append(-1) }
-        routeSeq = FieldBuffer(seq); routeSeqStart = seqStart
+        for h in 0..<nv {
+            seqStart.append(Int32(seq.count))
+            seq.append(contentsOf: plans.route(h))
+            seq.append(-1)
+        }
+        routeSeq = FieldBuffer(seq)
+        routeSeqStart = seqStart
         vArrive = FieldBuffer(count: nv, repeating: -1)
-        lastSnapEntries = [Int64](repeating: 0, count: m); lastSnapExits = lastSnapEntries; lastSnapTravel = lastSnapEntries
+        lastSnapEntries = [Int64](repeating: 0, count: m)
+        lastSnapExits = lastSnapEntries
+        lastSnapTravel = lastSnapEntries
         // departures per partition of the first link's start node, in (depart, id) order
         let order = (0..<nv).sorted { (plans.depart[$0], $0) < (plans.depart[$1], $1) }
         for i in order where plans.routeStart[i + 1] > plans.routeStart[i] {
@@ -166,8 +210,12 @@ public final class TrafficDomain: DomainModel {
     static func bisect(x: [Double], y: [Double], parts: Int) -> [Int32] {
         var out = [Int32](repeating: 0, count: x.count)
         func go(_ nodes: [Int], _ first: Int, _ count: Int) {
-            if count <= 1 || nodes.count <= 1 { for v in nodes { out[v] = Int32(first) }; return }
-            let xs = nodes.map { x[$0] }, ys = nodes.map { y[$0] }
+            if count <= 1 || nodes.count <= 1 {
+                for v in nodes { out[v] = Int32(first) }
+                return
+            }
+            let xs = nodes.map { x[$0] }
+            let ys = nodes.map { y[$0] }
             let wide = (xs.max()! - xs.min()!) >= (ys.max()! - ys.min()!)
             let sorted = nodes.sorted { wide ? (x[$0], $0) < (x[$1], $1) : (y[$0], $0) < (y[$1], $1) }
             let left = count / 2
@@ -189,14 +237,22 @@ public final class TrafficDomain: DomainModel {
     public func proposeStep(at t: SimTime, limit: SimDuration) -> SimDuration {
         // Tick on the fixed grid while anything is on the network or waiting; otherwise jump to the next departure.
         let ms = t.milliseconds
-        if needsRebuild { now = ms; rebuildWorkLists(); needsRebuild = false }
+        if needsRebuild {
+            now = ms
+            rebuildWorkLists()
+            needsRebuild = false
+        }
         let nextGrid = (ms / tickMs + 1) * tickMs
         var step = nextGrid - ms
         if ms % tickMs == 0 && stats.enRoute == 0 && stats.pending == 0 {
             var next = Int64.max
-            for p in parts where p.depNext < p.departures.count { next = min(next, plans.depart[Int(p.departures[p.depNext])]) }
-            if next == Int64.max { step = limit.milliseconds } else {
-                let due = ((next + tickMs - 1) / tickMs) * tickMs   // first tick at or after the departure
+            for p in parts where p.depNext < p.departures.count {
+                next = min(next, plans.depart[Int(p.departures[p.depNext])])
+            }
+            if next == Int64.max {
+                step = limit.milliseconds
+            } else {
+                let due = ((next + tickMs - 1) / tickMs) * tickMs  // first tick at or after the departure
                 if due > ms { step = due - ms }
             }
         }
@@ -220,15 +276,24 @@ public final class TrafficDomain: DomainModel {
             for (w, at) in p.activations {
                 let wi = Int(w)
                 if at < nodeWake[wi] { nodeWake[wi] = at }
-                if !nodeActive[wi] { nodeActive[wi] = true; parts[Int(partOfNode[wi])].active.append(w) }
+                if !nodeActive[wi] {
+                    nodeActive[wi] = true
+                    parts[Int(partOfNode[wi])].active.append(w)
+                }
             }
             p.activations.removeAll(keepingCapacity: true)
         }
     }
 
     public func endTick(at t: SimTime) {
-        var arrived = 0, pending = 0, started = 0
-        for p in parts { arrived += p.arrived; pending += p.pending.count; started += p.depNext - p.pending.count }
+        var arrived = 0
+        var pending = 0
+        var started = 0
+        for p in parts {
+            arrived += p.arrived
+            pending += p.pending.count
+            started += p.depNext - p.pending.count
+        }
         stats = (enRoute: started - arrived, arrived: arrived, pending: pending)
     }
 
@@ -239,14 +304,18 @@ public final class TrafficDomain: DomainModel {
     func junctions(_ part: Part) {
         let T = now
         let tickIndex = UInt64(T / tickMs)
-        let rng = Philox4x64(seed: parameters.seed, stream: 0x7261_6666)   // "raff"
+        let rng = Philox4x64(seed: parameters.seed, stream: 0x7261_6666)  // "raff"
         var keep: [Int32] = []
         keep.reserveCapacity(part.active.count)
         for v32 in part.active {
             let v = Int(v32)
             // nothing due here before its wake time: skip (refills are lazy, so skipping changes nothing)
-            if nodeWake[v] > T { keep.append(v32); continue }
-            let lo = Int(inStart[v]), hi = Int(inStart[v + 1])
+            if nodeWake[v] > T {
+                keep.append(v32)
+                continue
+            }
+            let lo = Int(inStart[v])
+            let hi = Int(inStart[v + 1])
             // refill the flow accumulators of the node's incoming links and collect those with a vehicle ready
             part.candidates.removeAll(keepingCapacity: true)
             part.weights.removeAll(keepingCapacity: true)
@@ -256,16 +325,24 @@ public final class TrafficDomain: DomainModel {
                 // refill for every tick since the last one (idle links fill up to their cap)
                 let since = Int64(tickIndex) - refilled[a]
                 if since > 0 {
-                    let add = flowAdd[a], cap = flowCap[a]
+                    let add = flowAdd[a]
+                    let cap = flowCap[a]
                     flowAcc[a] = since >= cap / add + 1 ? cap : min(flowAcc[a] + add * since, cap)
                     refilled[a] = Int64(tickIndex)
                 }
                 if qTail[a] > qHead[a] {
                     anyVehicle = true
-                    if rings[a][Int(qHead[a] & qMask[a])].exit <= T { part.candidates.append(Int32(a)); part.weights.append(network.capacity[a]) }
+                    if rings[a][Int(qHead[a] & qMask[a])].exit <= T {
+                        part.candidates.append(Int32(a))
+                        part.weights.append(network.capacity[a])
+                    }
                 }
             }
-            if !anyVehicle { nodeActive[v] = false; nodeWake[v] = Int64.max; continue }
+            if !anyVehicle {
+                nodeActive[v] = false
+                nodeWake[v] = Int64.max
+                continue
+            }
             keep.append(v32)
             // serve the ready links in a capacity-weighted random order
             var k = 0
@@ -276,9 +353,16 @@ public final class TrafficDomain: DomainModel {
                     let u = Philox4x64.unitDouble(r.0) * part.weights.reduce(0, +)
                     var acc = 0.0
                     pick = part.candidates.count - 1
-                    for (i, w) in part.weights.enumerated() { acc += w; if u < acc { pick = i; break } }
+                    for (i, w) in part.weights.enumerated() {
+                        acc += w
+                        if u < acc {
+                            pick = i
+                            break
+                        }
+                    }
                 }
-                let a = Int(part.candidates.remove(at: pick)); part.weights.remove(at: pick)
+                let a = Int(part.candidates.remove(at: pick))
+                part.weights.remove(at: pick)
                 k += 1
                 drain(a, T, part)
             }
@@ -289,7 +373,10 @@ public final class TrafficDomain: DomainModel {
                 let a = Int(inLinks[e])
                 guard qTail[a] > qHead[a] else { continue }
                 let exit = rings[a][Int(qHead[a] & qMask[a])].exit
-                if exit > T { wake = min(wake, exit); continue }
+                if exit > T {
+                    wake = min(wake, exit)
+                    continue
+                }
                 let short = Self.unit - flowAcc[a]
                 let ticks = short > 0 ? (short + flowAdd[a] - 1) / flowAdd[a] : 1
                 wake = min(wake, T + ticks * tickMs)
@@ -301,7 +388,9 @@ public final class TrafficDomain: DomainModel {
 
     /// Moves vehicles off the head of link `a` while they are due, flow capacity lasts and the next link has room.
     @inline(__always) func drain(_ a: Int, _ T: Int64, _ part: Part) {
-        let ring = rings[a], mask = qMask[a], ff = freeMs[a]
+        let ring = rings[a]
+        let mask = qMask[a]
+        let ff = freeMs[a]
         var moved = false
         while qTail[a] > qHead[a] && flowAcc[a] >= Self.unit {
             let slot = ring[Int(qHead[a] & mask)]
@@ -318,15 +407,17 @@ public final class TrafficDomain: DomainModel {
                 let n = Int(n32)
                 let occ = occupancy(n)
                 let full = occ >= Int64(storage[n])
-                if full && T - exit < stuckMs { break }   // stuck longer: pushed in anyway (MATSim's rule; the ring grows)
+                // stuck longer: pushed in anyway (MATSim's rule; the ring grows)
+                if full && T - exit < stuckMs { break }
                 if full { stuckMoves[n] += 1 }
                 admitted[n] += 1
                 part.outbox.append((Int32(h), n32, Int32(cursor)))
             }
-            travelSum[a] += T - (exit - ff)   // entered at exit − free-flow time (− junction delay, counted as travel)
+            travelSum[a] += T - (exit - ff)  // entered at exit − free-flow time (− junction delay, counted as travel)
             if let bc = binCount?.base, let bt = binTravel?.base {
                 let k = a * bins + min(Int((exit - ff) / binMs), bins - 1)
-                bc[k] += 1; bt[k] += T - (exit - ff)
+                bc[k] += 1
+                bt[k] += T - (exit - ff)
             }
             qHead[a] += 1
             flowAcc[a] -= Self.unit
@@ -339,24 +430,29 @@ public final class TrafficDomain: DomainModel {
 
     func links(_ part: Part, _ index: Int) {
         let T = now
-        for (h32, n32, c32) in part.outbox { enter(Int(h32), link: Int(n32), cursor: c32, at: T, part, extra: junctionMs) }
+        for (h32, n32, c32) in part.outbox {
+            enter(Int(h32), link: Int(n32), cursor: c32, at: T, part, extra: junctionMs)
+        }
         for (_, n32, _) in part.outbox { admitted[Int(n32)] = 0 }
         part.outbox.removeAll(keepingCapacity: true)
         for a in part.popped { outSeen[Int(a)] = qHead[Int(a)] }
         part.popped.removeAll(keepingCapacity: true)
         // departures due by this tick join the pending list; pending vehicles enter while their first link has room
         while part.depNext < part.departures.count, plans.depart[Int(part.departures[part.depNext])] <= T {
-            part.pending.append(part.departures[part.depNext]); part.depNext += 1
+            part.pending.append(part.departures[part.depNext])
+            part.depNext += 1
         }
         if !part.pending.isEmpty {
             var still: [Int32] = []
             for h32 in part.pending {
                 let h = Int(h32)
                 let a = Int(plans.routeLinks[Int(plans.routeStart[h])])
-                if qTail[a] - qHead[a] < Int64(storage[a]) {   // qHead is settled in this phase
+                if qTail[a] - qHead[a] < Int64(storage[a]) {  // qHead is settled in this phase
                     vStart[h] = T
                     enter(h, link: a, cursor: routeSeqStart[h], at: T, part)
-                } else { still.append(h32) }
+                } else {
+                    still.append(h32)
+                }
             }
             part.pending = still
         }
@@ -373,11 +469,15 @@ public final class TrafficDomain: DomainModel {
     /// Doubles link a's ring, keeping the queue order (called by the link's start node in the links phase; the
     /// end node reads the ring only in the junctions phase).
     func grow(_ a: Int) {
-        let old = rings[a], oldMask = qMask[a]
+        let old = rings[a]
+        let oldMask = qMask[a]
         let size = (oldMask + 1) * 2
         let new = UnsafeMutablePointer<Slot>.allocate(capacity: Int(size))
         var i = qHead[a]
-        while i < qTail[a] { new[Int(i & (size - 1))] = old[Int(i & oldMask)]; i += 1 }
+        while i < qTail[a] {
+            new[Int(i & (size - 1))] = old[Int(i & oldMask)]
+            i += 1
+        }
         old.deallocate()
         rings[a] = new
         qMask[a] = size - 1
@@ -385,12 +485,20 @@ public final class TrafficDomain: DomainModel {
 
     /// After a restore: the per-partition lists from the partition-independent state.
     func rebuildWorkLists() {
-        for p in parts { p.active.removeAll(); p.pending.removeAll(); p.depNext = 0; p.arrived = 0 }
+        for p in parts {
+            p.active.removeAll()
+            p.pending.removeAll()
+            p.depNext = 0
+            p.arrived = 0
+        }
         nodeActive.fill(false)
         nodeWake.fill(Int64.max)
         for a in 0..<network.linkCount where qTail[a] > qHead[a] {
             let w = Int(network.to[a])
-            if !nodeActive[w] { nodeActive[w] = true; parts[Int(partOfNode[w])].active.append(Int32(w)) }
+            if !nodeActive[w] {
+                nodeActive[w] = true
+                parts[Int(partOfNode[w])].active.append(Int32(w))
+            }
             // wake at the first tick after the checkpoint; processing then recomputes the exact wake time
             nodeWake[w] = min(nodeWake[w], now)
         }
@@ -402,7 +510,9 @@ public final class TrafficDomain: DomainModel {
                     // started already, or due and waiting: counted as taken from the departure list
                     if vStart[h] < 0 { p.pending.append(h32) }
                     p.depNext += 1
-                } else { break }
+                } else {
+                    break
+                }
             }
         }
         for h in 0..<plans.count where vArrive[h] >= 0 { parts[0].arrived += 1 }
@@ -414,61 +524,133 @@ public final class TrafficDomain: DomainModel {
 
 extension TrafficDomain {
     public var outputSchema: OutputSchema {
-        let m = network.linkCount, nv = plans.count
+        let m = network.linkCount
+        let nv = plans.count
         return OutputSchema(
             group: "traffic",
             coordinates: [
-                Coordinate("link", units: "1", longName: "link index (row of network/links.csv)", values: (0..<m).map(Double.init), labels: network.linkIDs),
-                Coordinate("vehicle", units: "1", longName: "vehicle (trip) index", values: (0..<nv).map(Double.init), labels: plans.ids),
-            ] + (iterationResults.isEmpty ? [] : [Coordinate("iteration", units: "1", longName: "re-planning iteration", values: (1...iterationResults.count).map(Double.init))]),
+                Coordinate(
+                    "link", units: "1", longName: "link index (row of network/links.csv)",
+                    values: (0..<m).map(Double.init), labels: network.linkIDs),
+                Coordinate(
+                    "vehicle", units: "1", longName: "vehicle (trip) index", values: (0..<nv).map(Double.init),
+                    labels: plans.ids),
+            ]
+                + (iterationResults.isEmpty
+                    ? []
+                    : [
+                        Coordinate(
+                            "iteration", units: "1", longName: "re-planning iteration",
+                            values: (1...iterationResults.count).map(Double.init))
+                    ]),
             snapshots: [
-                Variable("entries", units: "1", longName: "vehicles entering the link in the output interval", dims: ["link"]),
-                Variable("exits", units: "1", longName: "vehicles leaving the link in the output interval", dims: ["link"]),
-                Variable("mean_travel_time", units: "s", longName: "mean link travel time of the vehicles that left in the interval", dims: ["link"], fillValue: .nan),
+                Variable(
+                    "entries", units: "1", longName: "vehicles entering the link in the output interval", dims: ["link"]
+                ),
+                Variable(
+                    "exits", units: "1", longName: "vehicles leaving the link in the output interval", dims: ["link"]),
+                Variable(
+                    "mean_travel_time", units: "s",
+                    longName: "mean link travel time of the vehicles that left in the interval", dims: ["link"],
+                    fillValue: .nan),
                 Variable("vehicles", units: "1", longName: "vehicles on the link at the output time", dims: ["link"]),
-                Variable("queue", units: "1", longName: "vehicles on the link that could have left (queued) at the output time", dims: ["link"]),
-                Variable("density", units: "km-1", longName: "vehicles per km and lane at the output time", dims: ["link"]),
+                Variable(
+                    "queue", units: "1",
+                    longName: "vehicles on the link that could have left (queued) at the output time", dims: ["link"]),
+                Variable(
+                    "density", units: "km-1", longName: "vehicles per km and lane at the output time", dims: ["link"]),
             ],
             finals: [
                 Variable("depart", units: "s", longName: "planned departure since start", dims: ["vehicle"]),
-                Variable("start", units: "s", longName: "entry onto the first link (NaN: never)", dims: ["vehicle"], fillValue: .nan),
-                Variable("arrival", units: "s", longName: "arrival (NaN: not arrived by the end)", dims: ["vehicle"], fillValue: .nan),
+                Variable(
+                    "start", units: "s", longName: "entry onto the first link (NaN: never)", dims: ["vehicle"],
+                    fillValue: .nan),
+                Variable(
+                    "arrival", units: "s", longName: "arrival (NaN: not arrived by the end)", dims: ["vehicle"],
+                    fillValue: .nan),
                 Variable("travel_time", units: "s", longName: "arrival - start", dims: ["vehicle"], fillValue: .nan),
                 Variable("distance", units: "m", longName: "route length", dims: ["vehicle"]),
-                Variable("delay", units: "s", longName: "travel time - free-flow travel time, plus departure delay", dims: ["vehicle"], fillValue: .nan),
-                Variable("total_entries", units: "1", longName: "vehicles that entered the link during the run", dims: ["link"]),
-                Variable("link_x_from", units: "m", longName: "easting of the link's start node (model CRS)", dims: ["link"], type: .float64),
-                Variable("link_y_from", units: "m", longName: "northing of the link's start node", dims: ["link"], type: .float64),
-                Variable("link_x_to", units: "m", longName: "easting of the link's end node", dims: ["link"], type: .float64),
-                Variable("link_y_to", units: "m", longName: "northing of the link's end node", dims: ["link"], type: .float64),
-            ] + (iterationResults.isEmpty ? [] : [
-                Variable("iteration_relative_gap", units: "1", longName: "relative gap sum(experienced - best) / sum(experienced) of each re-planning iteration", dims: ["iteration"], type: .float64),
-                Variable("iteration_average_excess", units: "s", longName: "average excess travel time of each re-planning iteration", dims: ["iteration"], type: .float64),
-                Variable("iteration_mean_travel_time", units: "s", longName: "mean trip travel time in each re-planning iteration", dims: ["iteration"], type: .float64),
-            ]),
+                Variable(
+                    "delay", units: "s", longName: "travel time - free-flow travel time, plus departure delay",
+                    dims: ["vehicle"], fillValue: .nan),
+                Variable(
+                    "total_entries", units: "1", longName: "vehicles that entered the link during the run",
+                    dims: ["link"]),
+                Variable(
+                    "link_x_from", units: "m", longName: "easting of the link's start node (model CRS)", dims: ["link"],
+                    type: .float64),
+                Variable(
+                    "link_y_from", units: "m", longName: "northing of the link's start node", dims: ["link"],
+                    type: .float64),
+                Variable(
+                    "link_x_to", units: "m", longName: "easting of the link's end node", dims: ["link"], type: .float64),
+                Variable(
+                    "link_y_to", units: "m", longName: "northing of the link's end node", dims: ["link"], type: .float64
+                ),
+            ]
+                + (iterationResults.isEmpty
+                    ? []
+                    : [
+                        Variable(
+                            "iteration_relative_gap", units: "1",
+                            longName:
+                                "relative gap sum(experienced - best) / sum(experienced) of each re-planning iteration",
+                            dims: ["iteration"], type: .float64),
+                        Variable(
+                            "iteration_average_excess", units: "s",
+                            longName: "average excess travel time of each re-planning iteration", dims: ["iteration"],
+                            type: .float64),
+                        Variable(
+                            "iteration_mean_travel_time", units: "s",
+                            longName: "mean trip travel time in each re-planning iteration", dims: ["iteration"],
+                            type: .float64),
+                    ]),
             diagnostics: [
-                Variable("en_route", units: "1", longName: "vehicles on links after the tick", dims: ["step"], type: .float64),
+                Variable(
+                    "en_route", units: "1", longName: "vehicles on links after the tick", dims: ["step"], type: .float64
+                ),
                 Variable("arrived", units: "1", longName: "vehicles arrived so far", dims: ["step"], type: .float64),
-                Variable("waiting", units: "1", longName: "due vehicles waiting for room on their first link", dims: ["step"], type: .float64),
+                Variable(
+                    "waiting", units: "1", longName: "due vehicles waiting for room on their first link",
+                    dims: ["step"], type: .float64),
             ],
-            attributes: ["model": "queue (MATSim QSim-like mesoscopic)", "trip_mode": "car (every vehicle is one car trip; vehicle_id is <agent>_<leg>)", "tick_s": "\(Double(tickMs) / 1000)",
-                         "jam_spacing_m": "\(parameters.jamSpacing)", "stuck_time_s": "\(parameters.stuckTime.seconds)"])
+            attributes: [
+                "model": "queue (MATSim QSim-like mesoscopic)",
+                "trip_mode": "car (every vehicle is one car trip; vehicle_id is <agent>_<leg>)",
+                "tick_s": "\(Double(tickMs) / 1000)",
+                "jam_spacing_m": "\(parameters.jamSpacing)", "stuck_time_s": "\(parameters.stuckTime.seconds)",
+            ])
     }
 
     public func diagnostics() -> [Double] { [Double(stats.enRoute), Double(stats.arrived), Double(stats.pending)] }
 
     public func snapshot() -> [ArrayData] {
         let m = network.linkCount
-        var ent = [Float](repeating: 0, count: m), ex = ent, mtt = ent, veh = ent, q = ent, dens = ent
+        var ent = [Float](repeating: 0, count: m)
+        var ex = ent
+        var mtt = ent
+        var veh = ent
+        var q = ent
+        var dens = ent
         for a in 0..<m {
-            let e = qTail[a], x = qHead[a], tt = travelSum[a]
-            ent[a] = Float(e - lastSnapEntries[a]); ex[a] = Float(x - lastSnapExits[a])
-            mtt[a] = x > lastSnapExits[a] ? Float(Double(tt - lastSnapTravel[a]) / 1000 / Double(x - lastSnapExits[a])) : .nan
-            lastSnapEntries[a] = e; lastSnapExits[a] = x; lastSnapTravel[a] = tt
+            let e = qTail[a]
+            let x = qHead[a]
+            let tt = travelSum[a]
+            ent[a] = Float(e - lastSnapEntries[a])
+            ex[a] = Float(x - lastSnapExits[a])
+            mtt[a] =
+                x > lastSnapExits[a]
+                ? Float(Double(tt - lastSnapTravel[a]) / 1000 / Double(x - lastSnapExits[a])) : .nan
+            lastSnapEntries[a] = e
+            lastSnapExits[a] = x
+            lastSnapTravel[a] = tt
             veh[a] = Float(e - x)
             var queued = 0
             var i = x
-            while i < e { if rings[a][Int(i & qMask[a])].exit <= now { queued += 1 } else { break }; i += 1 }
+            while i < e {
+                if rings[a][Int(i & qMask[a])].exit <= now { queued += 1 } else { break }
+                i += 1
+            }
             q[a] = Float(queued)
             dens[a] = Float(Double(e - x) / (network.length[a] / 1000) / max(network.lanes[a], 1))
         }
@@ -487,28 +669,44 @@ extension TrafficDomain {
     public func finals() -> [ArrayData] {
         let nv = plans.count
         func sec(_ v: Int64) -> Float { v >= 0 ? Float(Double(v) / 1000) : .nan }
-        var dep = [Float](repeating: 0, count: nv), st = dep, arr = dep, tt = dep, dist = dep, delay = dep
+        var dep = [Float](repeating: 0, count: nv)
+        var st = dep
+        var arr = dep
+        var tt = dep
+        var dist = dep
+        var delay = dep
         for h in 0..<nv {
             dep[h] = Float(Double(plans.depart[h]) / 1000)
-            st[h] = sec(vStart[h]); arr[h] = sec(vArrive[h])
+            st[h] = sec(vStart[h])
+            arr[h] = sec(vArrive[h])
             tt[h] = vArrive[h] >= 0 ? Float(Double(vArrive[h] - vStart[h]) / 1000) : .nan
             dist[h] = Float(routeLength(h))
             delay[h] = vArrive[h] >= 0 ? Float(Double(vArrive[h] - plans.depart[h] - freeFlow(h)) / 1000) : .nan
         }
-        var out: [ArrayData] = [.float32(dep), .float32(st), .float32(arr), .float32(tt), .float32(dist), .float32(delay),
-                                .float32((0..<network.linkCount).map { Float(qTail[$0]) }),
-                                .float64(network.from.map { network.nodeX[Int($0)] }), .float64(network.from.map { network.nodeY[Int($0)] }),
-                                .float64(network.to.map { network.nodeX[Int($0)] }), .float64(network.to.map { network.nodeY[Int($0)] })]
+        var out: [ArrayData] = [
+            .float32(dep), .float32(st), .float32(arr), .float32(tt), .float32(dist), .float32(delay),
+            .float32((0..<network.linkCount).map { Float(qTail[$0]) }),
+            .float64(network.from.map { network.nodeX[Int($0)] }),
+            .float64(network.from.map { network.nodeY[Int($0)] }),
+            .float64(network.to.map { network.nodeX[Int($0)] }), .float64(network.to.map { network.nodeY[Int($0)] }),
+        ]
         if !iterationResults.isEmpty {
-            out += [.float64(iterationResults.map(\.relativeGap)), .float64(iterationResults.map(\.averageExcess)),
-                    .float64(iterationResults.map(\.meanTravelTime))]
+            out += [
+                .float64(iterationResults.map(\.relativeGap)), .float64(iterationResults.map(\.averageExcess)),
+                .float64(iterationResults.map(\.meanTravelTime)),
+            ]
         }
         return out
     }
 
     public func kpis() -> [KPI] {
         let nv = plans.count
-        var vht = 0.0, vkt = 0.0, delays: [Double] = [], completed = 0, onNet = 0, notStarted = 0
+        var vht = 0.0
+        var vkt = 0.0
+        var delays: [Double] = []
+        var completed = 0
+        var onNet = 0
+        var notStarted = 0
         // links fully driven by the vehicles still on the network (from their route cursors)
         var traversed: [Int: Double] = [:]
         for a in 0..<network.linkCount {
@@ -532,75 +730,126 @@ extension TrafficDomain {
                 onNet += 1
                 vht += Double(now - vStart[h]) / 3_600_000
                 vkt += (traversed[h] ?? 0) / 1000
-            } else { notStarted += 1 }
+            } else {
+                notStarted += 1
+            }
         }
         delays.sort()
         let mean = delays.isEmpty ? 0 : delays.reduce(0, +) / Double(delays.count)
-        let p95 = delays.isEmpty ? 0 : delays[min(delays.count - 1, Int((0.95 * Double(delays.count)).rounded(.up)) - 1)]
+        let p95 =
+            delays.isEmpty ? 0 : delays[min(delays.count - 1, Int((0.95 * Double(delays.count)).rounded(.up)) - 1)]
         var stuck: Int64 = 0
         for a in 0..<network.linkCount { stuck += stuckMoves[a] }
-        return [KPI("vehicle_hours", vht, "h"), KPI("vehicle_km", vkt, "km"),
-                KPI("mean_delay", mean, "s"), KPI("p95_delay", p95, "s"),
-                KPI("trips_completed", Double(completed), "1"), KPI("trips_en_route_at_end", Double(onNet), "1"),
-                KPI("trips_not_started", Double(notStarted), "1"), KPI("stuck_moves", Double(stuck), "1")]
-            + (iterationResults.last.map { [KPI("iterations", Double(iterationResults.count + 1), "1"), KPI("last_relative_gap", $0.relativeGap, "1")] } ?? [])
+        return [
+            KPI("vehicle_hours", vht, "h"), KPI("vehicle_km", vkt, "km"),
+            KPI("mean_delay", mean, "s"), KPI("p95_delay", p95, "s"),
+            KPI("trips_completed", Double(completed), "1"), KPI("trips_en_route_at_end", Double(onNet), "1"),
+            KPI("trips_not_started", Double(notStarted), "1"), KPI("stuck_moves", Double(stuck), "1"),
+        ]
+            + (iterationResults.last.map {
+                [
+                    KPI("iterations", Double(iterationResults.count + 1), "1"),
+                    KPI("last_relative_gap", $0.relativeGap, "1"),
+                ]
+            } ?? [])
     }
 
     public func checkpointState() -> [NamedArray] {
         // queue contents link by link, head to tail (the ring layout is not part of the state)
-        var qv: [Int32] = [], qe: [Int64] = [], qc: [Int32] = []
+        var qv: [Int32] = []
+        var qe: [Int64] = []
+        var qc: [Int32] = []
         for a in 0..<network.linkCount {
             var i = qHead[a]
-            while i < qTail[a] { let sl = rings[a][Int(i & qMask[a])]; qv.append(sl.vehicle); qe.append(sl.exit); qc.append(sl.cursor); i += 1 }
+            while i < qTail[a] {
+                let sl = rings[a][Int(i & qMask[a])]
+                qv.append(sl.vehicle)
+                qe.append(sl.exit)
+                qc.append(sl.cursor)
+                i += 1
+            }
         }
-        return [NamedArray("queue_vehicle", .int32(qv)), NamedArray("queue_exit", .int64(qe)), NamedArray("queue_cursor", .int32(qc)),
-         NamedArray("q_head", .int64(qHead.array)), NamedArray("q_tail", .int64(qTail.array)),
-         NamedArray("out_seen", .int64(outSeen.array)), NamedArray("flow_acc", .int64(flowAcc.array)),
-         NamedArray("refilled", .int64(refilled.array)),
-         NamedArray("travel_sum", .int64(travelSum.array)), NamedArray("stuck_moves", .int64(stuckMoves.array)),
-         NamedArray("v_start", .int64(vStart.array)),
-         NamedArray("v_arrive", .int64(vArrive.array)),
-         NamedArray("snap_entries", .int64(lastSnapEntries)), NamedArray("snap_exits", .int64(lastSnapExits)),
-         NamedArray("snap_travel", .int64(lastSnapTravel))]
+        return [
+            NamedArray("queue_vehicle", .int32(qv)), NamedArray("queue_exit", .int64(qe)),
+            NamedArray("queue_cursor", .int32(qc)),
+            NamedArray("q_head", .int64(qHead.array)), NamedArray("q_tail", .int64(qTail.array)),
+            NamedArray("out_seen", .int64(outSeen.array)), NamedArray("flow_acc", .int64(flowAcc.array)),
+            NamedArray("refilled", .int64(refilled.array)),
+            NamedArray("travel_sum", .int64(travelSum.array)), NamedArray("stuck_moves", .int64(stuckMoves.array)),
+            NamedArray("v_start", .int64(vStart.array)),
+            NamedArray("v_arrive", .int64(vArrive.array)),
+            NamedArray("snap_entries", .int64(lastSnapEntries)), NamedArray("snap_exits", .int64(lastSnapExits)),
+            NamedArray("snap_travel", .int64(lastSnapTravel)),
+        ]
     }
 
     public func restore(from state: [NamedArray]) throws {
         func find(_ name: String, _ count: Int) throws -> ArrayData {
-            try state.checkpointArray(name, count: count, domain: "traffic", mismatch: "a different network or population")
+            try state.checkpointArray(
+                name, count: count, domain: "traffic", mismatch: "a different network or population")
         }
         func i64(_ f: FieldBuffer<Int64>, _ name: String) throws {
-            guard case .int64(let v) = try find(name, f.count) else { throw RunError("checkpoint traffic state '\(name)' has the wrong type") }
+            guard case .int64(let v) = try find(name, f.count) else {
+                throw RunError("checkpoint traffic state '\(name)' has the wrong type")
+            }
             f.assign(v)
         }
         func i32(_ f: FieldBuffer<Int32>, _ name: String) throws {
-            guard case .int32(let v) = try find(name, f.count) else { throw RunError("checkpoint traffic state '\(name)' has the wrong type") }
+            guard case .int32(let v) = try find(name, f.count) else {
+                throw RunError("checkpoint traffic state '\(name)' has the wrong type")
+            }
             f.assign(v)
         }
-        try i64(qHead, "q_head"); try i64(qTail, "q_tail"); try i64(outSeen, "out_seen")
- try i64(flowAcc, "flow_acc"); try i64(refilled, "refilled"); try i64(travelSum, "travel_sum"); try i64(stuckMoves, "stuck_moves")
-        try i64(vStart, "v_start"); try i64(vArrive, "v_arrive")
+        try i64(qHead, "q_head")
+        try i64(qTail, "q_tail")
+        try i64(outSeen, "out_seen")
+        try i64(flowAcc, "flow_acc")
+        try i64(refilled, "refilled")
+        try i64(travelSum, "travel_sum")
+        try i64(stuckMoves, "stuck_moves")
+        try i64(vStart, "v_start")
+        try i64(vArrive, "v_arrive")
         var total = 0
         for a in 0..<network.linkCount {
-            guard qTail[a] >= qHead[a] else { throw RunError("checkpoint traffic queues are inconsistent (link \(network.linkIDs[a]))", hint: "the checkpoint is damaged; start afresh") }
+            guard qTail[a] >= qHead[a] else {
+                throw RunError(
+                    "checkpoint traffic queues are inconsistent (link \(network.linkIDs[a]))",
+                    hint: "the checkpoint is damaged; start afresh")
+            }
             total += Int(qTail[a] - qHead[a])
         }
-        guard case .int32(let qv) = try find("queue_vehicle", total), case .int64(let qe) = try find("queue_exit", total),
-              case .int32(let qc) = try find("queue_cursor", total) else { throw RunError("checkpoint traffic queues have the wrong type") }
+        guard case .int32(let qv) = try find("queue_vehicle", total),
+            case .int64(let qe) = try find("queue_exit", total),
+            case .int32(let qc) = try find("queue_cursor", total)
+        else { throw RunError("checkpoint traffic queues have the wrong type") }
         var k = 0
         for a in 0..<network.linkCount {
             var size = qMask[a] + 1
             while size < qTail[a] - qHead[a] + 1 { size *= 2 }
-            if size != qMask[a] + 1 { rings[a].deallocate(); rings[a] = UnsafeMutablePointer<Slot>.allocate(capacity: Int(size)); qMask[a] = size - 1 }
+            if size != qMask[a] + 1 {
+                rings[a].deallocate()
+                rings[a] = UnsafeMutablePointer<Slot>.allocate(capacity: Int(size))
+                qMask[a] = size - 1
+            }
             var i = qHead[a]
             while i < qTail[a] {
-                guard qv[k] >= 0 && Int(qv[k]) < plans.count else { throw RunError("checkpoint traffic queue holds an unknown vehicle", hint: "the checkpoint belongs to another population; start afresh") }
-                rings[a][Int(i & qMask[a])] = Slot(exit: qe[k], vehicle: qv[k], cursor: qc[k]); k += 1; i += 1
+                guard qv[k] >= 0 && Int(qv[k]) < plans.count else {
+                    throw RunError(
+                        "checkpoint traffic queue holds an unknown vehicle",
+                        hint: "the checkpoint belongs to another population; start afresh")
+                }
+                rings[a][Int(i & qMask[a])] = Slot(exit: qe[k], vehicle: qv[k], cursor: qc[k])
+                k += 1
+                i += 1
             }
         }
         let m = network.linkCount
         guard case .int64(let se) = try find("snap_entries", m), case .int64(let sx) = try find("snap_exits", m),
-              case .int64(let st) = try find("snap_travel", m) else { throw RunError("checkpoint traffic snapshot counters have the wrong type") }
-        lastSnapEntries = se; lastSnapExits = sx; lastSnapTravel = st
+            case .int64(let st) = try find("snap_travel", m)
+        else { throw RunError("checkpoint traffic snapshot counters have the wrong type") }
+        lastSnapEntries = se
+        lastSnapExits = sx
+        lastSnapTravel = st
         admitted.fill(0)
         needsRebuild = true
     }

@@ -8,7 +8,11 @@ public struct TravelTimeProfile: Sendable {
     public var bins: Int
     /// Seconds, link-major: `seconds[a * bins + b]`.
     public var seconds: [Double]
-    public init(binMs: Int64, bins: Int, seconds: [Double]) { self.binMs = binMs; self.bins = bins; self.seconds = seconds }
+    public init(binMs: Int64, bins: Int, seconds: [Double]) {
+        self.binMs = binMs
+        self.bins = bins
+        self.seconds = seconds
+    }
 
     @inline(__always) public func time(_ a: Int, at t: Double) -> Double {
         let b = min(max(Int(t / Double(binMs)), 0), bins - 1)
@@ -20,8 +24,10 @@ extension ShortestPathTree {
     /// Time-dependent Dijkstra: earliest arrival (ms) at `target` leaving `origin` at `depart` when link a entered
     /// at time t takes `profile.time(a, at: t)` seconds (first-in first-out links make label setting exact).
     /// Fills `path` with the links; returns the arrival time, or nil if unreachable.
-    public mutating func earliestArrival(_ net: RoadNetwork, from origin: Int, departAt depart: Double, to target: Int,
-                                         profile: TravelTimeProfile, path: inout [Int32]) -> Double? {
+    public mutating func earliestArrival(
+        _ net: RoadNetwork, from origin: Int, departAt depart: Double, to target: Int,
+        profile: TravelTimeProfile, path: inout [Int32]
+    ) -> Double? {
         path.removeAll(keepingCapacity: true)
         if origin == target { return depart }
         let cost: (Int, Double) -> Double = { a, t in 1000 * profile.time(a, at: t) }

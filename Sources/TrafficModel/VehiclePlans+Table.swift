@@ -13,14 +13,21 @@ extension VehiclePlans {
         var s = Self.header + "\n"
         s.reserveCapacity(count * 64)
         for i in 0..<count {
-            s += ids[i]; s += ","; s += "\(Double(depart[i]) / 1000)"; s += ","
+            s += ids[i]
+            s += ","
+            s += "\(Double(depart[i]) / 1000)"
+            s += ","
             let r = route(i)
             if endpointsOnly && r.count >= 2 {
                 s += net.linkIDs[Int(r.first!)] + " > " + net.linkIDs[Int(r.last!)] + "\n"
                 continue
             }
             var first = true
-            for a in route(i) { if !first { s += " " }; s += net.linkIDs[Int(a)]; first = false }
+            for a in route(i) {
+                if !first { s += " " }
+                s += net.linkIDs[Int(a)]
+                first = false
+            }
             s += "\n"
         }
         return s
@@ -36,7 +43,8 @@ extension VehiclePlans {
         var seen = Set<String>()
         let bytes = Array(text.utf8)
         let n = bytes.count
-        var i = 0, lineNo = 0
+        var i = 0
+        var lineNo = 0
         var route: [Int32] = []
         var gaps: [(vehicle: Int, at: Int, from: Int32, to: Int32)] = []
         func str(_ a: Int, _ b: Int) -> String { String(decoding: bytes[a..<b], as: UTF8.self) }
@@ -45,11 +53,13 @@ extension VehiclePlans {
             var e = i
             while e < n && bytes[e] != 10 { e += 1 }
             var end = e
-            if end > i && bytes[end - 1] == 13 { end -= 1 }   // CRLF
+            if end > i && bytes[end - 1] == 13 { end -= 1 }  // CRLF
             defer { i = e + 1 }
             if lineNo == 1 {
                 if str(i, end).trimmingCharacters(in: .whitespaces) != header {
-                    throw InputError(SourceLocation(file: file, line: 1), code: "E-PLAN-010", message: "the first line must be the header '\(header)'")
+                    throw InputError(
+                        SourceLocation(file: file, line: 1), code: "E-PLAN-010",
+                        message: "the first line must be the header '\(header)'")
                 }
                 continue
             }
@@ -60,12 +70,18 @@ extension VehiclePlans {
             var c2 = c1 + 1
             while c2 < end && bytes[c2] != 44 { c2 += 1 }
             guard c1 < end, c2 < end, let d = Double(str(c1 + 1, c2)), d >= 0, d.isFinite else {
-                problems.append(Diagnostic(loc, code: "E-PLAN-011", message: "expected id,depart_s,route with depart_s a time in seconds >= 0"))
+                problems.append(
+                    Diagnostic(
+                        loc, code: "E-PLAN-011",
+                        message: "expected id,depart_s,route with depart_s a time in seconds >= 0"))
                 if problems.count > 20 { break }
                 continue
             }
             let id = str(i, c1)
-            if !seen.insert(id).inserted { problems.append(Diagnostic(loc, code: "E-PLAN-012", message: "vehicle id '\(id)' appears twice")); continue }
+            if !seen.insert(id).inserted {
+                problems.append(Diagnostic(loc, code: "E-PLAN-012", message: "vehicle id '\(id)' appears twice"))
+                continue
+            }
             route.removeAll(keepingCapacity: true)
             var bad = false
             var gapAfter = false
@@ -78,28 +94,55 @@ extension VehiclePlans {
                 let tok = str(t, u)
                 t = u
                 if tok == ">" {
-                    if route.isEmpty || gapAfter { problems.append(Diagnostic(loc, code: "E-PLAN-016", message: "vehicle '\(id)': '>' must stand between two links")); bad = true; break }
+                    if route.isEmpty || gapAfter {
+                        problems.append(
+                            Diagnostic(
+                                loc, code: "E-PLAN-016", message: "vehicle '\(id)': '>' must stand between two links"))
+                        bad = true
+                        break
+                    }
                     gapAfter = true
                     continue
                 }
                 guard let a = linkIndex[tok] else {
-                    problems.append(Diagnostic(loc, code: "E-PLAN-013", message: "vehicle '\(id)' uses link '\(tok)', which the network does not have",
-                                               hint: DidYouMean.suggest(tok, from: Array(net.linkIDs.prefix(200_000))).map { "did you mean '\($0)'?" }))
-                    bad = true; break
+                    problems.append(
+                        Diagnostic(
+                            loc, code: "E-PLAN-013",
+                            message: "vehicle '\(id)' uses link '\(tok)', which the network does not have",
+                            hint: DidYouMean.suggest(tok, from: Array(net.linkIDs.prefix(200_000))).map {
+                                "did you mean '\($0)'?"
+                            }))
+                    bad = true
+                    break
                 }
                 if gapAfter {
                     gaps.append((plans.count, route.count, route.last!, a))
                     gapAfter = false
                 } else if let p = route.last, net.to[Int(p)] != net.from[Int(a)] {
-                    problems.append(Diagnostic(loc, code: "E-PLAN-014", message: "vehicle '\(id)': link '\(tok)' does not start where '\(net.linkIDs[Int(p)])' ends"))
-                    bad = true; break
+                    problems.append(
+                        Diagnostic(
+                            loc, code: "E-PLAN-014",
+                            message: "vehicle '\(id)': link '\(tok)' does not start where '\(net.linkIDs[Int(p)])' ends"
+                        ))
+                    bad = true
+                    break
                 }
                 route.append(a)
             }
-            if gapAfter && !bad { problems.append(Diagnostic(loc, code: "E-PLAN-016", message: "vehicle '\(id)': '>' must stand between two links")); bad = true }
+            if gapAfter && !bad {
+                problems.append(
+                    Diagnostic(loc, code: "E-PLAN-016", message: "vehicle '\(id)': '>' must stand between two links"))
+                bad = true
+            }
             if bad { while gaps.last?.vehicle == plans.count { gaps.removeLast() } }
-            if route.isEmpty && !bad { problems.append(Diagnostic(loc, code: "E-PLAN-015", message: "vehicle '\(id)' has an empty route")); bad = true }
-            if bad { if problems.count > 20 { break }; continue }
+            if route.isEmpty && !bad {
+                problems.append(Diagnostic(loc, code: "E-PLAN-015", message: "vehicle '\(id)' has an empty route"))
+                bad = true
+            }
+            if bad {
+                if problems.count > 20 { break }
+                continue
+            }
             plans.append(id: id, depart: Int64((d * 1000).rounded()), route: route)
         }
         if !problems.isEmpty { throw InputError(problems) }
@@ -110,11 +153,17 @@ extension VehiclePlans {
         for (k, g) in gaps.enumerated() { byLink[g.from, default: []].append(k) }
         var tree = ShortestPathTree(nodeCount: net.nodeCount)
         for (from, ks) in byLink.sorted(by: { $0.key < $1.key }) {
-            let found = net.freeFlowTime.withUnsafeBufferPointer { tree.linkRoutes(net, from: from, to: ks.map { gaps[$0].to }, cost: $0) }
+            let found = net.freeFlowTime.withUnsafeBufferPointer {
+                tree.linkRoutes(net, from: from, to: ks.map { gaps[$0].to }, cost: $0)
+            }
             for (i, k) in ks.enumerated() {
                 guard let r = found[i], r.count >= 2 else {
-                    problems.append(Diagnostic(SourceLocation(file: file), code: "E-PLAN-017",
-                                               message: "vehicle '\(plans.ids[gaps[k].vehicle])': no path from link '\(net.linkIDs[Int(gaps[k].from)])' to '\(net.linkIDs[Int(gaps[k].to)])'"))
+                    problems.append(
+                        Diagnostic(
+                            SourceLocation(file: file), code: "E-PLAN-017",
+                            message:
+                                "vehicle '\(plans.ids[gaps[k].vehicle])': no path from link '\(net.linkIDs[Int(gaps[k].from)])' to '\(net.linkIDs[Int(gaps[k].to)])'"
+                        ))
                     continue
                 }
                 fills[k] = Array(r[1..<(r.count - 1)])

@@ -9,7 +9,10 @@ public struct VehiclePlans: Sendable, Equatable {
     public var routeLinks: [Int32]
 
     public init(ids: [String], depart: [Int64], routeStart: [Int32], routeLinks: [Int32]) {
-        self.ids = ids; self.depart = depart; self.routeStart = routeStart; self.routeLinks = routeLinks
+        self.ids = ids
+        self.depart = depart
+        self.routeStart = routeStart
+        self.routeLinks = routeLinks
     }
     public init() { self.init(ids: [], depart: [], routeStart: [0], routeLinks: []) }
 
@@ -21,8 +24,9 @@ public struct VehiclePlans: Sendable, Equatable {
     /// Copies are named `<id>#<k>`.
     public func scaled(by factor: Double, jitter: SimDuration, seed: UInt64) -> VehiclePlans {
         if factor == 1 && jitter.milliseconds == 0 { return self }
-        let rng = Philox4x64(seed: seed, stream: 0x6A69_7474)   // "jitt"
-        let whole = Int(factor.rounded(.down)), frac = factor - Double(whole)
+        let rng = Philox4x64(seed: seed, stream: 0x6A69_7474)  // "jitt"
+        let whole = Int(factor.rounded(.down))
+        let frac = factor - Double(whole)
         var out = VehiclePlans()
         for i in 0..<count {
             let r = rng.block((UInt64(i), 0xFFFF_FFFF, 0, 0))
@@ -40,7 +44,8 @@ public struct VehiclePlans: Sendable, Equatable {
     }
 
     public mutating func append(id: String, depart: Int64, route: [Int32]) {
-        ids.append(id); self.depart.append(depart)
+        ids.append(id)
+        self.depart.append(depart)
         routeLinks.append(contentsOf: route)
         routeStart.append(Int32(routeLinks.count))
     }
@@ -52,20 +57,33 @@ public struct VehiclePlans: Sendable, Equatable {
         var out: [Diagnostic] = []
         for i in 0..<count {
             let r = route(i)
-            if r.isEmpty { out.append(Diagnostic(origin, code: "E-PLAN-001", message: "vehicle '\(ids[i])' has an empty route")) }
+            if r.isEmpty {
+                out.append(Diagnostic(origin, code: "E-PLAN-001", message: "vehicle '\(ids[i])' has an empty route"))
+            }
             var prev: Int32? = nil
             for a in r {
                 guard a >= 0 && Int(a) < net.linkCount else {
-                    out.append(Diagnostic(origin, code: "E-PLAN-002", message: "vehicle '\(ids[i])' uses link index \(a), which does not exist")); break
+                    out.append(
+                        Diagnostic(
+                            origin, code: "E-PLAN-002",
+                            message: "vehicle '\(ids[i])' uses link index \(a), which does not exist"))
+                    break
                 }
                 if let p = prev, net.to[Int(p)] != net.from[Int(a)] {
-                    out.append(Diagnostic(origin, code: "E-PLAN-003", message: "vehicle '\(ids[i])': link '\(net.linkIDs[Int(a)])' does not start where '\(net.linkIDs[Int(p)])' ends",
-                                          hint: "routes must be connected link sequences"))
+                    out.append(
+                        Diagnostic(
+                            origin, code: "E-PLAN-003",
+                            message:
+                                "vehicle '\(ids[i])': link '\(net.linkIDs[Int(a)])' does not start where '\(net.linkIDs[Int(p)])' ends",
+                            hint: "routes must be connected link sequences"))
                     break
                 }
                 prev = a
             }
-            if depart[i] < 0 { out.append(Diagnostic(origin, code: "E-PLAN-004", message: "vehicle '\(ids[i])' departs before the start")) }
+            if depart[i] < 0 {
+                out.append(
+                    Diagnostic(origin, code: "E-PLAN-004", message: "vehicle '\(ids[i])' departs before the start"))
+            }
             if out.count > 50 { break }
         }
         return out

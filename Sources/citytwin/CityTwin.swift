@@ -1,10 +1,10 @@
 import ArgumentParser
-import Foundation
-import SimCore
-import ScenarioJobs
 import CityImport
-import SimIO
 import FloodModel
+import Foundation
+import ScenarioJobs
+import SimCore
+import SimIO
 
 @main
 struct CityTwin: ParsableCommand {
@@ -12,7 +12,9 @@ struct CityTwin: ParsableCommand {
         commandName: "citytwin",
         abstract: "City-scale simulation batch engine: flood, traffic and energy on a real city.",
         version: CityTwinVersion.string,
-        subcommands: [Run.self, Validate.self, Inspect.self, Import.self, Assign.self, PowerFlowCommand.self, Bench.self])
+        subcommands: [
+            Run.self, Validate.self, Inspect.self, Import.self, Assign.self, PowerFlowCommand.self, Bench.self,
+        ])
 }
 
 /// Exit codes: 0 ok, 1 the run failed, 64 invalid input (EX_USAGE), 130 interrupted (checkpoint written).
@@ -24,9 +26,11 @@ enum Exit {
             printErr("\(e.diagnostics.count) problem\(e.diagnostics.count == 1 ? "" : "s") found")
             return ExitCode(64)
         case let e as RunError:
-            printErr(e.description); return ExitCode(1)
+            printErr(e.description)
+            return ExitCode(1)
         default:
-            printErr("error: \(error)"); return ExitCode(1)
+            printErr("error: \(error)")
+            return ExitCode(1)
         }
     }
 }
@@ -34,7 +38,8 @@ enum Exit {
 func printErr(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
 
 struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check a job file and its model; report every problem at once.")
+    static let configuration = CommandConfiguration(
+        abstract: "Check a job file and its model; report every problem at once.")
     @Argument(help: "Job file (YAML).") var job: String
     func run() throws {
         do {
@@ -43,16 +48,23 @@ struct Validate: ParsableCommand {
             var parts: [String] = []
             if j.flood != nil {
                 let setup = try ScenarioBuilder.floodSetup(job: j, model: model)
-                parts.append("flood on \(setup.geometry.nx) x \(setup.geometry.ny) cells of \(fmtNum(setup.geometry.cellSize)) m")
+                parts.append(
+                    "flood on \(setup.geometry.nx) x \(setup.geometry.ny) cells of \(fmtNum(setup.geometry.cellSize)) m"
+                )
             }
             if j.energy != nil {
                 let s = try ScenarioBuilder.energySetup(job: j, model: model)
                 _ = try s.grid.busBranchModel(origin: model.energy?.grid ?? "grid")
-                parts.append("energy: \(s.buildings.count) buildings, \(s.buildings.reduce(0) { $0 + $1.dwellings }) dwellings on \(s.grid.buses.count) buses, \(s.assets.count) substations")
+                parts.append(
+                    "energy: \(s.buildings.count) buildings, \(s.buildings.reduce(0) { $0 + $1.dwellings }) dwellings on \(s.grid.buses.count) buses, \(s.assets.count) substations"
+                )
             }
             if j.traffic != nil {
                 let s = try ScenarioBuilder.trafficSetup(job: j, model: model)
-                parts.append("traffic: \(s.plans.count) vehicles on \(s.network.linkCount) links" + (s.rerouted + s.dropped > 0 ? " (\(s.rerouted) re-routed, \(s.dropped) dropped by network changes)" : ""))
+                parts.append(
+                    "traffic: \(s.plans.count) vehicles on \(s.network.linkCount) links"
+                        + (s.rerouted + s.dropped > 0
+                            ? " (\(s.rerouted) re-routed, \(s.dropped) dropped by network changes)" : ""))
             }
             print("\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)' (\(parts.joined(separator: "; ")))")
         } catch { throw Exit.fail(error) }
@@ -78,8 +90,11 @@ struct Run: ParsableCommand {
         let j: Job
         do { j = try Job.load(path: job) } catch { throw Exit.fail(error) }
         var o = RunOptions()
-        o.workers = workers; o.partitions = partitions; o.outputDirectory = output
-        o.resume = resume; o.overwrite = overwrite
+        o.workers = workers
+        o.partitions = partitions
+        o.outputDirectory = output
+        o.resume = resume
+        o.overwrite = overwrite
         o.gitCommit = gitCommit()
         let progress = Progress(quiet: quiet)
         o.progress = { progress.update($0, $1) }
@@ -94,11 +109,17 @@ struct Run: ParsableCommand {
                 printErr("interrupted: checkpoint written in \(s.workDir); continue with: citytwin run \(job) --resume")
                 throw ExitCode(130)
             }
-            print("run '\(j.name)' done in \(fmtNum(s.wallSeconds)) s (\(s.ticks) steps\(s.cellUpdatesPerSecond.map { ", \(fmtNum($0 / 1e6)) M cell-updates/s" } ?? ""))")
+            print(
+                "run '\(j.name)' done in \(fmtNum(s.wallSeconds)) s (\(s.ticks) steps\(s.cellUpdatesPerSecond.map { ", \(fmtNum($0 / 1e6)) M cell-updates/s" } ?? ""))"
+            )
             if let r = s.resumedFrom { print("resumed from \(r)") }
             for (domain, kpis) in s.kpis.sorted(by: { $0.key < $1.key }) {
                 print("\(domain):")
-                for k in kpis { print("  \(k.name.padding(toLength: max(16, kpis.map(\.name.count).max() ?? 16), withPad: " ", startingAt: 0)) \(fmtNum(k.value)) \(k.units)") }
+                for k in kpis {
+                    print(
+                        "  \(k.name.padding(toLength: max(16, kpis.map(\.name.count).max() ?? 16), withPad: " ", startingAt: 0)) \(fmtNum(k.value)) \(k.units)"
+                    )
+                }
             }
             print("result: \(s.resultPath)")
         } catch let e as ExitCode { throw e } catch {
@@ -119,9 +140,14 @@ struct Inspect: ParsableCommand {
 }
 
 struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Build a city model directory from source data.", subcommands: [Terrain.self, OSMCommand.self, GridCommand.self, TNTPCommand.self, SUMOCommand.self, MATSimCommand.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Build a city model directory from source data.",
+        subcommands: [
+            Terrain.self, OSMCommand.self, GridCommand.self, TNTPCommand.self, SUMOCommand.self, MATSimCommand.self,
+        ])
     struct Terrain: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Terrain + sea + land cover for flood from an SRTM tile and a .poly boundary.")
+        static let configuration = CommandConfiguration(
+            abstract: "Terrain + sea + land cover for flood from an SRTM tile and a .poly boundary.")
         @Option(help: "SRTM .hgt or .hgt.zip") var hgt: String
         @Option(help: "Osmosis .poly boundary") var poly: String
         @Option(help: "Model name") var name: String
@@ -130,10 +156,13 @@ struct Import: ParsableCommand {
         @Option(name: .shortAndLong, help: "Output model directory") var output: String
         func run() throws {
             var t = TerrainImport(name: name, hgtPath: hgt, polyPath: poly)
-            t.cellSize = cell; t.margin = margin
+            t.cellSize = cell
+            t.margin = margin
             do {
                 let r = try t.run(outputDirectory: output)
-                print("wrote \(output): \(r.geometry.nx) x \(r.geometry.ny) cells of \(fmtNum(cell)) m, EPSG:\(r.geometry.epsg), \(r.voidsFilled) SRTM voids filled, \(r.seaCells) sea cells")
+                print(
+                    "wrote \(output): \(r.geometry.nx) x \(r.geometry.ny) cells of \(fmtNum(cell)) m, EPSG:\(r.geometry.epsg), \(r.voidsFilled) SRTM voids filled, \(r.seaCells) sea cells"
+                )
             } catch { throw Exit.fail(error) }
         }
     }
@@ -156,12 +185,15 @@ func gitCommit() -> String {
     p.standardError = FileHandle.nullDevice
     do { try p.run() } catch { return "unknown" }
     p.waitUntilExit()
-    let s = String(data: pipe.fileHandleForReading.readDataToEndOfFile(), encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    let s =
+        String(data: pipe.fileHandleForReading.readDataToEndOfFile(), encoding: .utf8)?.trimmingCharacters(
+            in: .whitespacesAndNewlines) ?? ""
     return p.terminationStatus == 0 && !s.isEmpty ? s : "unknown"
 }
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Flood solver benchmark (the Landlab valley case); prints one JSON line.")
+    static let configuration = CommandConfiguration(
+        abstract: "Flood solver benchmark (the Landlab valley case); prints one JSON line.")
     @Option(help: "Grid is n x n cells of 5 m") var n: Int = 500
     @Option(help: "Simulated seconds") var seconds: Double = 3600
     @Option(help: "Worker threads") var workers: Int = 1
@@ -169,9 +201,13 @@ struct Bench: ParsableCommand {
     @Option(help: "Stop after this many wall seconds (0 = run to the end)") var maxWall: Double = 0
     @Flag(help: "Include momentum advection (flood.advection in a job)") var advection = false
     func run() throws {
-        guard let p = Precision(rawValue: precision) else { throw ValidationError("--precision must be single or double") }
-        let r = FloodBenchmark.run(n: n, simSeconds: seconds, workers: workers, precision: p, advection: advection, maxWall: maxWall)
-        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        guard let p = Precision(rawValue: precision) else {
+            throw ValidationError("--precision must be single or double")
+        }
+        let r = FloodBenchmark.run(
+            n: n, simSeconds: seconds, workers: workers, precision: p, advection: advection, maxWall: maxWall)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
         print(String(data: try enc.encode(r), encoding: .utf8)!)
     }
 }

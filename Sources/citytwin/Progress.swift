@@ -8,7 +8,10 @@ final class Progress {
     let t0 = Date()
     var lastDraw = Date.distantPast
     var drewBar = false
-    init(quiet: Bool) { self.quiet = quiet; tty = isatty(2) == 1 }
+    init(quiet: Bool) {
+        self.quiet = quiet
+        tty = isatty(2) == 1
+    }
 
     func update(_ now: SimTime, _ end: SimTime) {
         if quiet { return }
@@ -25,18 +28,30 @@ final class Progress {
             let width = 30
             let filled = Int(frac * Double(width))
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            FileHandle.standardError.write("\r\(bar) \(String(format: "%5.1f", frac * 100))%  sim \(now)/\(end)  \(String(format: "%.0f", speed))x real time  ETA \(etaS) ".data(using: .utf8)!)
+            FileHandle.standardError.write(
+                "\r\(bar) \(String(format: "%5.1f", frac * 100))%  sim \(now)/\(end)  \(String(format: "%.0f", speed))x real time  ETA \(etaS) "
+                    .data(using: .utf8)!)
             drewBar = true
         } else {
-            FileHandle.standardError.write("progress \(String(format: "%.1f", frac * 100))% sim \(now) of \(end), \(String(format: "%.0f", speed))x real time, ETA \(etaS)\n".data(using: .utf8)!)
+            FileHandle.standardError.write(
+                "progress \(String(format: "%.1f", frac * 100))% sim \(now) of \(end), \(String(format: "%.0f", speed))x real time, ETA \(etaS)\n"
+                    .data(using: .utf8)!)
         }
     }
     func message(_ s: String) {
         if quiet { return }
-        if drewBar { FileHandle.standardError.write("\n".data(using: .utf8)!); drewBar = false }
+        if drewBar {
+            FileHandle.standardError.write("\n".data(using: .utf8)!)
+            drewBar = false
+        }
         FileHandle.standardError.write((s + "\n").data(using: .utf8)!)
     }
-    func finish() { if drewBar { FileHandle.standardError.write("\n".data(using: .utf8)!); drewBar = false } }
+    func finish() {
+        if drewBar {
+            FileHandle.standardError.write("\n".data(using: .utf8)!)
+            drewBar = false
+        }
+    }
 }
 
 /// Set by SIGINT/SIGTERM: the run stops after the current step and writes a checkpoint.
@@ -44,14 +59,20 @@ final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var flag = false
     private var sources: [DispatchSourceSignal] = []
-    var requested: Bool { lock.lock(); defer { lock.unlock() }; return flag }
+    var requested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return flag
+    }
     func install() {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler { [weak self] in
                 guard let self else { return }
-                self.lock.lock(); self.flag = true; self.lock.unlock()
+                self.lock.lock()
+                self.flag = true
+                self.lock.unlock()
             }
             s.resume()
             sources.append(s)

@@ -1,10 +1,11 @@
-import Testing
 import Foundation
 import SimCore
 import SimIO
+import Testing
 
 let sharedEnergy: String = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     return root.deletingLastPathComponent().appendingPathComponent("shared/data/energy").path
 }()
 
@@ -15,28 +16,37 @@ let sharedEnergy: String = {
         let dir = tempDir("pf")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/lv.h5"
-        let r = try citytwin(["powerflow", sharedEnergy + "/simbench_lv_urban6", "--steps", "96", "--workers", "2", "-o", out])
+        let r = try citytwin([
+            "powerflow", sharedEnergy + "/simbench_lv_urban6", "--steps", "96", "--workers", "2", "-o", out,
+        ])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("96 steps") && r.out.contains("result: \(out)"))
         let py = """
-        import h5py, csv, sys
-        f = h5py.File(sys.argv[1])
-        vm = f['bus/vm_pu'][:]
-        ref = list(csv.DictReader(open(sys.argv[2])))
-        ids = [int(b) for b in f['bus/bus'][:]]
-        d = max(abs(vm[t, k] - float(ref[t]['bus_%d' % b])) for t in range(96) for k, b in enumerate(ids))
-        assert vm.shape == (96, 59), vm.shape
-        assert f['bus/vm_pu'].dims[0][0].name == '/step'
-        print('maxdiff', d, f['summary/losses_p_mw'].attrs['units'].decode() if isinstance(f['summary/losses_p_mw'].attrs['units'], bytes) else f['summary/losses_p_mw'].attrs['units'])
-        """
+            import h5py, csv, sys
+            f = h5py.File(sys.argv[1])
+            vm = f['bus/vm_pu'][:]
+            ref = list(csv.DictReader(open(sys.argv[2])))
+            ids = [int(b) for b in f['bus/bus'][:]]
+            d = max(abs(vm[t, k] - float(ref[t]['bus_%d' % b])) for t in range(96) for k, b in enumerate(ids))
+            assert vm.shape == (96, 59), vm.shape
+            assert f['bus/vm_pu'].dims[0][0].name == '/step'
+            print('maxdiff', d, f['summary/losses_p_mw'].attrs['units'].decode() if isinstance(f['summary/losses_p_mw'].attrs['units'], bytes) else f['summary/losses_p_mw'].attrs['units'])
+            """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-c", py, out, sharedEnergy + "/simbench_lv_urban6/ts_ref_vm_pu_96.csv"]
-        let pipe = Pipe(); p.standardOutput = pipe; p.standardError = pipe
-        try p.run(); p.waitUntilExit()
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        p.waitUntilExit()
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(p.terminationStatus == 0, "\(text)")
-        if let v = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) { #expect(v <= 1e-9, "\(text)") } else { Issue.record("\(text)") }
+        if let v = text.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) {
+            #expect(v <= 1e-9, "\(text)")
+        } else {
+            Issue.record("\(text)")
+        }
         #expect(text.contains("MW"))
         let csv = try String(contentsOfFile: dir + "/lv-csv/summary.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 97)
@@ -52,7 +62,9 @@ let sharedEnergy: String = {
         try json.write(toFile: bad + "/network.json", atomically: true, encoding: .utf8)
         let broken = try citytwin(["powerflow", bad, "-o", out, "--overwrite"])
         #expect(broken.status == 64, "\(broken.err)")
-        #expect(broken.err.contains("network.json: error[E-GRID-020]: line[0].to_bus: bus 99 does not exist"), "\(broken.err)")
+        #expect(
+            broken.err.contains("network.json: error[E-GRID-020]: line[0].to_bus: bus 99 does not exist"),
+            "\(broken.err)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before)
         // more steps than the profiles have
         let tooMany = try citytwin(["powerflow", sharedEnergy + "/case33bw", "--steps", "2", "-o", dir + "/c33.h5"])
@@ -64,9 +76,13 @@ let sharedEnergy: String = {
 /// that reaches a substation trips it and cuts its customers off.
 @Suite(.serialized) struct EnergyRunTests {
     static let monaco: String = {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/Data/monaco"
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path + "/Data/monaco"
     }()
-    static let datasets = ["vm_pu", "trafo_loading", "building_demand", "served", "demand", "pv", "ev", "heat_pumps", "losses", "unserved", "asset_trips", "building_unserved"]
+    static let datasets = [
+        "vm_pu", "trafo_loading", "building_demand", "served", "demand", "pv", "ev", "heat_pumps", "losses", "unserved",
+        "asset_trips", "building_unserved",
+    ]
 
     func job(_ name: String, duration: String, checkpoint: String = "6h") -> String {
         """
@@ -101,24 +117,35 @@ let sharedEnergy: String = {
         }
         for name in Self.datasets {
             let ref = try readDataset(results[0], "energy", name)
-            for r in results.dropFirst() { #expect(sameBits(try readDataset(r, "energy", name), ref), "\(name) differs in \(r)") }
+            for r in results.dropFirst() {
+                #expect(sameBits(try readDataset(r, "energy", name), ref), "\(name) differs in \(r)")
+            }
         }
         // the outage cut customers off and was restored
         let unserved = try readDataset(results[0], "energy", "unserved").doubles
         #expect(unserved.contains { $0 > 0 } && unserved.last! == 0)
         // kill + resume (another worker count) equals an uninterrupted run
         let long = job("kr", duration: "168h", checkpoint: "12h")
-        try long.replacingOccurrences(of: "name: kr", with: "name: ref").write(toFile: dir + "/ref.yaml", atomically: true, encoding: .utf8)
-        #expect(try citytwin(["run", dir + "/ref.yaml", "--output", dir + "/out", "--quiet", "--workers", "2"]).status == 0)
+        try long.replacingOccurrences(of: "name: kr", with: "name: ref").write(
+            toFile: dir + "/ref.yaml", atomically: true, encoding: .utf8)
+        #expect(
+            try citytwin(["run", dir + "/ref.yaml", "--output", dir + "/out", "--quiet", "--workers", "2"]).status == 0)
         try long.write(toFile: dir + "/kr.yaml", atomically: true, encoding: .utf8)
         let killed = try runAndKill(job: dir + "/kr.yaml", output: dir + "/out", name: "kr", checkpoints: 2, workers: 2)
         #expect(killed, "the run finished before it could be killed")
-        let r = try citytwin(["run", dir + "/kr.yaml", "--output", dir + "/out", "--quiet", "--workers", "1", "--resume"])
+        let r = try citytwin([
+            "run", dir + "/kr.yaml", "--output", dir + "/out", "--quiet", "--workers", "1", "--resume",
+        ])
         #expect(r.status == 0, "resume failed: \(r.err)")
         for name in Self.datasets {
-            #expect(sameBits(try readDataset(dir + "/out/kr.h5", "energy", name), try readDataset(dir + "/out/ref.h5", "energy", name)), "\(name) differs after kill + resume")
+            #expect(
+                sameBits(
+                    try readDataset(dir + "/out/kr.h5", "energy", name),
+                    try readDataset(dir + "/out/ref.h5", "energy", name)), "\(name) differs after kill + resume")
         }
-        #expect(try String(contentsOfFile: dir + "/out/kr-energy-events.csv", encoding: .utf8) == String(contentsOfFile: dir + "/out/ref-energy-events.csv", encoding: .utf8))
+        #expect(
+            try String(contentsOfFile: dir + "/out/kr-energy-events.csv", encoding: .utf8)
+                == String(contentsOfFile: dir + "/out/ref-energy-events.csv", encoding: .utf8))
     }
 
     /// Traffic + energy on Monaco: the drivers of the synthetic population live in their home buildings, their EVs
@@ -129,15 +156,20 @@ let sharedEnergy: String = {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var results: [String] = []
         for w in ["1", "2"] {
-            let text = "schema: 1\nname: te\(w)\nmodel: \(Self.monaco)\nstart: 2026-01-14T00:00:00Z\nduration: 24h\noutput_interval: 1h\nseed: 3\ntraffic: {}\nenergy:\n  ev_share: 0.5\n"
+            let text =
+                "schema: 1\nname: te\(w)\nmodel: \(Self.monaco)\nstart: 2026-01-14T00:00:00Z\nduration: 24h\noutput_interval: 1h\nseed: 3\ntraffic: {}\nenergy:\n  ev_share: 0.5\n"
             try text.write(toFile: dir + "/te\(w).yaml", atomically: true, encoding: .utf8)
             let r = try citytwin(["run", dir + "/te\(w).yaml", "--output", dir + "/out", "--workers", w])
             #expect(r.status == 0, "\(r.err)")
-            #expect((r.out + r.err).contains("drivers of the traffic population placed in their home buildings"), "\(r.out)\(r.err)")
+            #expect(
+                (r.out + r.err).contains("drivers of the traffic population placed in their home buildings"),
+                "\(r.out)\(r.err)")
             results.append(dir + "/out/te\(w).h5")
         }
         for name in Self.datasets {
-            #expect(sameBits(try readDataset(results[0], "energy", name), try readDataset(results[1], "energy", name)), "\(name) differs between 1 and 2 workers")
+            #expect(
+                sameBits(try readDataset(results[0], "energy", name), try readDataset(results[1], "energy", name)),
+                "\(name) differs between 1 and 2 workers")
         }
         // EV charging only once cars are back: none in the small hours, some in the evening
         let f = try H5File.open(results[0])
@@ -156,20 +188,38 @@ let sharedEnergy: String = {
         try FileManager.default.createDirectory(atPath: dir + "/model/grid", withIntermediateDirectories: true)
         let net: [String: Any] = [
             "name": "valley", "sn_mva": 1.0, "f_hz": 50.0,
-            "bus": [["id": 0, "vn_kv": 20.0], ["id": 1, "vn_kv": 20.0], ["id": 2, "vn_kv": 20.0], ["id": 3, "vn_kv": 0.4], ["id": 4, "vn_kv": 0.4]],
-            "line": [["from_bus": 0, "to_bus": 1, "r_ohm": 0.1, "x_ohm": 0.1, "b_us": 1.0, "max_i_ka": 0.4],
-                     ["from_bus": 1, "to_bus": 2, "r_ohm": 0.1, "x_ohm": 0.1, "b_us": 1.0, "max_i_ka": 0.4]],
-            "trafo": [["hv_bus": 1, "lv_bus": 3, "sn_mva": 0.4, "vn_hv_kv": 20.0, "vn_lv_kv": 0.4, "vk_percent": 6.0, "vkr_percent": 1.4, "pfe_kw": 1.0, "i0_percent": 0.3, "shift_degree": 150.0],
-                      ["hv_bus": 2, "lv_bus": 4, "sn_mva": 0.4, "vn_hv_kv": 20.0, "vn_lv_kv": 0.4, "vk_percent": 6.0, "vkr_percent": 1.4, "pfe_kw": 1.0, "i0_percent": 0.3, "shift_degree": 150.0]],
+            "bus": [
+                ["id": 0, "vn_kv": 20.0], ["id": 1, "vn_kv": 20.0], ["id": 2, "vn_kv": 20.0], ["id": 3, "vn_kv": 0.4],
+                ["id": 4, "vn_kv": 0.4],
+            ],
+            "line": [
+                ["from_bus": 0, "to_bus": 1, "r_ohm": 0.1, "x_ohm": 0.1, "b_us": 1.0, "max_i_ka": 0.4],
+                ["from_bus": 1, "to_bus": 2, "r_ohm": 0.1, "x_ohm": 0.1, "b_us": 1.0, "max_i_ka": 0.4],
+            ],
+            "trafo": [
+                [
+                    "hv_bus": 1, "lv_bus": 3, "sn_mva": 0.4, "vn_hv_kv": 20.0, "vn_lv_kv": 0.4, "vk_percent": 6.0,
+                    "vkr_percent": 1.4, "pfe_kw": 1.0, "i0_percent": 0.3, "shift_degree": 150.0,
+                ],
+                [
+                    "hv_bus": 2, "lv_bus": 4, "sn_mva": 0.4, "vn_hv_kv": 20.0, "vn_lv_kv": 0.4, "vk_percent": 6.0,
+                    "vkr_percent": 1.4, "pfe_kw": 1.0, "i0_percent": 0.3, "shift_degree": 150.0,
+                ],
+            ],
             "load": [["bus": 3, "p_mw": 0.05, "q_mvar": 0.01], ["bus": 4, "p_mw": 0.05, "q_mvar": 0.01]],
             "ext_grid": [["bus": 0, "vm_pu": 1.02]],
         ]
-        try JSONSerialization.data(withJSONObject: net).write(to: URL(fileURLWithPath: dir + "/model/grid/network.json"))
-        try "load,x,y,dwellings,residential_floor_m2,other_floor_m2,roof_m2\n0,1205,2285,12,960,0,400\n1,1030,2250,12,960,0,400\n"
+        try JSONSerialization.data(withJSONObject: net).write(
+            to: URL(fileURLWithPath: dir + "/model/grid/network.json"))
+        try
+            "load,x,y,dwellings,residential_floor_m2,other_floor_m2,roof_m2\n0,1205,2285,12,960,0,400\n1,1030,2250,12,960,0,400\n"
             .write(toFile: dir + "/model/grid/buildings.csv", atomically: true, encoding: .utf8)
-        try "kind,element,name,x,y,critical_depth_m\nprimary,0,primary,1030,2290,5\nsecondary,0,creek substation,1205,2285,0.05\nsecondary,1,hill substation,1030,2250,5\n"
+        try
+            "kind,element,name,x,y,critical_depth_m\nprimary,0,primary,1030,2290,5\nsecondary,0,creek substation,1205,2285,0.05\nsecondary,1,hill substation,1030,2250,5\n"
             .write(toFile: dir + "/model/grid/assets.csv", atomically: true, encoding: .utf8)
-        try (String(contentsOfFile: dir + "/model/model.yaml", encoding: .utf8) + "energy:\n  grid: grid/network.json\n  buildings: grid/buildings.csv\n  assets: grid/assets.csv\n")
+        try
+            (String(contentsOfFile: dir + "/model/model.yaml", encoding: .utf8)
+            + "energy:\n  grid: grid/network.json\n  buildings: grid/buildings.csv\n  assets: grid/assets.csv\n")
             .write(toFile: dir + "/model/model.yaml", atomically: true, encoding: .utf8)
         let text = jobText(name: "fe", model: "model") + "energy:\n  step: 5min\n  repair_delay: 1h\n"
         try text.write(toFile: dir + "/fe.yaml", atomically: true, encoding: .utf8)
@@ -181,6 +231,8 @@ let sharedEnergy: String = {
         #expect(unserved[0] > 0 && unserved[1] == 0, "\(unserved)")
         #expect(r.out.contains("customers_interrupted") && r.out.contains("unserved_energy"))
         let events = try String(contentsOfFile: dir + "/out/fe-energy-events.csv", encoding: .utf8)
-        #expect(events.hasPrefix("time_s,asset,kind,event,customers_off\n") && events.contains(",creek substation,secondary,trip,12"), "\(events)")
+        #expect(
+            events.hasPrefix("time_s,asset,kind,event,customers_off\n")
+                && events.contains(",creek substation,secondary,trip,12"), "\(events)")
     }
 }

@@ -1,15 +1,24 @@
 import Foundation
 import SimCore
+import SimIO
 
 /// The release binary scripts/test builds (CITYTWIN_BIN), else the package's build folders.
 let citytwinBinary: String = {
-    if let b = ProcessInfo.processInfo.environment["CITYTWIN_BIN"], FileManager.default.isExecutableFile(atPath: b) { return b }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    for c in ["/.build/release/citytwin", "/.build/debug/citytwin"] where FileManager.default.isExecutableFile(atPath: root + c) { return root + c }
+    if let b = ProcessInfo.processInfo.environment["CITYTWIN_BIN"], FileManager.default.isExecutableFile(atPath: b) {
+        return b
+    }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    for c in ["/.build/release/citytwin", "/.build/debug/citytwin"]
+    where FileManager.default.isExecutableFile(atPath: root + c) { return root + c }
     return root + "/.build/release/citytwin"
 }()
 
-struct ProcResult { var status: Int32; var out: String; var err: String }
+struct ProcResult {
+    var status: Int32
+    var out: String
+    var err: String
+}
 
 @discardableResult
 func citytwin(_ args: [String], cwd: String? = nil) throws -> ProcResult {
@@ -17,12 +26,16 @@ func citytwin(_ args: [String], cwd: String? = nil) throws -> ProcResult {
     p.executableURL = URL(fileURLWithPath: citytwinBinary)
     p.arguments = args
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    let o = Pipe(), e = Pipe()
-    p.standardOutput = o; p.standardError = e
+    let o = Pipe()
+    let e = Pipe()
+    p.standardOutput = o
+    p.standardError = e
     try p.run()
-    let od = o.fileHandleForReading.readDataToEndOfFile(), ed = e.fileHandleForReading.readDataToEndOfFile()
+    let od = o.fileHandleForReading.readDataToEndOfFile()
+    let ed = e.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return ProcResult(status: p.terminationStatus, out: String(decoding: od, as: UTF8.self), err: String(decoding: ed, as: UTF8.self))
+    return ProcResult(
+        status: p.terminationStatus, out: String(decoding: od, as: UTF8.self), err: String(decoding: ed, as: UTF8.self))
 }
 
 func tempDir(_ name: String) -> String {
@@ -32,18 +45,24 @@ func tempDir(_ name: String) -> String {
 }
 
 /// A small synthetic city model: a tilted valley with a sea strip along the south edge.
-func writeModel(_ dir: String, nx: Int = 40, ny: Int = 30, terrain: ((Int, Int) -> String)? = nil, rows: Int? = nil) throws {
+func writeModel(_ dir: String, nx: Int = 40, ny: Int = 30, terrain: ((Int, Int) -> String)? = nil, rows: Int? = nil)
+    throws
+{
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     var t = "ncols \(nx)\nnrows \(rows ?? ny)\nxllcorner 1000\nyllcorner 2000\ncellsize 10\n"
     var l = "ncols \(nx)\nnrows \(ny)\nxllcorner 1000\nyllcorner 2000\ncellsize 10\n"
     for j in 0..<ny {
-        var tr: [String] = [], lr: [String] = []
+        var tr: [String] = []
+        var lr: [String] = []
         for i in 0..<nx {
-            let z = 0.05 * Double(ny - 1 - j) * 10 * 0.1 + 0.02 * abs(Double(i) - Double(nx) / 2) * 10 * 0.1 + 0.3 * sin(Double(i * j) * 0.1)
+            let z =
+                0.05 * Double(ny - 1 - j) * 10 * 0.1 + 0.02 * abs(Double(i) - Double(nx) / 2) * 10 * 0.1 + 0.3
+                * sin(Double(i * j) * 0.1)
             tr.append(terrain?(i, j) ?? String(format: "%.3f", j >= ny - 3 ? -2.0 : z + 0.5))
             lr.append(j >= ny - 3 ? "9" : (i % 7 == 0 ? "1" : "0"))
         }
-        t += tr.joined(separator: " ") + "\n"; l += lr.joined(separator: " ") + "\n"
+        t += tr.joined(separator: " ") + "\n"
+        l += lr.joined(separator: " ") + "\n"
     }
     try t.write(toFile: dir + "/terrain.asc", atomically: true, encoding: .utf8)
     try l.write(toFile: dir + "/landcover.asc", atomically: true, encoding: .utf8)
@@ -64,7 +83,9 @@ func writeModel(_ dir: String, nx: Int = 40, ny: Int = 30, terrain: ((Int, Int) 
 }
 
 /// A job on that model with rain, an inflow, infiltration and drainage: every code path of the flood step.
-func jobText(name: String, model: String, duration: String = "40min", checkpoint: String = "5min", precision: String = "double") -> String {
+func jobText(
+    name: String, model: String, duration: String = "40min", checkpoint: String = "5min", precision: String = "double"
+) -> String {
     """
     schema: 1
     name: \(name)
@@ -97,7 +118,6 @@ func readDataset(_ path: String, _ group: String, _ name: String) throws -> Arra
     let f = try H5File.open(path)
     return try f.root.group(group).dataset(name).read()
 }
-import SimIO
 
 /// Bit-for-bit equality (NaN fill values compare equal to themselves).
 func sameBits(_ a: ArrayData, _ b: ArrayData) -> Bool {
@@ -113,8 +133,10 @@ func runPython(_ script: String, _ args: [String]) throws -> ProcResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3", "-c", script] + args
-    let o = Pipe(), e = Pipe()
-    p.standardOutput = o; p.standardError = e
+    let o = Pipe()
+    let e = Pipe()
+    p.standardOutput = o
+    p.standardError = e
     try p.run()
     let out = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     let err = String(decoding: e.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -124,26 +146,34 @@ func runPython(_ script: String, _ args: [String]) throws -> ProcResult {
 
 /// Starts `citytwin run JOB`, waits until `checkpoints` checkpoints exist, then SIGKILLs it at a random moment;
 /// retries with --resume if the run finished first. True if a kill happened.
-func runAndKill(job jobPath: String, output: String, name: String, checkpoints: Int = 2, workers: Int = 2) throws -> Bool {
+func runAndKill(job jobPath: String, output: String, name: String, checkpoints: Int = 2, workers: Int = 2) throws
+    -> Bool
+{
     for attempt in 0..<3 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: citytwinBinary)
-        p.arguments = ["run", jobPath, "--output", output, "--quiet", "--workers", "\(workers)"] + (attempt > 0 ? ["--resume"] : [])
-        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+        p.arguments =
+            ["run", jobPath, "--output", output, "--quiet", "--workers", "\(workers)"]
+            + (attempt > 0 ? ["--resume"] : [])
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
         try p.run()
         let ckDir = output + "/\(name).work/checkpoints"
         let t0 = Date()
         while p.isRunning && Date().timeIntervalSince(t0) < 60 {
-            let n = ((try? FileManager.default.contentsOfDirectory(atPath: ckDir)) ?? []).filter { $0.hasSuffix(".h5") }.count
+            let n = ((try? FileManager.default.contentsOfDirectory(atPath: ckDir)) ?? []).filter { $0.hasSuffix(".h5") }
+                .count
             if n >= checkpoints { break }
             usleep(1000)
         }
         if p.isRunning {
-            usleep(UInt32.random(in: 0...20_000))   // kill at an arbitrary moment after a checkpoint
+            usleep(UInt32.random(in: 0...20_000))  // kill at an arbitrary moment after a checkpoint
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             if p.terminationReason == .uncaughtSignal { return true }
-        } else { p.waitUntilExit() }
+        } else {
+            p.waitUntilExit()
+        }
     }
     return false
 }

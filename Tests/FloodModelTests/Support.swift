@@ -1,13 +1,17 @@
+import FloodModel
 import Foundation
 import SimCore
 import SimEngine
-import FloodModel
 
 /// Runs a setup for `seconds` and returns the domain.
-func simulate(_ setup: FloodSetup, seconds: Double, workers: Int = 2, partitions: Int = 8,
-              output: SimDuration = .seconds(60)) -> any DomainModel & FloodInspectable {
+func simulate(
+    _ setup: FloodSetup, seconds: Double, workers: Int = 2, partitions: Int = 8,
+    output: SimDuration = .seconds(60)
+) -> any DomainModel & FloodInspectable {
     let d = makeFloodDomain(setup, partitions: partitions)
-    let sim = Simulation(domains: [d], schedule: RunSchedule(end: SimTime(milliseconds: Int64(seconds * 1000)), outputInterval: output), workers: workers)
+    let sim = Simulation(
+        domains: [d], schedule: RunSchedule(end: SimTime(milliseconds: Int64(seconds * 1000)), outputInterval: output),
+        workers: workers)
     _ = try? sim.run(observer: nil)
     return d
 }
@@ -19,5 +23,6 @@ let sharedData: String = {
     return root.deletingLastPathComponent().appendingPathComponent("shared/data").path
 }()
 let packageRoot: String = {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .path
 }()

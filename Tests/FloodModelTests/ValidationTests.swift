@@ -1,8 +1,8 @@
-import Testing
+import FloodModel
 import Foundation
 import SimCore
 import SimEngine
-import FloodModel
+import Testing
 
 /// Validation of the local-inertial solver against analytic solutions and invariants.
 @Suite struct FloodValidationTests {
@@ -11,13 +11,16 @@ import FloodModel
     @Test(arguments: [false, true])
     func lakeAtRestStaysAtRest(advection: Bool) {
         let g = GridGeometry(nx: 60, ny: 40, cellSize: 5)
-        var z = [Double](repeating: 0, count: g.count), h = z
-        for j in 0..<g.ny { for i in 0..<g.nx {
-            let k = g.index(i, j)
-            z[k] = 0.6 * sin(Double(i) * 0.37) * cos(Double(j) * 0.23) + 0.002 * Double(i * j % 17)
-            if i > 40 && j < 15 { z[k] = 1.4 }                // an island above the lake level
-            h[k] = max(0, 1.0 - z[k])
-        } }
+        var z = [Double](repeating: 0, count: g.count)
+        var h = z
+        for j in 0..<g.ny {
+            for i in 0..<g.nx {
+                let k = g.index(i, j)
+                z[k] = 0.6 * sin(Double(i) * 0.37) * cos(Double(j) * 0.23) + 0.002 * Double(i * j % 17)
+                if i > 40 && j < 15 { z[k] = 1.4 }  // an island above the lake level
+                h[k] = max(0, 1.0 - z[k])
+            }
+        }
         var s = FloodSetup(geometry: g, terrain: z, manning: 0.03)
         s.initialDepth = h
         s.parameters.advection = advection
@@ -31,7 +34,10 @@ import FloodModel
     /// Planar wetting front over a flat dry bed (Hunter et al. 2005; used by Bates et al. 2010 and de Almeida
     /// et al. 2012): with the upstream depth h0(t) = [(7/3) n² u³ t]^(3/7) the front moves at speed u and
     /// h(x, t) = [(7/3) n² u² (u t − x)]^(3/7) behind it.
-    func wettingFront(n: Double, u: Double = 1, tEnd: Double = 3600, dx: Double = 10, alpha: Double = 0.7, threshold: Double = 1e-4, theta: Double = 0.8, advection: Bool = false) -> (rmse: Double, maxErr: Double, h0: Double, front: Double, frontAnalytic: Double, profile: [Double]) {
+    func wettingFront(
+        n: Double, u: Double = 1, tEnd: Double = 3600, dx: Double = 10, alpha: Double = 0.7, threshold: Double = 1e-4,
+        theta: Double = 0.8, advection: Bool = false
+    ) -> (rmse: Double, maxErr: Double, h0: Double, front: Double, frontAnalytic: Double, profile: [Double]) {
         func analytic(_ x: Double, _ t: Double) -> Double {
             let a = (7.0 / 3.0) * n * n * u * u * (u * t - x)
             return a > 0 ? pow(a, 3.0 / 7.0) : 0
@@ -40,8 +46,9 @@ import FloodModel
         let g = GridGeometry(nx: nx, ny: 1, cellSize: dx)
         var s = FloodSetup(geometry: g, terrain: [Double](repeating: 0, count: nx), manning: n)
         let times = stride(from: 0.0, through: tEnd + 10, by: 5.0).map { SimTime(milliseconds: Int64($0 * 1000)) }
-        s.boundaries = FloodBoundaries(north: .closed, south: .closed, east: .closed,
-                                       west: .levelSeries(times: times, levels: times.map { analytic(0, $0.seconds) }))
+        s.boundaries = FloodBoundaries(
+            north: .closed, south: .closed, east: .closed,
+            west: .levelSeries(times: times, levels: times.map { analytic(0, $0.seconds) }))
         s.parameters.maxStep = .seconds(5)
         s.parameters.alpha = alpha
         s.parameters.theta = theta
@@ -49,11 +56,19 @@ import FloodModel
         s.parameters.advection = advection
         let d = simulate(s, seconds: tEnd, workers: 1, partitions: 1)
         let hs = d.depths
-        var se = 0.0, cnt = 0, maxErr = 0.0, front = 0.0, frontA = 0.0
+        var se = 0.0
+        var cnt = 0
+        var maxErr = 0.0
+        var front = 0.0
+        var frontA = 0.0
         for i in 0..<nx {
             let x = (Double(i) + 0.5) * dx
             let ha = analytic(x, tEnd)
-            if ha > 0 { se += (hs[i] - ha) * (hs[i] - ha); cnt += 1; maxErr = max(maxErr, abs(hs[i] - ha)) }
+            if ha > 0 {
+                se += (hs[i] - ha) * (hs[i] - ha)
+                cnt += 1
+                maxErr = max(maxErr, abs(hs[i] - ha))
+            }
             if hs[i] > 0.01 { front = x }
             if ha > 0.01 { frontA = x }
         }
@@ -64,7 +79,9 @@ import FloodModel
     func wettingFrontN003(advection: Bool) {
         let r = wettingFront(n: 0.03, advection: advection)
         #expect(r.rmse <= 0.05 * r.h0, "RMSE \(r.rmse) m vs boundary depth \(r.h0) m")
-        #expect(abs(r.front - r.frontAnalytic) <= 0.05 * r.frontAnalytic, "front \(r.front) m, analytic \(r.frontAnalytic) m")
+        #expect(
+            abs(r.front - r.frontAnalytic) <= 0.05 * r.frontAnalytic,
+            "front \(r.front) m, analytic \(r.frontAnalytic) m")
         if advection {
             // measured: RMSE 0.5 % of h0, front 1.1 % ahead
             #expect(r.rmse <= 0.01 * r.h0 && r.maxErr < 0.1 * r.h0, "RMSE \(r.rmse) m, max error \(r.maxErr) m")
@@ -80,7 +97,9 @@ import FloodModel
         let r = wettingFront(n: 0.01, advection: true)
         #expect(r.maxErr < 0.15 * r.h0, "max error \(r.maxErr) m vs boundary depth \(r.h0) m")
         #expect(r.rmse < 0.02 * r.h0, "RMSE \(r.rmse) m")
-        #expect(abs(r.front - r.frontAnalytic) <= 0.03 * r.frontAnalytic, "front \(r.front) m, analytic \(r.frontAnalytic) m")
+        #expect(
+            abs(r.front - r.frontAnalytic) <= 0.03 * r.frontAnalytic,
+            "front \(r.front) m, analytic \(r.frontAnalytic) m")
         #expect(Self.rises(r.profile, r.h0) == 0, "the profile oscillates")
     }
 
@@ -114,14 +133,19 @@ import FloodModel
         s.boundaries = FloodBoundaries(north: .closed, south: .closed, east: .free(minSlope: 0.0001), west: .closed)
         for k in 0..<g.count where (q.values[k] ?? 0) > 0 {
             let discharge = q.values[k]! * g.cellSize * g.cellSize
-            s.inflows.append(Inflow(name: "west\(k)", cells: [k], times: [.zero, SimTime(milliseconds: 10_000_000)], discharge: [discharge, discharge]))
+            s.inflows.append(
+                Inflow(
+                    name: "west\(k)", cells: [k], times: [.zero, SimTime(milliseconds: 10_000_000)],
+                    discharge: [discharge, discharge]))
         }
         if rain > 0 { s.rain = RainSeries(times: [.zero], rates: [rain]) }
         s.parameters.flowDepthThreshold = 1e-6
         s.parameters.advection = advection
         let d = simulate(s, seconds: seconds, workers: 2, partitions: 3)
         let ref = String(decoding: try readFileBytes(dir + "/reference_profile.csv"), as: UTF8.self)
-            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").compactMap { Double($0) } }.filter { $0.count == 3 }
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",").compactMap { Double($0) } }.filter {
+                $0.count == 3
+            }
         #expect(ref.count == g.nx)
         var err = 0.0
         let mid = 1
@@ -177,13 +201,17 @@ import FloodModel
         s.parameters.advection = advection
         let d = simulate(s, seconds: 60, workers: 2, partitions: 5)
         let hs = d.depths
-        var xExact = true, maxY = 0.0, maxT = 0.0
-        for j in 0..<n { for i in 0..<n {
-            let v = hs[g.index(i, j)]
-            if v != hs[g.index(n - 1 - i, j)] { xExact = false }
-            maxY = max(maxY, abs(v - hs[g.index(i, n - 1 - j)]))
-            maxT = max(maxT, abs(v - hs[g.index(j, i)]))
-        } }
+        var xExact = true
+        var maxY = 0.0
+        var maxT = 0.0
+        for j in 0..<n {
+            for i in 0..<n {
+                let v = hs[g.index(i, j)]
+                if v != hs[g.index(n - 1 - i, j)] { xExact = false }
+                maxY = max(maxY, abs(v - hs[g.index(i, n - 1 - j)]))
+                maxT = max(maxT, abs(v - hs[g.index(j, i)]))
+            }
+        }
         #expect(xExact)
         #expect(maxY < 1e-9 && maxT < 1e-9, "asymmetry y \(maxY) m, transpose \(maxT) m")
         #expect(hs.contains { $0 > 0.05 + 1e-3 && $0 < 2 }, "the water did spread")

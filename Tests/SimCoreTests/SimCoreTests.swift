@@ -1,30 +1,39 @@
-import Testing
 import Foundation
 import SimCore
+import Testing
 
 @Suite struct PhiloxTests {
     // Reference blocks from numpy.random.Philox (numpy 2.x): numpy increments the counter before each block,
     // so `Philox(key=K, counter=C).random_raw(4)` is the block of counter C + 1.
     @Test func matchesNumpyReference() {
         let g = Philox4x64(key: (0x1234, 0x5678))
-        let b1 = g.block((1, 0, 0, 0)), b2 = g.block((2, 0, 0, 0))
-        #expect([b1.0, b1.1, b1.2, b1.3] == [0x7af1ec3cbd0ad88a, 0x009cd89c3efe261f, 0x0b019d81fcae091c, 0x61331f09223ecda9])
-        #expect([b2.0, b2.1, b2.2, b2.3] == [0x39feb0d928c960ea, 0x74519b29bb9b52e4, 0x6513c785d40e31a1, 0xf1fa25da161dda48])
+        let b1 = g.block((1, 0, 0, 0))
+        let b2 = g.block((2, 0, 0, 0))
+        #expect(
+            [b1.0, b1.1, b1.2, b1.3] == [
+                0x7af1ec3cbd0ad88a, 0x009cd89c3efe261f, 0x0b019d81fcae091c, 0x61331f09223ecda9,
+            ])
+        #expect(
+            [b2.0, b2.1, b2.2, b2.3] == [
+                0x39feb0d928c960ea, 0x74519b29bb9b52e4, 0x6513c785d40e31a1, 0xf1fa25da161dda48,
+            ])
         let h = Philox4x64(seed: 42, stream: 7).block((6, 6, 7, 8))
-        #expect([h.0, h.1, h.2, h.3] == [0xa7a8dd11cc911e88, 0x27c76d9f95973e47, 0x1002e0be76a7e5eb, 0xce3a567f101f7292])
+        #expect(
+            [h.0, h.1, h.2, h.3] == [0xa7a8dd11cc911e88, 0x27c76d9f95973e47, 0x1002e0be76a7e5eb, 0xce3a567f101f7292])
     }
 
     /// Live comparison with numpy when it is installed (scripts/test installs it).
     @Test func matchesLiveNumpy() throws {
         let script = """
-        import numpy as np
-        g = np.random.Philox(key=[987654321, 3], counter=[41, 123456789, 5, 0])
-        print(' '.join(str(int(x)) for x in g.random_raw(8)))
-        """
+            import numpy as np
+            g = np.random.Philox(key=[987654321, 3], counter=[41, 123456789, 5, 0])
+            print(' '.join(str(int(x)) for x in g.random_raw(8)))
+            """
         guard let out = runPython(script) else { return }
         let numpy = out.split(separator: " ").compactMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let g = Philox4x64(seed: 987654321, stream: 3)
-        let a = g.block((42, 123456789, 5, 0)), b = g.block((43, 123456789, 5, 0))
+        let a = g.block((42, 123456789, 5, 0))
+        let b = g.block((43, 123456789, 5, 0))
         #expect(numpy == [a.0, a.1, a.2, a.3, b.0, b.1, b.2, b.3])
     }
 
@@ -108,11 +117,19 @@ func runPython(_ script: String) -> String? {
         let r = try AsciiGrid.parse(Array(text.utf8), path: "t.asc")
         #expect(r.geometry.nx == 3 && r.geometry.ny == 2 && r[1, 1] == nil && r[2, 0] == 3)
         #expect(r.geometry.yCenter(0) == 27.5)
-        #expect(throws: InputError.self) { try AsciiGrid.parse(Array("ncols 3\nnrows 2\ncellsize 1\n1 2 3\n4 5\n".utf8), path: "short.asc") }
-        do { _ = try AsciiGrid.parse(Array("ncols 2\nnrows 1\ncelsize 1\n1 2\n".utf8), path: "typo.asc"); Issue.record("no error") }
-        catch let e as InputError { #expect(e.description.contains("did you mean 'cellsize'")) }
-        do { _ = try AsciiGrid.parse(Array("ncols 2\nnrows 1\ncellsize 1\n1 nan\n".utf8), path: "nan.asc"); Issue.record("no error") }
-        catch let e as InputError { #expect(e.description.contains("nan.asc:4") && e.description.contains("not finite")) }
+        #expect(throws: InputError.self) {
+            try AsciiGrid.parse(Array("ncols 3\nnrows 2\ncellsize 1\n1 2 3\n4 5\n".utf8), path: "short.asc")
+        }
+        do {
+            _ = try AsciiGrid.parse(Array("ncols 2\nnrows 1\ncelsize 1\n1 2\n".utf8), path: "typo.asc")
+            Issue.record("no error")
+        } catch let e as InputError { #expect(e.description.contains("did you mean 'cellsize'")) }
+        do {
+            _ = try AsciiGrid.parse(Array("ncols 2\nnrows 1\ncellsize 1\n1 nan\n".utf8), path: "nan.asc")
+            Issue.record("no error")
+        } catch let e as InputError {
+            #expect(e.description.contains("nan.asc:4") && e.description.contains("not finite"))
+        }
     }
     @Test func executorVisitsEveryPartitionOnce() {
         for w in [1, 2, 3, 8] {

@@ -1,7 +1,7 @@
-import Testing
 import Foundation
 import SimCore
 import SimIO
+import Testing
 
 @Suite struct HDF5Tests {
     @Test func roundTripsDatasetsAndAttributes() throws {
@@ -38,10 +38,16 @@ import SimIO
         try "plain text".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(!H5File.isHDF5(path))
-        do { _ = try H5File.open(path); Issue.record("opened a text file") } catch let e as HDF5Error {
+        do {
+            _ = try H5File.open(path)
+            Issue.record("opened a text file")
+        } catch let e as HDF5Error {
             #expect(e.operation == "H5Fopen" && e.path == path && e.stack.contains("H5Fopen"))
         }
-        do { _ = try ResultInspector.describe(path: path); Issue.record("inspected a text file") } catch let e as RunError {
+        do {
+            _ = try ResultInspector.describe(path: path)
+            Issue.record("inspected a text file")
+        } catch let e as RunError {
             #expect(e.message.contains("is not an HDF5 file"))
         }
     }
@@ -52,17 +58,23 @@ import SimIO
     @Test func precompressedChunksDecodeThroughTheLibraryFilters() throws {
         let path = NSTemporaryDirectory() + "h5chunks-\(UUID().uuidString.prefix(6)).h5"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let ny = 37, nx = 53, nt = 6
-        let frames: [[Float]] = (0..<nt).map { t in (0..<(ny * nx)).map { k in Float(sin(Double(k) * 0.01 + Double(t))) * 2 + Float(t) } }
+        let ny = 37
+        let nx = 53
+        let nt = 6
+        let frames: [[Float]] = (0..<nt).map { t in
+            (0..<(ny * nx)).map { k in Float(sin(Double(k) * 0.01 + Double(t))) * 2 + Float(t) }
+        }
         do {
             let f = try H5File.create(path)
             let g = try f.root.createGroup("g")
-            let d = try g.createDataset("pre", type: .float32, shape: [0, ny, nx], maxShape: [nil, ny, nx], chunk: [1, ny, nx], compress: true)
+            let d = try g.createDataset(
+                "pre", type: .float32, shape: [0, ny, nx], maxShape: [nil, ny, nx], chunk: [1, ny, nx], compress: true)
             let chunks = ParallelExecutor(workers: 3).map(nt) { t in
                 try! frames[t].withUnsafeBytes { try ChunkCodec.shuffleDeflate($0, elementSize: 4) }
             }
             for t in 0..<nt { try d.writeChunk(chunks[t], offset: [t, 0, 0], count: [1, ny, nx]) }
-            let lib = try g.createDataset("lib", type: .float32, shape: [0, ny, nx], maxShape: [nil, ny, nx], chunk: [1, ny, nx], compress: true)
+            let lib = try g.createDataset(
+                "lib", type: .float32, shape: [0, ny, nx], maxShape: [nil, ny, nx], chunk: [1, ny, nx], compress: true)
             for t in 0..<nt { try lib.write(.float32(frames[t]), start: [t, 0, 0], count: [1, ny, nx]) }
             #expect(chunks.allSatisfy { $0.count < ny * nx * 4 }, "compression gained nothing")
         }

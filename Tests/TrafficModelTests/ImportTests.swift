@@ -1,11 +1,12 @@
-import Testing
+import CityImport
 import Foundation
 import SimCore
+import Testing
 import TrafficModel
-import CityImport
 
 let sharedRoot: String = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     return root.deletingLastPathComponent().appendingPathComponent("shared").path
 }()
 
@@ -19,17 +20,20 @@ let sharedRoot: String = {
         let net = try SUMO.readNet(d + "/net.net.xml.gz")
         #expect(net.nodeCount == 400 && net.linkCount == 1520)
         // connections: netgenerate allows U-turns except at the 8 corner approaches; plain and full networks agree
-        let withTurns = try SUMO.readPlain(nodes: d + "/plain.nod.xml.gz", edges: d + "/plain.edg.xml.gz", connections: d + "/plain.con.xml.gz")
+        let withTurns = try SUMO.readPlain(
+            nodes: d + "/plain.nod.xml.gz", edges: d + "/plain.edg.xml.gz", connections: d + "/plain.con.xml.gz")
         #expect(withTurns.bannedTurns.count == 8 && net.bannedTurns.count == 8)
-        let a = try #require(withTurns.linkIDs.firstIndex(of: "A0A1")), u = try #require(withTurns.linkIDs.firstIndex(of: "A1A0"))
+        let a = try #require(withTurns.linkIDs.firstIndex(of: "A0A1"))
+        let u = try #require(withTurns.linkIDs.firstIndex(of: "A1A0"))
         #expect(!withTurns.isBanned(a, u) && withTurns.isBanned(u, a))
-        #expect(Set(withTurns.bannedTurns.map { "\(withTurns.linkIDs[Int($0.from)])>\(withTurns.linkIDs[Int($0.to)])" })
+        #expect(
+            Set(withTurns.bannedTurns.map { "\(withTurns.linkIDs[Int($0.from)])>\(withTurns.linkIDs[Int($0.to)])" })
                 == Set(net.bannedTurns.map { "\(net.linkIDs[Int($0.from)])>\(net.linkIDs[Int($0.to)])" }))
         #expect(Set(net.linkIDs) == Set(plain.linkIDs))
         let routes = try SUMO.readRoutes(d + "/routes.rou.xml.gz", network: plain)
         #expect(routes.count == 20_001)
         #expect(routes.validate(on: plain, origin: SourceLocation(file: "routes")).isEmpty)
-        #expect(routes.ids[1] == "1" && routes.depart[1] == 180)   // depart="0.18"
+        #expect(routes.ids[1] == "1" && routes.depart[1] == 180)  // depart="0.18"
         // the model-directory table reads back to the same plans
         let again = try VehiclePlans.fromCSV(routes.csv(on: plain), file: "vehicles.csv", on: plain)
         #expect(again == routes)
@@ -57,32 +61,76 @@ let sharedRoot: String = {
         let dir = NSTemporaryDirectory() + "traffic-bad-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        func write(_ name: String, _ text: String) throws -> String { let p = dir + "/" + name; try text.write(toFile: p, atomically: true, encoding: .utf8); return p }
-        let nodes = try write("n.nod.xml", "<nodes>\n<node id=\"a\" x=\"0\" y=\"0\"/>\n<node id=\"b\" x=\"100\" y=\"0\"/>\n</nodes>\n")
-        let edges = try write("e.edg.xml", "<edges>\n<edge id=\"ab\" from=\"a\" to=\"b\"/>\n<edge id=\"bx\" from=\"b\" to=\"bb\"/>\n</edges>\n")
-        do { _ = try SUMO.readPlain(nodes: nodes, edges: edges); Issue.record("accepted an edge to an unknown node") } catch let e as InputError {
-            #expect(e.description.contains("e.edg.xml:3") && e.description.contains("refers to node 'bb'") && e.description.contains("did you mean 'b'?"), "\(e)")
+        func write(_ name: String, _ text: String) throws -> String {
+            let p = dir + "/" + name
+            try text.write(toFile: p, atomically: true, encoding: .utf8)
+            return p
         }
-        let good = try write("g.edg.xml", "<edges>\n<edge id=\"ab\" from=\"a\" to=\"b\"/>\n<edge id=\"ba\" from=\"b\" to=\"a\"/>\n</edges>\n")
+        let nodes = try write(
+            "n.nod.xml", "<nodes>\n<node id=\"a\" x=\"0\" y=\"0\"/>\n<node id=\"b\" x=\"100\" y=\"0\"/>\n</nodes>\n")
+        let edges = try write(
+            "e.edg.xml",
+            "<edges>\n<edge id=\"ab\" from=\"a\" to=\"b\"/>\n<edge id=\"bx\" from=\"b\" to=\"bb\"/>\n</edges>\n")
+        do {
+            _ = try SUMO.readPlain(nodes: nodes, edges: edges)
+            Issue.record("accepted an edge to an unknown node")
+        } catch let e as InputError {
+            #expect(
+                e.description.contains("e.edg.xml:3") && e.description.contains("refers to node 'bb'")
+                    && e.description.contains("did you mean 'b'?"), "\(e)")
+        }
+        let good = try write(
+            "g.edg.xml",
+            "<edges>\n<edge id=\"ab\" from=\"a\" to=\"b\"/>\n<edge id=\"ba\" from=\"b\" to=\"a\"/>\n</edges>\n")
         let net = try SUMO.readPlain(nodes: nodes, edges: good)
         let cases: [(String, String)] = [
-            ("<routes>\n<vehicle id=\"v\" depart=\"0\">\n<route edges=\"ab ab\"/>\n</vehicle>\n</routes>\n", "r.rou.xml:3: error[E-SUMO-012]: vehicle 'v': edge 'ab' does not start where 'ab' ends"),
-            ("<routes>\n<vehicle id=\"v\" depart=\"0\">\n<route edges=\"ab zz\"/>\n</vehicle>\n</routes>\n", "uses edge 'zz', which the network does not have"),
-            ("<routes>\n<vehicle id=\"v\" depart=\"soon\"><route edges=\"ab\"/></vehicle>\n</routes>\n", "r.rou.xml:2: error[E-SUMO-017]"),
-            ("<routes>\n<flow id=\"f\" begin=\"0\" end=\"10\" from=\"ab\" to=\"ba\"/>\n</routes>\n", "<flow> elements are not supported"),
+            (
+                "<routes>\n<vehicle id=\"v\" depart=\"0\">\n<route edges=\"ab ab\"/>\n</vehicle>\n</routes>\n",
+                "r.rou.xml:3: error[E-SUMO-012]: vehicle 'v': edge 'ab' does not start where 'ab' ends"
+            ),
+            (
+                "<routes>\n<vehicle id=\"v\" depart=\"0\">\n<route edges=\"ab zz\"/>\n</vehicle>\n</routes>\n",
+                "uses edge 'zz', which the network does not have"
+            ),
+            (
+                "<routes>\n<vehicle id=\"v\" depart=\"soon\"><route edges=\"ab\"/></vehicle>\n</routes>\n",
+                "r.rou.xml:2: error[E-SUMO-017]"
+            ),
+            (
+                "<routes>\n<flow id=\"f\" begin=\"0\" end=\"10\" from=\"ab\" to=\"ba\"/>\n</routes>\n",
+                "<flow> elements are not supported"
+            ),
             ("<routes>\n<trip id=\"t\" depart=\"0\" from=\"ab\" to=\"zz\"/>\n</routes>\n", "trip 't' uses edge 'zz'"),
-            ("<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/></vehicle>\n<vehicle id=\"v\" depart=\"1\"><route edges=\"ba\"/></vehicle>\n</routes>\n", "vehicle id 'v' appears twice"),
-            ("<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/>\n", "the document ends inside 2 open elements"),
-            ("<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/></vehicle>\n<vehicle <\n</routes>", "r.rou.xml:3: error"),
+            (
+                "<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/></vehicle>\n<vehicle id=\"v\" depart=\"1\"><route edges=\"ba\"/></vehicle>\n</routes>\n",
+                "vehicle id 'v' appears twice"
+            ),
+            (
+                "<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/>\n",
+                "the document ends inside 2 open elements"
+            ),
+            (
+                "<routes>\n<vehicle id=\"v\" depart=\"0\"><route edges=\"ab\"/></vehicle>\n<vehicle <\n</routes>",
+                "r.rou.xml:3: error"
+            ),
         ]
         for (text, expected) in cases {
             let p = try write("r.rou.xml", text)
-            do { _ = try SUMO.readRoutes(p, network: net); Issue.record("accepted: \(text)") } catch let e as InputError {
+            do {
+                _ = try SUMO.readRoutes(p, network: net)
+                Issue.record("accepted: \(text)")
+            } catch let e as InputError {
                 #expect(e.description.contains(expected), "\(e.description)")
             }
         }
-        let mnet = try write("net.xml", "<network><nodes><node id=\"1\" x=\"0\" y=\"0\"/></nodes>\n<links capperiod=\"1:00:00\">\n<link id=\"a\" from=\"1\" to=\"2\" length=\"10\" freespeed=\"10\" capacity=\"100\"/>\n</links></network>\n")
-        do { _ = try MATSim.readNetwork(mnet); Issue.record("accepted a MATSim link to an unknown node") } catch let e as InputError {
+        let mnet = try write(
+            "net.xml",
+            "<network><nodes><node id=\"1\" x=\"0\" y=\"0\"/></nodes>\n<links capperiod=\"1:00:00\">\n<link id=\"a\" from=\"1\" to=\"2\" length=\"10\" freespeed=\"10\" capacity=\"100\"/>\n</links></network>\n"
+        )
+        do {
+            _ = try MATSim.readNetwork(mnet)
+            Issue.record("accepted a MATSim link to an unknown node")
+        } catch let e as InputError {
             #expect(e.description.contains("net.xml:3") && e.description.contains("refers to node '2'"), "\(e)")
         }
         let gz = try write("broken.xml.gz", "")
@@ -124,16 +172,23 @@ let sharedRoot: String = {
         #expect(again == plans, "endpoint-only routes read back to the same plans")
         #expect(net.hasTurnRestrictions && r.restrictions > 0)
         var bad = 0
-        for v in 0..<plans.count { let rt = Array(plans.route(v)); for k in 1..<max(rt.count, 1) where net.isBanned(Int(rt[k - 1]), Int(rt[k])) { bad += 1 } }
+        for v in 0..<plans.count {
+            let rt = Array(plans.route(v))
+            for k in 1..<max(rt.count, 1) where net.isBanned(Int(rt[k - 1]), Int(rt[k])) { bad += 1 }
+        }
         #expect(bad == 0, "\(bad) banned turns in the population's routes")
     }
 
     /// A banned turn makes the router take the detour, static and time-dependent; bad turn tables are located.
     @Test func turnRestrictionsReroute() throws {
-        var net = RoadNetwork(nodeIDs: ["A", "B", "C", "D"], nodeX: [0, 100, 100, 0], nodeY: [0, 0, 100, 100], zoneCount: 0, zonesAreThrough: true,
-                              linkIDs: ["ab", "bc", "ad", "dc"], from: [0, 1, 0, 3], to: [1, 2, 3, 2], length: [10, 10, 20, 20], lanes: [1, 1, 1, 1],
-                              freeSpeed: [10, 10, 10, 10], capacity: [900, 900, 900, 900], freeFlowTime: [1, 1, 2, 2], bprAlpha: [0.15, 0.15, 0.15, 0.15],
-                              bprBeta: [4, 4, 4, 4], fixedCost: [0, 0, 0, 0])
+        var net = RoadNetwork(
+            nodeIDs: ["A", "B", "C", "D"], nodeX: [0, 100, 100, 0], nodeY: [0, 0, 100, 100], zoneCount: 0,
+            zonesAreThrough: true,
+            linkIDs: ["ab", "bc", "ad", "dc"], from: [0, 1, 0, 3], to: [1, 2, 3, 2], length: [10, 10, 20, 20],
+            lanes: [1, 1, 1, 1],
+            freeSpeed: [10, 10, 10, 10], capacity: [900, 900, 900, 900], freeFlowTime: [1, 1, 2, 2],
+            bprAlpha: [0.15, 0.15, 0.15, 0.15],
+            bprBeta: [4, 4, 4, 4], fixedCost: [0, 0, 0, 0])
         var tree = ShortestPathTree(nodeCount: 4)
         var path: [Int32] = []
         net.freeFlowTime.withUnsafeBufferPointer { tree.search(net, from: 0, cost: $0) }
@@ -148,10 +203,16 @@ let sharedRoot: String = {
         let arrival = tree.earliestArrival(net, from: 0, departAt: 0, to: 2, profile: profile, path: &path)
         #expect(arrival == 4000 && path == [2, 3])
         #expect(net.turnsCSV() == "from_link,to_link\nab,bc\n")
-        do { try net.readBannedTurns("from_link,to_link\nab,dc\n", file: "turns.csv"); Issue.record("accepted a non-turn") } catch let e as InputError {
+        do {
+            try net.readBannedTurns("from_link,to_link\nab,dc\n", file: "turns.csv")
+            Issue.record("accepted a non-turn")
+        } catch let e as InputError {
             #expect(e.description.contains("turns.csv:2") && e.description.contains("is not a turn"), "\(e)")
         }
-        do { try net.readBannedTurns("from_link,to_link\nab,bcc\n", file: "turns.csv"); Issue.record("accepted an unknown link") } catch let e as InputError {
+        do {
+            try net.readBannedTurns("from_link,to_link\nab,bcc\n", file: "turns.csv")
+            Issue.record("accepted an unknown link")
+        } catch let e as InputError {
             #expect(e.description.contains("did you mean 'bc'?"), "\(e)")
         }
     }
@@ -168,7 +229,10 @@ let sharedRoot: String = {
         #expect(plans.depart.min() == 57_600_000 && plans.depart.max()! <= 61_201_000)
         // every turn of every route is allowed
         var bad = 0
-        for v in 0..<plans.count { let r = Array(plans.route(v)); for k in 1..<max(r.count, 1) where net.isBanned(Int(r[k - 1]), Int(r[k])) { bad += 1 } }
+        for v in 0..<plans.count {
+            let r = Array(plans.route(v))
+            for k in 1..<max(r.count, 1) where net.isBanned(Int(r[k - 1]), Int(r[k])) { bad += 1 }
+        }
         #expect(bad == 0)
     }
 }
