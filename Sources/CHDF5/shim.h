@@ -42,4 +42,7 @@ static inline void ct_error_message(char *buf /* 1024 bytes */) {
 }
 /// Silence libhdf5's automatic printing of the error stack; errors are captured and thrown instead.
 static inline void ct_silence_errors(void) { H5open(); H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/// Before the library is first used: do not close files at process exit. A file whose flush failed (a full disk)
+/// stays open in the library, and its clean-up at exit would crash inside libhdf5 instead of letting us exit 1.
+static inline void ct_dont_atexit(void) { H5dont_atexit(); }
 #endif

@@ -15,9 +15,7 @@ public struct CSVTable: Sendable {
     public static func read(_ path: String, numeric: [String], text: [String] = [], emptyIsZero: Bool = false) throws
         -> CSVTable
     {
-        guard let d = FileManager.default.contents(atPath: path), let s = String(data: d, encoding: .utf8) else {
-            throw InputError(SourceLocation(file: path), code: "E-GRID-003", message: "cannot read the file")
-        }
+        let s = try InputFile.text(path, what: "the table")
         var lines = s.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -31,7 +29,9 @@ public struct CSVTable: Sendable {
             problems.append(
                 Diagnostic(
                     SourceLocation(file: path, line: 1), code: "E-GRID-005", message: "column '\(h)' is missing",
-                    hint: DidYouMean.suggest(h, from: head).map { "did you mean '\($0)'?" }))
+                    hint: DidYouMean.suggest(h, from: head.filter { InputToken.isPlain($0) }).map {
+                        "did you mean '\($0)'?"
+                    }))
         }
         if !problems.isEmpty { throw InputError(problems) }
         var rows: [Row] = []
@@ -51,7 +51,7 @@ public struct CSVTable: Sendable {
                         problems.append(
                             Diagnostic(
                                 SourceLocation(file: path, line: n + 1), code: "E-GRID-007",
-                                message: "'\(h)' = '\(f[k])' is not a number"))
+                                message: "'\(h)' = \(InputToken.quote(f[k])) is not a finite number"))
                         continue
                     }
                     row.values[h] = v
@@ -63,5 +63,50 @@ public struct CSVTable: Sendable {
         }
         if !problems.isEmpty { throw InputError(problems) }
         return CSVTable(rows: rows)
+    }
+
+    /// Checks values of rows against their physical ranges, collecting located problems.
+    public struct Checker {
+        public let file: String
+        public private(set) var problems: [Diagnostic] = []
+        public init(file: String) { self.file = file }
+
+        /// The column's value if it lies in `range` (units for the message), else a problem and nil.
+        public mutating func number(_ row: Row, _ column: String, _ range: ClosedRange<Double>, units: String = "")
+            -> Double?
+        {
+            guard let v = row[column] else { return nil }
+            guard range.contains(v) else {
+                let u = units.isEmpty ? "" : " \(units)"
+                problems.append(
+                    Diagnostic(
+                        SourceLocation(file: file, line: row.line), code: "E-GRID-008", keyPath: column,
+                        message: "\(v)\(u) is outside \(range.lowerBound)...\(range.upperBound)\(u)"))
+                return nil
+            }
+            return v
+        }
+
+        /// The column's value if it is a whole number in `range`, else a problem and nil.
+        public mutating func whole(_ row: Row, _ column: String, _ range: ClosedRange<Int>) -> Int? {
+            guard let v = row[column] else { return nil }
+            guard let i = Int(exactly: v), range.contains(i) else {
+                problems.append(
+                    Diagnostic(
+                        SourceLocation(file: file, line: row.line), code: "E-GRID-009", keyPath: column,
+                        message: "\(v) is not a whole number in \(range.lowerBound)...\(range.upperBound)"))
+                return nil
+            }
+            return i
+        }
+
+        /// Records a problem of the row.
+        public mutating func report(_ row: Row, _ column: String?, code: String, _ message: String, hint: String? = nil)
+        {
+            problems.append(
+                Diagnostic(
+                    SourceLocation(file: file, line: row.line), code: code, keyPath: column, message: message,
+                    hint: hint))
+        }
     }
 }

@@ -7,11 +7,7 @@ import SimCore
 public enum EnergyImport {
     public static func readSolverTables(_ dir: String) throws -> PowerNetwork {
         let json = dir + "/network.json"
-        guard let jd = FileManager.default.contents(atPath: json) else {
-            throw InputError(
-                SourceLocation(file: json), code: "E-GRID-001", message: "cannot read the file",
-                hint: "point at a folder with network.json and solver_*.csv")
-        }
+        let jd = Data(try InputFile.read(json, what: "network.json"))
         guard let obj = try? JSONSerialization.jsonObject(with: jd) as? [String: Any],
             let sn = (obj["sn_mva"] as? NSNumber)?.doubleValue, sn > 0
         else {

@@ -188,11 +188,7 @@ public enum GridReader {
     }
 
     static func loadJSON(_ path: String) throws -> [String: Any] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(
-                SourceLocation(file: path), code: "E-GRID-001", message: "cannot read the file",
-                hint: "point at a folder with network.json or at a pandapower .json")
-        }
+        let data = Data(try InputFile.read(path, what: "the grid file"))
         do {
             guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw InputError(
@@ -202,7 +198,8 @@ public enum GridReader {
         } catch let e as InputError { throw e } catch {
             throw InputError(
                 SourceLocation(file: path), code: "E-GRID-019",
-                message: "not valid JSON: \((error as NSError).userInfo["NSDebugDescription"] as? String ?? "\(error)")"
+                message: "not valid JSON",
+                hint: "the reference format is one JSON object of element tables; pandapower writes it with to_json"
             )
         }
     }
@@ -244,7 +241,7 @@ public enum GridReader {
             }
             if v is NSNull, let d = def { return d }
             guard let n = v as? NSNumber, n.doubleValue.isFinite else {
-                fail("E-GRID-007", "\(t)[\(k)].\(key)", "'\(v)' is not a number")
+                fail("E-GRID-007", "\(t)[\(k)].\(key)", "\(InputToken.quote("\(v)")) is not a finite number")
                 return .nan
             }
             return n.doubleValue
@@ -252,7 +249,7 @@ public enum GridReader {
         func flag(_ t: String, _ k: Int, _ row: [String: Any], _ key: String) -> Bool {
             guard let v = row[key], !(v is NSNull) else { return true }
             guard let b = v as? Bool else {
-                fail("E-GRID-034", "\(t)[\(k)].\(key)", "'\(v)' is not true/false")
+                fail("E-GRID-034", "\(t)[\(k)].\(key)", "\(InputToken.quote("\(v)")) is not true/false")
                 return true
             }
             return b

@@ -4,11 +4,7 @@ import SimCore
 
 /// Reads a file, inflating it if it is gzip-compressed (by its magic bytes, whatever the name says).
 public func readMaybeGzip(_ path: String) throws -> Data {
-    guard let raw = FileManager.default.contents(atPath: path) else {
-        throw InputError(
-            SourceLocation(file: path), code: "E-IMPORT-010", message: "cannot read the file",
-            hint: "check the path and permissions")
-    }
+    let raw = Data(try InputFile.read(path, what: "the file"))
     guard raw.count >= 2, raw[raw.startIndex] == 0x1f, raw[raw.startIndex + 1] == 0x8b else { return raw }
     var out = Data()
     var s = z_stream()

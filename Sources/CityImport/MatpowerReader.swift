@@ -10,12 +10,7 @@ import SimCore
 /// outside [Qmin, Qmax] reported by the caller if it checks. Every problem is located by file and line.
 public enum MatpowerReader {
     public static func read(_ path: String) throws -> PowerNetwork {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-        else {
-            throw InputError(
-                SourceLocation(file: path), code: "E-GRID-060", message: "cannot read the MATPOWER case",
-                hint: "give a .m case file (format version 2)")
-        }
+        let text = try InputFile.text(path, what: "the MATPOWER case")
         var problems: [Diagnostic] = []
         func fail(_ line: Int?, _ code: String, _ msg: String, hint: String? = nil) {
             problems.append(Diagnostic(SourceLocation(file: path, line: line), code: code, message: msg, hint: hint))

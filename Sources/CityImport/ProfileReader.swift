@@ -6,10 +6,7 @@ import SimCore
 /// into a `ProfileTable`. Byte-level parsing: a year of 15-min steps with 45 columns takes well under a second.
 public enum ProfileReader {
     public static func read(_ path: String) throws -> ProfileTable {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(SourceLocation(file: path), code: "E-GRID-052", message: "cannot read the profile table")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try InputFile.read(path, what: "the profile table")
         var lineStarts: [Int] = [0]
         for (i, b) in bytes.enumerated() where b == 10 && i + 1 < bytes.count { lineStarts.append(i + 1) }
         func field(_ s: Int, _ e: Int) -> String {
@@ -28,11 +25,14 @@ public enum ProfileReader {
             throw InputError(
                 SourceLocation(file: path, line: 1), code: "E-GRID-053",
                 message: "the header must start with 'time' followed by profile columns",
-                hint: head.first.flatMap { DidYouMean.suggest($0, from: ["time"]) }.map { "did you mean '\($0)'?" })
+                hint: head.first.flatMap { InputToken.isPlain($0) ? DidYouMean.suggest($0, from: ["time"]) : nil }.map {
+                    "did you mean '\($0)'?"
+                })
         }
         if let dup = Dictionary(grouping: head, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw InputError(
-                SourceLocation(file: path, line: 1), code: "E-GRID-054", message: "column '\(dup)' appears twice")
+                SourceLocation(file: path, line: 1), code: "E-GRID-054",
+                message: "column \(InputToken.quote(dup)) appears twice")
         }
         let nc = head.count - 1
         var columns = [[Double]](repeating: [], count: nc)
@@ -62,7 +62,7 @@ public enum ProfileReader {
                     guard v.isFinite else {
                         throw InputError(
                             SourceLocation(file: path, line: ln + 1), code: "E-GRID-055", keyPath: head[c + 1],
-                            message: "'\(field(fs, i))' is not a number")
+                            message: "\(InputToken.quote(field(fs, i))) is not a finite number")
                     }
                     columns[c].append(v)
                 }

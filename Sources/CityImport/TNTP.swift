@@ -32,10 +32,7 @@ public enum TNTP {
     }
 
     static func load(_ path: String) throws -> (meta: [String: String], rows: [Row]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(
-                SourceLocation(file: path), code: "E-TNTP-001", message: "cannot read the file", hint: "check the path")
-        }
+        let data = Data(try InputFile.read(path, what: "the TNTP file"))
         guard let text = String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1) else {
             throw InputError(SourceLocation(file: path), code: "E-TNTP-002", message: "the file is not text")
         }

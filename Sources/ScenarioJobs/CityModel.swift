@@ -50,16 +50,22 @@ public struct CityModel: Sendable {
         "energy", "provenance",
     ]
 
-    /// Loads and checks a model; every problem is reported, located in model.yaml or the raster file.
-    public static func load(directory: String) throws -> CityModel {
+    /// model.yaml is read whole; it may be at most this large.
+    static let yamlLimit = 1 << 20
+
+    /// Loads and checks a model; every problem is reported, located in model.yaml or the raster file. Files the
+    /// model names must resolve inside its folder (or a folder opened in `access`).
+    public static func load(directory: String, access: FileAccess = FileAccess(), rasters: Bool = true) throws
+        -> CityModel
+    {
         let file = directory + "/model.yaml"
-        guard FileManager.default.fileExists(atPath: file) else {
+        guard SafeFile.exists(file) else {
             throw InputError(
                 SourceLocation(file: file), code: "E-MODEL-001",
                 message: "no model.yaml in model directory '\(directory)'",
                 hint: "point 'model:' at a folder made by 'citytwin import' (e.g. Data/monaco)")
         }
-        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let text = try InputFile.text(file, limit: yamlLimit, what: "model.yaml")
         let r = YAMLReader(file: file, codePrefix: "E-MODEL")
         guard let root = r.parse(text), let m = r.mapping(root, allowed: keys, required: ["schema", "name"]) else {
             throw InputError(r.diagnostics)
@@ -70,10 +76,10 @@ public struct CityModel: Sendable {
         let name = r.string(m["name"]) ?? "model"
         var epsg = 0
         if let c = m["crs"], let s = r.scalar(c) {
-            if s.hasPrefix("EPSG:"), let e = Int(s.dropFirst(5)) {
+            if s.hasPrefix("EPSG:"), let e = Int(s.dropFirst(5)), e > 0, e < 1_000_000 {
                 epsg = e
             } else {
-                r.report(c, 21, "crs must look like 'EPSG:32632' (got '\(s)')")
+                r.report(c, 21, "crs must look like 'EPSG:32632' (got \(InputToken.quote(s)))")
             }
         }
         var classes: [LandClass] = []
@@ -85,21 +91,48 @@ public struct CityModel: Sendable {
                         required: ["code", "name", "manning"])
                 else { continue }
                 guard let code = r.int(c["code"], min: 0, max: 255), let nm = r.string(c["name"]),
-                    let n = r.double(c["manning"], min: 0, exclusiveMin: true, units: "s m^-1/3")
+                    let n = r.double(c["manning"], min: 0, max: 1, exclusiveMin: true, units: "s m^-1/3")
                 else { continue }
-                func flag(_ k: String) -> Bool { c[k].flatMap { r.scalar($0) }.map { $0 == "true" } ?? false }
+                if classes.contains(where: { $0.code == code }) {
+                    r.report(
+                        c["code"]!, 24, "land-cover code \(code) appears twice", hint: "give each class its own code")
+                    continue
+                }
+                if classes.contains(where: { $0.name == nm }) {
+                    r.report(
+                        c["name"]!, 24, "land-cover class '\(nm)' appears twice", hint: "give each class its own name")
+                    continue
+                }
+                func flag(_ k: String) -> Bool { c[k].flatMap { r.bool($0) } ?? false }
                 classes.append(
                     LandClass(
                         code: code, name: nm, manning: n, pervious: flag("pervious"), drained: flag("drained"),
                         sea: flag("sea")))
             }
         }
-        let seaLevel = m["sea_level"].flatMap { r.double($0, units: "m") } ?? 0
+        let seaLevel = m["sea_level"].flatMap { r.double($0, min: -100, max: 100, units: "m") } ?? 0
         let boundaries =
             m["boundaries"].flatMap { parseBoundaries($0, r) }
             ?? FloodBoundaries(
                 north: .free(minSlope: 0.001), south: .free(minSlope: 0.001), east: .free(minSlope: 0.001),
                 west: .free(minSlope: 0.001))
+        /// A file the model names: inside the model folder (or an allowed one), and a regular file.
+        func modelFile(_ n: YNode?) -> String? {
+            guard let n, let s = r.string(n) else { return nil }
+            switch access.resolve(s, base: directory, roots: [directory]) {
+            case .inside(let p):
+                guard InputFile.isRegularFile(p) else {
+                    r.report(n, 22, "'\(s)' is not a regular file", hint: "name a file of the model folder")
+                    return nil
+                }
+                return p
+            case .missing:
+                r.report(n, 22, "'\(s)' does not exist in the model directory")
+            case .outside(let c):
+                r.report(n, 25, "'\(s)' resolves outside the model folder (to \(c))", hint: FileAccess.outsideHint)
+            }
+            return nil
+        }
         var traffic: TrafficFiles?
         if let t = m["traffic"],
             let tm = r.mapping(
@@ -107,19 +140,14 @@ public struct CityModel: Sendable {
                 required: ["nodes", "links"], what: "traffic")
         {
             let through = tm["zones_are_through"].flatMap { r.bool($0) } ?? true
-            func file(_ k: String) -> String? {
-                guard let n = tm[k], let s = r.string(n) else { return nil }
-                let p = directory + "/" + s
-                if !FileManager.default.fileExists(atPath: p) {
-                    r.report(n, 22, "'\(s)' does not exist in the model directory")
-                    return nil
-                }
-                return p
-            }
-            if let n = file("nodes"), let l = file("links") {
+            let n = modelFile(tm["nodes"])
+            let l = modelFile(tm["links"])
+            let demand = modelFile(tm["demand"])
+            let vehicles = modelFile(tm["vehicles"])
+            let turns = modelFile(tm["banned_turns"])
+            if let n, let l {
                 traffic = TrafficFiles(
-                    nodes: n, links: l, demand: file("demand"), vehicles: file("vehicles"), turns: file("banned_turns"),
-                    zonesAreThrough: through)
+                    nodes: n, links: l, demand: demand, vehicles: vehicles, turns: turns, zonesAreThrough: through)
             }
         }
         var energy: EnergyFiles?
@@ -127,69 +155,99 @@ public struct CityModel: Sendable {
             let em = r.mapping(
                 e, allowed: ["grid", "buildings", "assets"], required: ["grid", "buildings", "assets"], what: "energy")
         {
-            func file(_ k: String) -> String? {
-                guard let n = em[k], let s = r.string(n) else { return nil }
-                let p = directory + "/" + s
-                if !FileManager.default.fileExists(atPath: p) {
-                    r.report(n, 22, "'\(s)' does not exist in the model directory")
-                    return nil
-                }
-                return p
-            }
-            if let g = file("grid"), let b = file("buildings"), let a = file("assets") {
-                energy = EnergyFiles(grid: g, buildings: b, assets: a)
-            }
+            let g = modelFile(em["grid"])
+            let b = modelFile(em["buildings"])
+            let a = modelFile(em["assets"])
+            if let g, let b, let a { energy = EnergyFiles(grid: g, buildings: b, assets: a) }
         }
-        if m["terrain"] == nil && traffic == nil {
+        let terrainPath = m["terrain"].flatMap { modelFile($0) }
+        let landcoverPath = m["landcover"].flatMap { modelFile($0) }
+        if m["landcover"] != nil && m["terrain"] == nil, let lc = m["landcover"] {
+            r.report(lc, 26, "land cover needs a terrain", hint: "add 'terrain:' or remove 'landcover:'")
+        }
+        if m["terrain"] == nil && traffic == nil && m["traffic"] == nil {
             r.report(
                 root, 23, "the model has neither terrain nor a traffic network",
                 hint: "add 'terrain: terrain.asc' and/or a 'traffic:' section")
         }
         if !r.diagnostics.isEmpty { throw InputError(r.diagnostics) }
-        guard m["terrain"] != nil else {
-            return CityModel(
-                directory: directory, name: name, epsg: epsg, terrain: nil, landcover: nil, classes: classes,
-                seaLevel: seaLevel, boundaries: boundaries, traffic: traffic, energy: energy)
-        }
+        var model = CityModel(
+            directory: directory, name: name, epsg: epsg, terrain: nil, landcover: nil, classes: classes,
+            seaLevel: seaLevel, boundaries: boundaries, traffic: traffic, energy: energy)
+        model.terrainFile = terrainPath
+        model.landcoverFile = landcoverPath
+        if rasters { try model.loadRasters() }
+        return model
+    }
 
-        let terrainPath = directory + "/" + (r.string(m["terrain"]) ?? "terrain.asc")
+    /// The terrain and land-cover files (nil: none).
+    public var terrainFile: String?
+    public var landcoverFile: String?
+
+    /// Plausible terrain heights (m): below the deepest ocean trench or above the highest summit is an error.
+    static let terrainRange = -11_000.0...9_000.0
+
+    /// Reads the terrain and land cover (checked cell by cell: heights in range, no NODATA, land-cover codes that
+    /// are whole numbers of a class, both rasters on one georeferenced grid).
+    public mutating func loadRasters() throws {
+        guard let terrainPath = terrainFile else { return }
         let t = try AsciiGrid.read(path: terrainPath, epsg: epsg)
-        if let bad = t.values.firstIndex(where: { $0 == nil }) {
-            throw InputError(
-                SourceLocation(file: terrainPath), code: "E-MODEL-030",
-                message: "terrain has a NODATA cell at column \(bad % t.geometry.nx), row \(bad / t.geometry.nx)",
-                hint: "fill voids when importing (citytwin import fills SRTM voids)")
-        }
-        let terrain = Raster(geometry: t.geometry, values: t.values.map { $0 ?? 0 })
-        var landcover: Raster<Int>?
-        if let lc = m["landcover"], let lcName = r.scalar(lc) {
-            let p = directory + "/" + lcName
-            let l = try AsciiGrid.read(path: p, epsg: epsg)
-            guard l.geometry.nx == terrain.geometry.nx, l.geometry.ny == terrain.geometry.ny else {
+        let g = t.geometry
+        var heights = [Double](repeating: 0, count: g.count)
+        for (k, v) in t.values.enumerated() {
+            guard let v else {
                 throw InputError(
-                    SourceLocation(file: p), code: "E-MODEL-031",
-                    message:
-                        "land cover is \(l.geometry.nx) x \(l.geometry.ny) cells, terrain \(terrain.geometry.nx) x \(terrain.geometry.ny)",
-                    hint: "both rasters must cover the same grid")
+                    SourceLocation(file: terrainPath), code: "E-MODEL-030",
+                    message: "terrain has a NODATA cell at column \(k % g.nx), row \(k / g.nx)",
+                    hint: "fill voids when importing (citytwin import fills SRTM voids)")
             }
-            let codes = Set(classes.map(\.code))
-            var vals = [Int](repeating: 0, count: l.values.count)
-            for (k, v) in l.values.enumerated() {
-                let c = Int(v ?? -1)
-                guard codes.contains(c) else {
-                    throw InputError(
-                        SourceLocation(file: p), code: "E-MODEL-032",
-                        message:
-                            "land cover code \(c) at column \(k % l.geometry.nx), row \(k / l.geometry.nx) is not in model.yaml classes",
-                        hint: "add a class with code \(c) to model.yaml")
-                }
-                vals[k] = c
+            guard Self.terrainRange.contains(v) else {
+                throw InputError(
+                    SourceLocation(file: terrainPath), code: "E-MODEL-033",
+                    message: "terrain height \(v) m at column \(k % g.nx), row \(k / g.nx) is not plausible",
+                    hint: "heights must lie between -11000 and 9000 m; mark missing cells with the NODATA_value")
             }
-            landcover = Raster(geometry: terrain.geometry, values: vals)
+            heights[k] = v
         }
-        return CityModel(
-            directory: directory, name: name, epsg: epsg, terrain: terrain, landcover: landcover,
-            classes: classes, seaLevel: seaLevel, boundaries: boundaries, traffic: traffic, energy: energy)
+        terrain = Raster(geometry: g, values: heights)
+        guard let p = landcoverFile else { return }
+        let l = try AsciiGrid.read(path: p, epsg: epsg)
+        let lg = l.geometry
+        guard lg.nx == g.nx, lg.ny == g.ny else {
+            throw InputError(
+                SourceLocation(file: p), code: "E-MODEL-031",
+                message: "land cover is \(lg.nx) x \(lg.ny) cells, terrain \(g.nx) x \(g.ny)",
+                hint: "both rasters must cover the same grid")
+        }
+        guard lg.cellSize == g.cellSize, lg.xllCorner == g.xllCorner, lg.yllCorner == g.yllCorner else {
+            throw InputError(
+                SourceLocation(file: p), code: "E-MODEL-034",
+                message:
+                    "land cover is georeferenced at (\(lg.xllCorner), \(lg.yllCorner)) with \(lg.cellSize) m cells, "
+                    + "terrain at (\(g.xllCorner), \(g.yllCorner)) with \(g.cellSize) m",
+                hint: "both rasters must cover the same grid: same corner and cell size")
+        }
+        let codes = Set(classes.map(\.code))
+        var vals = [Int](repeating: 0, count: l.values.count)
+        for (k, v) in l.values.enumerated() {
+            let at = "column \(k % lg.nx), row \(k / lg.nx)"
+            guard let v else {
+                throw InputError(
+                    SourceLocation(file: p), code: "E-MODEL-035", message: "land cover has a NODATA cell at \(at)",
+                    hint: "give every cell a class code")
+            }
+            guard let c = Int(exactly: v), codes.contains(c) else {
+                let whole = Int(exactly: v) != nil
+                throw InputError(
+                    SourceLocation(file: p), code: "E-MODEL-032",
+                    message: whole
+                        ? "land cover code \(Int(exactly: v)!) at \(at) is not in model.yaml classes"
+                        : "land cover value \(v) at \(at) is not a class code (a whole number from 0 to 255)",
+                    hint: whole ? "add a class with code \(Int(exactly: v)!) to model.yaml" : "class codes are 0-255")
+            }
+            vals[k] = c
+        }
+        landcover = Raster(geometry: g, values: vals)
     }
 
     /// Loads the road network (and the OD demand if the model has one).
@@ -200,13 +258,7 @@ public struct CityModel: Sendable {
                 message: "model '\(name)' has no traffic section",
                 hint: "import a network first, e.g. 'citytwin import tntp NET.tntp --trips TRIPS.tntp -o DIR'")
         }
-        func text(_ p: String) throws -> String {
-            guard let d = FileManager.default.contents(atPath: p), let s = String(data: d, encoding: .utf8) else {
-                throw InputError(
-                    SourceLocation(file: p), code: "E-MODEL-041", message: "cannot read the file as UTF-8 text")
-            }
-            return s
-        }
+        func text(_ p: String) throws -> String { try InputFile.text(p, what: "the table") }
         var net = try RoadNetwork.fromCSV(
             nodes: try text(t.nodes), nodesFile: t.nodes, links: try text(t.links), linksFile: t.links,
             zonesAreThrough: t.zonesAreThrough)
@@ -225,11 +277,7 @@ public struct CityModel: Sendable {
                     "import routes, e.g. 'citytwin import sumo --routes FILE', or add 'vehicles: population/vehicles.csv'"
             )
         }
-        guard let d = FileManager.default.contents(atPath: p), let s = String(data: d, encoding: .utf8) else {
-            throw InputError(
-                SourceLocation(file: p), code: "E-MODEL-041", message: "cannot read the file as UTF-8 text")
-        }
-        return try VehiclePlans.fromCSV(s, file: p, on: network)
+        return try VehiclePlans.fromCSV(try InputFile.text(p, what: "the vehicles table"), file: p, on: network)
     }
 
     static func parseBoundaries(_ n: YNode, _ r: YAMLReader) -> FloodBoundaries? {

@@ -144,6 +144,8 @@ public struct Job: Sendable {
     public var energy: EnergyJobSettings?
     public var changes: [TerrainChange] = []
     public var networkChanges: [NetworkChange] = []
+    /// Where the job's and its model's files may be (`--allow-path`).
+    public var access = FileAccess()
 
     static let topKeys = [
         "schema", "name", "description", "model", "start", "end", "duration", "output_interval",
@@ -154,21 +156,17 @@ public struct Job: Sendable {
         "manning", "infiltration", "drainage", "inundation_depth",
     ]
 
-    /// Reads and checks a job file. Throws an InputError listing every problem found.
-    public static func load(path: String) throws -> Job {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(
-                SourceLocation(file: path), code: "E-JOB-000", message: "cannot read job file",
-                hint: FileManager.default.fileExists(atPath: path)
-                    ? "check its permissions" : "no such file; check the path")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw InputError(SourceLocation(file: path), code: "E-JOB-000", message: "job file is not UTF-8 text")
-        }
-        return try parse(text: text, file: path)
+    /// A job file is read whole; it may be at most this large.
+    static let fileLimit = 1 << 20
+
+    /// Reads and checks a job file. Throws an InputError listing every problem found. Files the job names must
+    /// resolve inside the job's folder or its model's folder, or a folder opened in `access`.
+    public static func load(path: String, access: FileAccess = FileAccess()) throws -> Job {
+        let text = try InputFile.text(path, limit: fileLimit, what: "the job file")
+        return try parse(text: text, file: path, access: access)
     }
 
-    public static func parse(text: String, file: String) throws -> Job {
+    public static func parse(text: String, file: String, access: FileAccess = FileAccess()) throws -> Job {
         let r = YAMLReader(file: file)
         guard let root = r.parse(text),
             let m = r.mapping(
@@ -195,11 +193,12 @@ public struct Job: Sendable {
                 r.report(
                     mn, 22, "model directory '\(s)' does not exist (resolved to \(modelDir))",
                     hint: "paths are relative to the job file's folder")
-            } else if !FileManager.default.fileExists(atPath: modelDir + "/model.yaml") {
+            } else if !SafeFile.exists(modelDir + "/model.yaml") {
                 r.report(
                     mn, 23, "'\(s)' has no model.yaml", hint: "point 'model:' at a folder made by 'citytwin import'")
             }
         }
+        let paths = JobPaths(base: baseDir, model: modelDir, access: access)
         var startISO = "2000-01-01T00:00:00Z"
         var startDate: Date?
         if let st = m["start"], let s = r.scalar(st) {
@@ -248,12 +247,12 @@ public struct Job: Sendable {
         }
         let workers = m["workers"].flatMap { r.int($0, min: 1, max: 4096) }
         var traffic: TrafficJobSettings?
-        if let t = m["traffic"] { traffic = parseTraffic(t, r, baseDir: baseDir) }
+        if let t = m["traffic"] { traffic = parseTraffic(t, r, paths: paths) }
         let partitions = m["partitions"].flatMap { r.int($0, min: 1, max: 1_000_000) }
         var flood: FloodJobSettings?
-        if let f = m["flood"] { flood = parseFlood(f, r, baseDir: baseDir) }
+        if let f = m["flood"] { flood = parseFlood(f, r, paths: paths) }
         var energy: EnergyJobSettings?
-        if let e = m["energy"] { energy = parseEnergy(e, r, baseDir: baseDir) }
+        if let e = m["energy"] { energy = parseEnergy(e, r, paths: paths) }
         var changes: [TerrainChange] = []
         var networkChanges: [NetworkChange] = []
         if let c = m["changes"], let items = r.sequence(c) {
@@ -293,8 +292,12 @@ public struct Job: Sendable {
             startISO: startISO, duration: duration!, outputInterval: outInt!, checkpointInterval: ckInt,
             checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic,
             energy: energy, changes: changes,
-            networkChanges: networkChanges)
+            networkChanges: networkChanges, access: access)
     }
+
+    /// Bounds of forcing a job may ask for (a located error beyond them).
+    static let maxStormBlocks: Int64 = 100_000
+    static let maxRainIntensity = 5_000.0
 
     static let energyKeys = [
         "step", "ev_share", "pv_share", "heat_pump_share", "demand_growth", "weather", "repair_delay", "hardening",
@@ -302,7 +305,7 @@ public struct Job: Sendable {
         "reinforce", "add_cables",
     ]
 
-    static func parseEnergy(_ n: YNode, _ r: YAMLReader, baseDir: String) -> EnergyJobSettings? {
+    static func parseEnergy(_ n: YNode, _ r: YAMLReader, paths: JobPaths) -> EnergyJobSettings? {
         if case .scalar(let s) = n.node, s.string.isEmpty || s.string == "~" || s.string == "null" {
             return EnergyJobSettings()
         }
@@ -333,15 +336,10 @@ public struct Job: Sendable {
                     e.temperatureAmplitude = r.double(v, min: 0, max: 30, units: "K") ?? e.temperatureAmplitude
                 }
                 if let v = wm["clearness"] { e.clearness = r.double(v, min: 0, max: 1) ?? e.clearness }
-                if let v = wm["file"], let s = r.string(v) {
-                    let p = s.hasPrefix("/") ? s : (baseDir.isEmpty ? s : baseDir + "/" + s)
-                    if FileManager.default.fileExists(atPath: p) {
+                if let v = wm["file"] {
+                    if let p = paths.file(v, r, what: "weather file") {
                         e.weatherFile = p
                         e.weatherLocation = v.location
-                    } else {
-                        r.report(
-                            v, 22, "weather file '\(s)' does not exist (resolved to \(p))",
-                            hint: "paths are relative to the job file's folder")
                     }
                     if wm.count > 1 { r.report(v, 61, "give either 'file' or the synthetic weather keys, not both") }
                 }
@@ -406,7 +404,7 @@ public struct Job: Sendable {
         "departure_jitter", "iterations", "reroute_share", "junction_delay", "vehicles",
     ]
 
-    static func parseTraffic(_ n: YNode, _ r: YAMLReader, baseDir: String = "") -> TrafficJobSettings? {
+    static func parseTraffic(_ n: YNode, _ r: YAMLReader, paths: JobPaths = JobPaths()) -> TrafficJobSettings? {
         // An empty section (`traffic: {}`) takes every default.
         if case .scalar(let s) = n.node, s.string.isEmpty || s.string == "~" || s.string == "null" {
             return TrafficJobSettings()
@@ -433,22 +431,15 @@ public struct Job: Sendable {
         if let v = m["departure_jitter"] { t.departureJitter = r.duration(v, positive: false) ?? .zero }
         if let v = m["iterations"] { t.iterations = r.int(v, min: 1, max: 1000) ?? 1 }
         if let v = m["junction_delay"] { t.junctionDelay = r.duration(v, positive: false) ?? .zero }
-        if let v = m["vehicles"], let s = r.string(v) {
-            let p = s.hasPrefix("/") ? s : (baseDir.isEmpty ? s : baseDir + "/" + s)
-            if FileManager.default.fileExists(atPath: p) {
-                t.vehicles = p
-                t.vehiclesLocation = v.location
-            } else {
-                r.report(
-                    v, 22, "vehicles file '\(s)' does not exist (resolved to \(p))",
-                    hint: "paths are relative to the job file's folder")
-            }
+        if let v = m["vehicles"], let p = paths.file(v, r, what: "vehicles file") {
+            t.vehicles = p
+            t.vehiclesLocation = v.location
         }
         if let v = m["reroute_share"] { t.rerouteShare = r.double(v, min: 0, max: 1, exclusiveMin: true) ?? 0.1 }
         return t
     }
 
-    static func parseFlood(_ n: YNode, _ r: YAMLReader, baseDir: String) -> FloodJobSettings? {
+    static func parseFlood(_ n: YNode, _ r: YAMLReader, paths: JobPaths) -> FloodJobSettings? {
         guard let m = r.mapping(n, allowed: floodKeys, what: "flood") else { return nil }
         var f = FloodJobSettings()
         if let p = m["precision"], let s = r.choice(p, Precision.allCases.map(\.rawValue)) {
@@ -459,11 +450,11 @@ public struct Job: Sendable {
         if let a = m["advection"] { f.advection = r.bool(a) ?? f.advection }
         if let s = m["max_step"] { f.maxStep = r.duration(s) ?? f.maxStep }
         if let b = m["boundaries"] { f.boundaries = CityModel.parseBoundaries(b, r) }
-        if let s = m["sea_level"] { f.seaLevel = r.double(s, units: "m") }
+        if let s = m["sea_level"] { f.seaLevel = r.double(s, min: -100, max: 100, units: "m") }
         if let d = m["inundation_depth"] {
-            f.inundationDepth = r.double(d, min: 0, exclusiveMin: true, units: "m") ?? 0.1
+            f.inundationDepth = r.double(d, min: 0, max: 100, exclusiveMin: true, units: "m") ?? 0.1
         }
-        if let rn = m["rainfall"] { f.rainfall = parseRain(rn, r, baseDir: baseDir) }
+        if let rn = m["rainfall"] { f.rainfall = parseRain(rn, r, paths: paths) }
         if let inf = m["inflows"], let items = r.sequence(inf) {
             for (k, it) in items.enumerated() {
                 guard
@@ -481,7 +472,9 @@ public struct Job: Sendable {
                 case (_?, let l?): r.report(l, 31, "give either 'at' (a point) or 'line', not both")
                 case (nil, nil): r.report(it, 7, "an inflow needs 'at' (a point) or 'line' (a list of points)")
                 }
-                guard let (times, q) = parseSeries(im["hydrograph"]!, r, units: "m3/s") else { continue }
+                guard let (times, q) = parseSeries(im["hydrograph"]!, r, units: "m3/s", range: 0...1e6) else {
+                    continue
+                }
                 f.inflows.append(
                     JobInflow(
                         name: r.string(im["name"]) ?? "inflow\(k + 1)", points: pts, times: times, discharge: q,
@@ -492,7 +485,8 @@ public struct Job: Sendable {
             if let c = mm["classes"], case .mapping(let cm) = c.node {
                 for (k, v) in cm {
                     guard case .scalar(let ks) = k else { continue }
-                    if let val = r.double(c.child(ks.string, v), min: 0, exclusiveMin: true, units: "s m^-1/3") {
+                    if let val = r.double(c.child(ks.string, v), min: 0, max: 1, exclusiveMin: true, units: "s m^-1/3")
+                    {
                         f.manningOverrides[ks.string] = val
                     }
                 }
@@ -507,7 +501,7 @@ public struct Job: Sendable {
         {
             switch r.choice(im["model"], ["none", "constant", "green_ampt"]) {
             case "constant":
-                if let rate = r.double(im["rate"], min: 0, units: "mm/h") {
+                if let rate = r.double(im["rate"], min: 0, max: 10_000, units: "mm/h") {
                     f.infiltration = .constant(rate: rate / 3_600_000)
                 } else if im["rate"] == nil {
                     r.report(i, 7, "constant infiltration needs 'rate' (mm/h)")
@@ -516,8 +510,8 @@ public struct Job: Sendable {
                 for k in ["ks", "psi", "delta_theta"] where im[k] == nil {
                     r.report(i, 7, "Green-Ampt infiltration needs '\(k)'")
                 }
-                if let ks = r.double(im["ks"], min: 0, units: "mm/h"),
-                    let psi = r.double(im["psi"], min: 0, units: "mm"),
+                if let ks = r.double(im["ks"], min: 0, max: 10_000, units: "mm/h"),
+                    let psi = r.double(im["psi"], min: 0, max: 10_000, units: "mm"),
                     let dt = r.double(im["delta_theta"], min: 0, max: 1)
                 {
                     f.infiltration = .greenAmpt(ks: ks / 3_600_000, psi: psi / 1000, deltaTheta: dt)
@@ -528,18 +522,18 @@ public struct Job: Sendable {
         if let d = m["drainage"],
             let dm = r.mapping(d, allowed: ["capacity"], required: ["capacity"], what: "flood.drainage")
         {
-            f.drainageMmPerHour = r.double(dm["capacity"], min: 0, units: "mm/h") ?? 0
+            f.drainageMmPerHour = r.double(dm["capacity"], min: 0, max: 10_000, units: "mm/h") ?? 0
         }
         return f
     }
 
-    static func parseRain(_ n: YNode, _ r: YAMLReader, baseDir: String) -> JobRainfall {
+    static func parseRain(_ n: YNode, _ r: YAMLReader, paths: JobPaths) -> JobRainfall {
         guard let m = r.mapping(n, allowed: ["series", "design_storm", "gridded"], what: "flood.rainfall") else {
             return .none
         }
         if m.count > 1 { r.report(n, 32, "give one of 'series', 'design_storm' or 'gridded'") }
         if let s = m["series"] {
-            guard let (t, v) = parseSeries(s, r, units: "mm/h") else { return .none }
+            guard let (t, v) = parseSeries(s, r, units: "mm/h", range: -1e300...maxRainIntensity) else { return .none }
             if let bad = v.firstIndex(where: { $0 < 0 }) {
                 r.report(s, 11, "rain intensity must be >= 0 (entry \(bad) is \(v[bad]))")
             }
@@ -558,14 +552,26 @@ public struct Job: Sendable {
                     idf, allowed: ["a", "b", "c"], required: ["a", "b", "c"],
                     what: "idf (i = a / (t + b)^c, i in mm/h, t in minutes)")
             {
-                a = r.double(im["a"], min: 0, exclusiveMin: true) ?? 0
-                b = r.double(im["b"], min: 0) ?? 0
+                a = r.double(im["a"], min: 0, max: 1e6, exclusiveMin: true) ?? 0
+                b = r.double(im["b"], min: 0, max: 1e4) ?? 0
                 c = r.double(im["c"], min: 0, max: 2, exclusiveMin: true) ?? 0
             }
             let dur = r.duration(dm["duration"]) ?? .hours(1)
             let step = dm["step"].flatMap { r.duration($0) } ?? .minutes(5)
             if step.milliseconds > 0, dur.milliseconds % step.milliseconds != 0, let sn = dm["step"] ?? dm["duration"] {
                 r.report(sn, 33, "the storm duration \(dur) must be a whole number of steps of \(step)")
+            } else if dur.milliseconds / max(step.milliseconds, 1) > maxStormBlocks, let dn = dm["duration"] {
+                r.report(
+                    dn, 33,
+                    "the storm has \(dur.milliseconds / max(step.milliseconds, 1)) blocks of \(step); "
+                        + "at most \(maxStormBlocks)",
+                    hint: "a design storm lasts hours to days: shorten it or take longer steps")
+            }
+            let peakIntensity = a / pow(step.seconds / 60 + b, c)
+            if a > 0, c > 0, !(peakIntensity <= maxRainIntensity), let idf = dm["idf"] {
+                r.report(
+                    idf, 11, "this IDF curve gives \(Int(min(peakIntensity, 1e15))) mm/h over one step of \(step)",
+                    hint: "rain intensities above \(Int(maxRainIntensity)) mm/h are not plausible; check a, b and c")
             }
             let peak = dm["peak"].flatMap { r.double($0, min: 0, max: 1) } ?? 0.5
             let start = dm["start"].flatMap { r.duration($0, positive: false) } ?? .zero
@@ -576,11 +582,9 @@ public struct Job: Sendable {
             var files: [String] = []
             for it in items {
                 guard let gm = r.mapping(it, allowed: ["time", "file"], required: ["time", "file"]) else { continue }
-                if let t = r.duration(gm["time"], positive: false), let f = r.string(gm["file"]) {
-                    let p = f.hasPrefix("/") ? f : baseDir.isEmpty ? f : baseDir + "/" + f
-                    if !FileManager.default.fileExists(atPath: p) {
-                        r.report(gm["file"]!, 34, "rain grid '\(f)' does not exist (resolved to \(p))")
-                    }
+                if let t = r.duration(gm["time"], positive: false),
+                    let p = paths.file(gm["file"]!, r, what: "rain grid")
+                {
                     if let last = times.last, t <= last { r.report(gm["time"]!, 35, "times must increase") }
                     times.append(t)
                     files.append(p)
@@ -592,7 +596,9 @@ public struct Job: Sendable {
     }
 
     /// A list of `[time, value]` pairs with increasing times.
-    static func parseSeries(_ n: YNode, _ r: YAMLReader, units: String) -> ([SimDuration], [Double])? {
+    static func parseSeries(_ n: YNode, _ r: YAMLReader, units: String, range: ClosedRange<Double>) -> (
+        [SimDuration], [Double]
+    )? {
         guard let items = r.sequence(n) else { return nil }
         var t: [SimDuration] = []
         var v: [Double] = []
@@ -602,7 +608,7 @@ public struct Job: Sendable {
                 continue
             }
             guard let d = r.duration(it.item(0, pair[0]), positive: false),
-                let x = r.double(it.item(1, pair[1]), units: units)
+                let x = r.double(it.item(1, pair[1]), min: range.lowerBound, max: range.upperBound, units: units)
             else { continue }
             if let last = t.last, d <= last {
                 r.report(it, 35, "times must increase (\(d) after \(last))")
@@ -629,7 +635,7 @@ public struct Job: Sendable {
             }
             return .lonLat(lon: lon, lat: lat)
         }
-        guard let x = r.double(m["x"]), let y = r.double(m["y"]) else {
+        guard let x = r.double(m["x"], min: -1e8, max: 1e8), let y = r.double(m["y"], min: -1e8, max: 1e8) else {
             if m["x"] == nil || m["y"] == nil {
                 r.report(n, 7, "a point needs {x, y} (model CRS metres) or {lon, lat}")
             }
@@ -665,9 +671,12 @@ public struct Job: Sendable {
             r.report(n, 7, "\(kindS) needs '\(amountKey)'")
             return nil
         }
-        guard let amount = r.double(an, min: 0, exclusiveMin: true, units: kind == .setManning ? "s m^-1/3" : "m")
+        guard
+            let amount = r.double(
+                an, min: 0, max: kind == .setManning ? 1 : 1000, exclusiveMin: true,
+                units: kind == .setManning ? "s m^-1/3" : "m")
         else { return nil }
-        let width = m["width"].flatMap { r.double($0, min: 0, exclusiveMin: true, units: "m") }
+        let width = m["width"].flatMap { r.double($0, min: 0, max: 10_000, exclusiveMin: true, units: "m") }
         return TerrainChange(
             kind: kind, name: r.string(m["name"]) ?? kindS, line: pts, amount: amount, width: width,
             location: n.location)
@@ -703,20 +712,13 @@ public struct Job: Sendable {
         if let v = m["lanes"] { c.lanes = r.double(v, min: kind == .addLanes ? -10 : 1, max: 20) }
         if let v = m["speed"] { c.speedKmh = r.double(v, min: 1, max: 300, units: "km/h") }
         if let v = m["capacity"] { c.capacity = r.double(v, min: 1, max: 100_000, units: "veh/h") }
-        if let v = m["length"] { c.length = r.double(v, min: 0, exclusiveMin: true, units: "m") }
+        if let v = m["length"] { c.length = r.double(v, min: 0, max: 1e6, exclusiveMin: true, units: "m") }
         c.id = m["id"].flatMap { r.string($0) }
         c.from = m["from"].flatMap { r.string($0) }
         c.to = m["to"].flatMap { r.string($0) }
         return c
     }
 
-    /// Everything that determines the results, for matching checkpoints to jobs (not workers or paths).
-    public var resultHash: String {
-        var desc = "\(name)|\(startISO)|\(duration)|\(outputInterval)|\(seed)|"
-        desc +=
-            "\(String(describing: flood))|\(String(describing: traffic))|\(energy?.hashDescription ?? "-")|\(changes.map { "\($0.kind)\($0.line)\($0.amount)\(String(describing: $0.width))" })|\(networkChanges.map { "\($0.kind)\($0.links)\(String(describing: $0.lanes))\(String(describing: $0.speedKmh))\(String(describing: $0.capacity))\(String(describing: $0.id))\(String(describing: $0.from))\(String(describing: $0.to))\(String(describing: $0.length))" })"
-        return fnv1a(desc)
-    }
 }
 
 public func fnv1a(_ s: String) -> String {
@@ -738,3 +740,33 @@ func parseISO(_ s: String) -> Date? {
     return f.date(from: s)
 }
 func isoString(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
+
+/// Where a job's files may be and how a named file is resolved (see `FileAccess`).
+struct JobPaths {
+    var base = ""
+    var model = ""
+    var access = FileAccess()
+
+    /// The path of a file the job names at `n`: inside the job's or the model's folder (or an allowed one) and a
+    /// regular file; otherwise a located error and nil.
+    func file(_ n: YNode, _ r: YAMLReader, what: String) -> String? {
+        guard let s = r.string(n) else { return nil }
+        switch access.resolve(s, base: base, roots: [base.isEmpty ? "." : base] + (model.isEmpty ? [] : [model])) {
+        case .inside(let p):
+            guard InputFile.isRegularFile(p) else {
+                r.report(n, 34, "\(what) '\(s)' is not a regular file", hint: "name a file, not a device or folder")
+                return nil
+            }
+            return p
+        case .missing(let p):
+            r.report(
+                n, 34, "\(what) '\(s)' does not exist (resolved to \(p))",
+                hint: "paths are relative to the job file's folder")
+        case .outside(let c):
+            r.report(
+                n, 41, "\(what) '\(s)' resolves outside the job's and the model's folders (to \(c))",
+                hint: FileAccess.outsideHint)
+        }
+        return nil
+    }
+}

@@ -35,6 +35,10 @@ public struct RunSummary {
 }
 
 /// Runs a job end to end: model, setup, simulation, results and checkpoints.
+///
+/// Safe on a shared node: one run per output name at a time (`RunLock`); an existing result, energy event table
+/// or run folder is replaced only with `--overwrite` (and a run folder only if it carries the engine's marker);
+/// every file is written through an exclusive temporary and moved into place once complete.
 public enum JobRunner {
     public static func run(_ job: Job, _ o: RunOptions) throws -> RunSummary {
         let fm = FileManager.default
@@ -53,105 +57,45 @@ public enum JobRunner {
             throw RunError(
                 "results folder '\(outDir)' is not writable", hint: "pass --output DIR with a writable folder")
         }
+        let lock = try RunLock(directory: outDir, name: job.name)
+        defer { withExtendedLifetime(lock) {} }
         let resultPath = outDir + "/" + job.name + ".h5"
         let workDir = outDir + "/" + job.name + ".work"
-        if fm.fileExists(atPath: resultPath) && !o.overwrite && !o.resume {
-            throw RunError(
-                "result '\(resultPath)' already exists",
-                hint: "pass --overwrite to replace it (only once the new run completes), or --output DIR")
+        let eventsPath = outDir + "/" + job.name + "-energy-events.csv"
+        let hasWork = SafeFile.exists(workDir)
+        if o.resume && !hasWork, SafeFile.exists(resultPath), RunStore.resultHash(resultPath) == job.resultHash {
+            o.message("'\(resultPath)' is already complete for this job: nothing to resume")
+            return RunSummary(
+                resultPath: resultPath, kpis: [:], wallSeconds: 0, ticks: 0, cellUpdatesPerSecond: nil,
+                resumedFrom: nil, completed: true, workDir: workDir)
         }
-        if fm.fileExists(atPath: workDir) && !o.resume {
-            if o.overwrite {
-                try? fm.removeItem(atPath: workDir)
-            } else {
+        if !o.overwrite && !(o.resume && hasWork) {
+            for p in [resultPath] + (job.energy != nil ? [eventsPath] : []) where SafeFile.exists(p) {
+                throw RunError(
+                    "'\(p)' already exists",
+                    hint: "pass --overwrite to replace it (only once the new run completes), or --output DIR")
+            }
+        }
+        if hasWork && !RunStore.isRunFolder(workDir) {
+            throw RunError(
+                "'\(workDir)' exists but is not a CityTwin run folder (it has no \(RunStore.markerName) marker)",
+                hint: "it was left as it is: move it away, or pass --output DIR")
+        }
+        if hasWork && !o.resume {
+            guard o.overwrite else {
                 throw RunError(
                     "an earlier run of '\(job.name)' left checkpoints in '\(workDir)'",
                     hint: "pass --resume to continue it, or --overwrite to start afresh")
             }
+            do { try fm.removeItem(atPath: workDir) } catch {
+                throw RunError("cannot remove the earlier run folder '\(workDir)': \(error.localizedDescription)")
+            }
         }
-
-        if o.resume && !fm.fileExists(atPath: workDir) {
-            throw RunError(
-                "nothing to resume: no run folder '\(workDir)'", hint: "run without --resume to start the job")
-        }
-        let model = try CityModel.load(directory: job.modelDirectory)
+        let model = try CityModel.load(directory: job.modelDirectory, access: job.access)
         let workers = o.workers ?? job.workers ?? ProcessInfo.processInfo.activeProcessorCount
-        var domains: [any DomainModel] = []
-        var floodCells = 0
-        var flood: (any DomainModel & FloodInspectable)?
-        if job.flood != nil {
-            let setup = try ScenarioBuilder.floodSetup(job: job, model: model)
-            let partitions =
-                o.partitions ?? job.partitions
-                ?? PartitionLayout.defaultCount(rows: setup.geometry.ny, workers: workers)
-            let f = makeFloodDomain(setup, partitions: partitions)
-            domains.append(f)
-            flood = f
-            floodCells = setup.geometry.count
-        }
-        var trafficDomain: TrafficDomain?
-        var trafficPlans: (VehiclePlans, RoadNetwork)?
-        if let t = job.traffic {
-            let setup = try ScenarioBuilder.trafficSetup(job: job, model: model)
-            let network = setup.network
-            if setup.rerouted + setup.dropped > 0 {
-                o.message(
-                    "network changes: \(setup.rerouted) vehicles re-routed around closed links, \(setup.dropped) left without a route (dropped)"
-                )
-            }
-            let plans = setup.plans.scaled(by: t.demandScale, jitter: t.departureJitter, seed: job.seed)
-            var p = QueueParameters()
-            p.tick = t.tick
-            p.stuckTime = t.stuckTime
-            p.jamSpacing = t.jamSpacing
-            p.flowCapacityFactor = t.flowCapacityFactor
-            p.storageCapacityFactor = t.storageCapacityFactor
-            p.seed = job.seed
-            p.junctionDelay = t.junctionDelay
-            let partitions = o.partitions ?? job.partitions ?? max(1, 8 * workers)
-            var finalPlans = plans
-            var its: [TrafficPlanner.Iteration] = []
-            if t.iterations > 1 {
-                (finalPlans, its) = TrafficPlanner.iterate(
-                    network: network, plans: plans, parameters: p, iterations: t.iterations,
-                    rerouteShare: t.rerouteShare, horizon: job.duration, workers: workers,
-                    partitions: partitions, seed: job.seed
-                ) { it in
-                    o.message(
-                        "iteration \(it.index): relative gap \(String(format: "%.4f", it.relativeGap)), mean trip \(String(format: "%.1f", it.meanTravelTime)) s, \(it.rerouted) re-routed"
-                    )
-                }
-            }
-            let d = TrafficDomain(network: network, plans: finalPlans, parameters: p, partitions: partitions)
-            d.iterationResults = its.map { ($0.relativeGap, $0.averageExcess, $0.meanTravelTime) }
-            domains.append(d)
-            trafficDomain = d
-            trafficPlans = (finalPlans, network)
-        }
-        if job.energy != nil {
-            var setup = try ScenarioBuilder.energySetup(job: job, model: model)
-            if let (plans, net) = trafficPlans {
-                // occupancy and EVs follow the traffic population's activity schedules
-                let (drivers, unmatched) = ScenarioBuilder.drivers(
-                    plans: plans, network: net, buildings: setup.buildings)
-                setup.drivers = drivers
-                o.message(
-                    "energy: \(drivers.count) drivers of the traffic population placed in their home buildings"
-                        + (unmatched > 0 ? " (\(unmatched) vehicles without a person_leg id left out)" : ""))
-            }
-            let e = try EnergyDomain(setup)
-            if let t = trafficDomain { e.vehicleArrivals = { [unowned t] in t.arrivals } }
-            if let f = flood {
-                // coupling: the water depth in each substation's cell, read at every energy step (the flood domain is
-                // stepped first in each tick, so this is its state at the step's start for every worker count)
-                let cells = setup.assets.map { f.geometry.cell(x: $0.x, y: $0.y).map { f.geometry.index($0.i, $0.j) } }
-                e.waterDepthAtAssets = { [unowned f] in
-                    let h = f.depths
-                    return cells.map { $0.map { h[$0] } ?? 0 }
-                }
-            }
-            domains.append(e)
-        }
+        let scenario = try Scenario.assemble(
+            job: job, model: model, workers: workers, partitions: o.partitions, plan: true, message: o.message)
+        let domains = scenario.domains
         let schedule = RunSchedule(
             end: SimTime(milliseconds: job.duration.milliseconds), outputInterval: job.outputInterval,
             checkpointInterval: job.checkpointInterval)
@@ -165,29 +109,27 @@ public enum JobRunner {
         var resumedFrom: String?
         var checkpoint: RunStore.Checkpoint?
         if o.resume {
-            guard fm.fileExists(atPath: workDir) else {
-                throw RunError(
-                    "nothing to resume: no run folder '\(workDir)'", hint: "run without --resume to start the job")
-            }
-            guard let ck = try RunStore.newestCheckpoint(workDir: workDir, jobHash: job.resultHash, warn: o.message)
-            else {
-                throw RunError(
-                    "no valid checkpoint in '\(workDir)/checkpoints'",
-                    hint: "run with --overwrite (without --resume) to start afresh")
-            }
-            for d in sim.domains {
-                guard let st = ck.state[d.name] else {
-                    throw RunError(
-                        "checkpoint '\(ck.path)' has no '\(d.name)' state", hint: "start afresh with --overwrite")
+            if let ck = hasWork
+                ? try RunStore.newestCheckpoint(workDir: workDir, jobHash: job.resultHash, warn: o.message) : nil
+            {
+                for d in sim.domains {
+                    guard let st = ck.state[d.name] else {
+                        throw RunError(
+                            "checkpoint '\(ck.path)' has no '\(d.name)' state", hint: "start afresh with --overwrite")
+                    }
+                    do { try d.restore(from: st) } catch let e as RunError {
+                        throw RunError("checkpoint '\(ck.path)' refused: \(e.message)", hint: e.hint)
+                    }
                 }
-                do { try d.restore(from: st) } catch let e as RunError {
-                    throw RunError("checkpoint '\(ck.path)' refused: \(e.message)", hint: e.hint)
-                }
+                sim.restoreClock(ck.clock, tick: ck.tick)
+                resumedFrom = ck.path
+                checkpoint = ck
+                o.message("resuming from \(ck.path) at \(ck.clock)")
+            } else {
+                // a re-queued task is always launched with --resume: before the first checkpoint, start over
+                o.message("no checkpoint to resume from: starting '\(job.name)' from the beginning")
+                if hasWork { try? fm.removeItem(atPath: workDir) }
             }
-            sim.restoreClock(ck.clock, tick: ck.tick)
-            resumedFrom = ck.path
-            checkpoint = ck
-            o.message("resuming from \(ck.path) at \(ck.clock)")
         }
         let store = try RunStore(
             resultPath: resultPath, workDir: workDir, metadata: meta, schemas: sim.domains.map(\.outputSchema),
@@ -206,17 +148,18 @@ public enum JobRunner {
                 cellUpdatesPerSecond: nil,
                 resumedFrom: resumedFrom, completed: false, workDir: workDir)
         }
-        try store.finish(sim, overwrite: true)
-        for case let e as EnergyDomain in sim.domains {
-            // the substation event table beside the result (trips and restorations)
-            try writeFileAtomically(
-                outDir + "/" + job.name + "-energy-events.csv", e.eventTableCSV(startISO: job.startISO))
+        try store.finish(sim, overwrite: o.overwrite || o.resume) {
+            for case let e as EnergyDomain in sim.domains {
+                // the substation event table beside the result (trips and restorations), under the same rule
+                try writeFileAtomically(
+                    eventsPath, e.eventTableCSV(startISO: job.startISO), overwrite: o.overwrite || o.resume)
+            }
         }
         var kpis: [String: [KPI]] = [:]
         for d in sim.domains { kpis[d.name] = d.kpis() }
         let cups: Double? =
             job.flood != nil && job.traffic == nil
-            ? Double(sim.tick - startTick) * Double(floodCells) / max(wall, 1e-9) : nil
+            ? Double(sim.tick - startTick) * Double(scenario.floodCells) / max(wall, 1e-9) : nil
         return RunSummary(
             resultPath: resultPath, kpis: kpis, wallSeconds: wall, ticks: sim.tick - startTick,
             cellUpdatesPerSecond: cups,

@@ -5,6 +5,10 @@ import SimCore
 import TrafficModel
 
 extension ScenarioBuilder {
+    /// Bounds of the building table: dwellings in one building, floor or roof area (m²).
+    static let maxDwellings = 10_000
+    static let maxFloor = 10_000_000.0
+
     /// The energy setup of a job: the model's grid, buildings and substations, the job's weather, adoption shares,
     /// hardening and outage events (asset names checked, with suggestions).
     public static func energySetup(job: Job, model: CityModel) throws -> EnergySetup {
@@ -27,55 +31,64 @@ extension ScenarioBuilder {
         ).rows
         var problems: [Diagnostic] = []
         var buildings: [EnergySetup.Building] = []
+        var bc = CSVTable.Checker(file: files.buildings)
         for row in bt {
-            let line = row.line
-            let load = Int(row["load"]!)
-            guard load >= 0 && load < grid.loads.count else {
-                problems.append(
-                    Diagnostic(
-                        SourceLocation(file: files.buildings, line: line), code: "E-MODEL-050", keyPath: "load",
-                        message: "load \(load) is not in the grid (it has \(grid.loads.count))",
-                        hint: "re-import the grid so both files match"))
+            guard let load = bc.whole(row, "load", 0...Int(Int32.max)),
+                let dwellings = bc.whole(row, "dwellings", 0...maxDwellings),
+                let residential = bc.number(row, "residential_floor_m2", 0...maxFloor, units: "m2"),
+                let other = bc.number(row, "other_floor_m2", 0...maxFloor, units: "m2"),
+                let roof = bc.number(row, "roof_m2", 0...maxFloor, units: "m2"),
+                let x = bc.number(row, "x", -1e8...1e8, units: "m"), let y = bc.number(row, "y", -1e8...1e8, units: "m")
+            else { continue }
+            guard load < grid.loads.count else {
+                bc.report(
+                    row, "load", code: "E-MODEL-050", "load \(load) is not in the grid (it has \(grid.loads.count))",
+                    hint: "re-import the grid so both files match")
                 continue
             }
             buildings.append(
                 .init(
-                    load: load, dwellings: Int(row["dwellings"]!), residentialFloor: row["residential_floor_m2"]!,
-                    otherFloor: row["other_floor_m2"]!,
-                    roofArea: row["roof_m2"]!, x: row["x"]!, y: row["y"]!))
+                    load: load, dwellings: dwellings, residentialFloor: residential, otherFloor: other,
+                    roofArea: roof, x: x, y: y))
         }
+        problems += bc.problems
         let at = try CSVTable.read(
             files.assets, numeric: ["element", "x", "y", "critical_depth_m"], text: ["kind", "name"]
         ).rows
         var assets: [EnergySetup.Asset] = []
+        var ac = CSVTable.Checker(file: files.assets)
+        var seenNames = Set<String>()
         for row in at {
-            let line = row.line
-            guard let kind = EnergySetup.Asset.Kind(rawValue: row.text["kind"]!) else {
-                problems.append(
-                    Diagnostic(
-                        SourceLocation(file: files.assets, line: line), code: "E-MODEL-051", keyPath: "kind",
-                        message: "'\(row.text["kind"]!)' is not 'primary' or 'secondary'",
-                        hint: DidYouMean.suggest(row.text["kind"]!, from: ["primary", "secondary"]).map {
-                            "did you mean '\($0)'?"
-                        }))
+            let kindText = row.text["kind"]!
+            guard let kind = EnergySetup.Asset.Kind(rawValue: kindText) else {
+                ac.report(
+                    row, "kind", code: "E-MODEL-051", "\(InputToken.quote(kindText)) is not 'primary' or 'secondary'",
+                    hint: InputToken.isPlain(kindText)
+                        ? DidYouMean.suggest(kindText, from: ["primary", "secondary"]).map { "did you mean '\($0)'?" }
+                        : nil)
                 continue
             }
-            let e = Int(row["element"]!)
-            if (kind == .primary && !(0..<grid.extGrids.count).contains(e))
-                || (kind == .secondary && !(0..<grid.trafos.count).contains(e))
-            {
-                problems.append(
-                    Diagnostic(
-                        SourceLocation(file: files.assets, line: line), code: "E-MODEL-052", keyPath: "element",
-                        message: "\(kind.rawValue) \(e) is not in the grid",
-                        hint: "re-import the grid so both files match"))
+            guard let e = ac.whole(row, "element", 0...Int(Int32.max)),
+                let x = ac.number(row, "x", -1e8...1e8, units: "m"),
+                let y = ac.number(row, "y", -1e8...1e8, units: "m"),
+                let depth = ac.number(row, "critical_depth_m", 0...100, units: "m")
+            else { continue }
+            if (kind == .primary && e >= grid.extGrids.count) || (kind == .secondary && e >= grid.trafos.count) {
+                ac.report(
+                    row, "element", code: "E-MODEL-052", "\(kind.rawValue) \(e) is not in the grid",
+                    hint: "re-import the grid so both files match")
                 continue
             }
-            assets.append(
-                .init(
-                    kind: kind, element: e, name: row.text["name"]!, x: row["x"]!, y: row["y"]!,
-                    criticalDepth: row["critical_depth_m"]!))
+            let name = row.text["name"]!
+            if !seenNames.insert(name).inserted {
+                ac.report(
+                    row, "name", code: "E-MODEL-053", "asset name \(InputToken.quote(name)) appears twice",
+                    hint: "jobs name assets for hardening and outages: give each its own name")
+                continue
+            }
+            assets.append(.init(kind: kind, element: e, name: name, x: x, y: y, criticalDepth: depth))
         }
+        problems += ac.problems
         // hardening and outages by asset name
         let names = assets.map(\.name)
         for h in ej.hardening {
@@ -180,23 +193,31 @@ extension ScenarioBuilder {
             meanC: ej.temperatureMean, amplitudeC: ej.temperatureAmplitude, clearness: ej.clearness)
         if let wf = ej.weatherFile {
             let w = try CSVTable.read(wf, numeric: ["time_s", "temperature_c", "irradiance_w_m2"]).rows
+            var wc = CSVTable.Checker(file: wf)
             var prev = -Double.infinity
+            var times: [Double] = []
+            var temperatures: [Double] = []
+            var irradiance: [Double] = []
             for row in w {
-                if row["time_s"]! <= prev || row["irradiance_w_m2"]! < 0 {
-                    problems.append(
-                        Diagnostic(
-                            SourceLocation(file: wf, line: row.line), code: "E-JOB-069",
-                            message: "times must increase and irradiance be ≥ 0"))
+                guard let t = wc.number(row, "time_s", 0...SimDuration.maximum.seconds, units: "s"),
+                    let c = wc.number(row, "temperature_c", -90...60, units: "degC"),
+                    let g = wc.number(row, "irradiance_w_m2", 0...1500, units: "W/m2")
+                else { continue }
+                if t <= prev {
+                    wc.report(row, "time_s", code: "E-JOB-069", "times must increase (\(t) after \(prev))")
+                    continue
                 }
-                prev = row["time_s"]!
+                prev = t
+                times.append(t)
+                temperatures.append(c)
+                irradiance.append(g)
             }
+            problems += wc.problems
             if w.isEmpty {
                 problems.append(
                     Diagnostic(SourceLocation(file: wf), code: "E-JOB-069", message: "the weather series is empty"))
             }
-            source = .series(
-                timesS: w.map { $0["time_s"]! }, temperatureC: w.map { $0["temperature_c"]! },
-                irradiance: w.map { $0["irradiance_w_m2"]! })
+            source = .series(timesS: times, temperatureC: temperatures, irradiance: irradiance)
         }
         if !problems.isEmpty { throw InputError(problems) }
         var s = EnergySetup(

@@ -12,12 +12,7 @@ extension ScenarioBuilder {
         let (base, _) = try model.loadTraffic()
         var plans: VehiclePlans
         if let p = job.traffic?.vehicles {
-            guard let d = FileManager.default.contents(atPath: p), let s = String(data: d, encoding: .utf8) else {
-                throw InputError(
-                    job.traffic?.vehiclesLocation ?? SourceLocation(file: job.file), code: "E-JOB-064",
-                    keyPath: "traffic.vehicles", message: "cannot read '\(p)' as UTF-8 text")
-            }
-            plans = try VehiclePlans.fromCSV(s, file: p, on: base)
+            plans = try VehiclePlans.fromCSV(try InputFile.text(p, what: "the vehicles table"), file: p, on: base)
         } else {
             plans = try model.loadVehicles(on: base)
         }

@@ -169,7 +169,14 @@ public final class YAMLReader {
     public func duration(_ n: YNode?, positive: Bool = true) -> SimDuration? {
         guard let n, let s = scalar(n) else { return nil }
         guard let d = SimDuration(parsing: s) else {
-            report(n, 13, "'\(s)' is not a duration", hint: "write a number with a unit: 250ms, 30s, 15min, 6h, 2d")
+            if let ms = SimDuration.parsedMilliseconds(s), ms > Double(SimDuration.maximum.milliseconds) {
+                report(n, 11, "'\(s)' is longer than the 100 years a job may span")
+            } else if SimDuration.parsedMilliseconds(s) != nil {
+                report(n, 13, "'\(s)' is not a whole number of milliseconds", hint: "durations resolve to 1 ms")
+            } else {
+                report(
+                    n, 13, "'\(s)' is not a duration", hint: "write a number with a unit: 250ms, 30s, 15min, 6h, 2d")
+            }
             return nil
         }
         if positive && d.milliseconds <= 0 {

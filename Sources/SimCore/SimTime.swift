@@ -23,11 +23,22 @@ public struct SimDuration: Hashable, Comparable, Sendable, CustomStringConvertib
     public static func minutes(_ m: Int64) -> SimDuration { SimDuration(milliseconds: m * 60_000) }
     public static func hours(_ h: Int64) -> SimDuration { SimDuration(milliseconds: h * 3_600_000) }
     public static let zero = SimDuration(milliseconds: 0)
+    /// The longest duration a job may give (100 years): sums of a few such durations stay far from overflow.
+    public static let maximum = SimDuration(milliseconds: 100 * 366 * 86_400_000)
     @inlinable public var seconds: Double { Double(milliseconds) / 1000 }
     @inlinable public static func < (a: SimDuration, b: SimDuration) -> Bool { a.milliseconds < b.milliseconds }
 
-    /// Parses "90s", "15min", "6h", "2d", "250ms", or a bare number of seconds. Returns nil when malformed.
+    /// Parses "90s", "15min", "6h", "2d", "250ms", or a bare number of seconds. Returns nil when malformed, not a
+    /// whole number of milliseconds, or longer than `maximum`.
     public init?(parsing text: String) {
+        guard let ms = Self.parsedMilliseconds(text), ms <= Double(Self.maximum.milliseconds), ms == ms.rounded()
+        else { return nil }
+        self.milliseconds = Int64(ms)
+    }
+
+    /// The milliseconds a duration text stands for, unbounded (nil when malformed): for messages about durations
+    /// that parse but are too long.
+    public static func parsedMilliseconds(_ text: String) -> Double? {
         let t = text.trimmingCharactersInSet(" ")
         var digits = ""
         var unit = ""
@@ -44,9 +55,7 @@ public struct SimDuration: Hashable, Comparable, Sendable, CustomStringConvertib
         case "d", "day", "days": factor = 86_400_000
         default: return nil
         }
-        let ms = value * factor
-        guard ms < 9.0e15, ms == ms.rounded() else { return nil }
-        self.milliseconds = Int64(ms)
+        return value * factor
     }
 
     /// "01:30:00.250" style.

@@ -46,19 +46,26 @@ public final class Simulation {
         self.executor = ParallelExecutor(workers: workers)
         self.clock = start
         self.tick = tick
+        initialOutputDone = !(start == .zero && tick == 0)
     }
 
-    /// Restores the clock from a checkpoint (domains restore their own state).
+    /// True once the t = 0 output has been produced (in this process, or before the checkpoint it resumed from).
+    public private(set) var initialOutputDone = false
+
+    /// Restores the clock from a checkpoint (domains restore their own state). A checkpoint is written only after
+    /// the t = 0 output, so a run resumed even from a checkpoint at t = 0 does not produce it again.
     public func restoreClock(_ t: SimTime, tick: Int64) {
         clock = t
         self.tick = tick
+        initialOutputDone = true
     }
 
     /// Runs to the end of the schedule. Returns false if stopped early by `stopRequested`.
     @discardableResult
     public func run(observer: SimulationObserver?) throws -> Bool {
         // snapshot() is called at every output time whether or not anyone listens: it may close an output interval.
-        if clock == .zero, tick == 0 {
+        if !initialOutputDone {
+            initialOutputDone = true
             let snaps = domains.map { $0.snapshot() }
             try observer?.didReachOutput(self, snapshots: snaps)
         }

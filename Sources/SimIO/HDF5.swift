@@ -7,7 +7,16 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable {
     public var operation: String
     public var path: String
     public var stack: String
-    public var description: String { "HDF5 \(operation) failed for '\(path)': \(stack)" }
+    /// The operation and its innermost cause: the system's reason when the library hit an I/O error ("No space
+    /// left on device"), else the deepest entry of the stack. `stack` keeps the whole stack.
+    public var description: String { "HDF5 \(operation) failed for '\(path)': \(reason)" }
+
+    public var reason: String {
+        if let r = stack.range(of: "error message = '"), let e = stack[r.upperBound...].firstIndex(of: "'") {
+            return String(stack[r.upperBound..<e])
+        }
+        return stack.components(separatedBy: "; ").last ?? stack
+    }
 }
 
 /// Every libhdf5 call goes through `HDF5.call`: one lock (the Debian build is not thread-safe and serialises
@@ -21,6 +30,7 @@ public enum HDF5 {
         lock.lock()
         defer { lock.unlock() }
         if !silenced {
+            ct_dont_atexit()
             ct_silence_errors()
             silenced = true
         }
@@ -218,23 +228,23 @@ public final class H5File: H5Object {
     public func flush() throws { try HDF5.call("H5Fflush", path) { H5Fflush(id, H5F_SCOPE_GLOBAL) } }
     public var root: H5Group { get throws { try H5Group.open(self, "/") } }
 
-    /// Writes a new file through `body` into `<path>.tmp` and renames it over `path` only when everything is
-    /// written: a failure removes the temporary and leaves an existing `path` untouched.
-    public static func writeAtomically(_ path: String, _ body: (H5File) throws -> Void) throws {
-        let tmp = path + ".tmp"
+    /// Writes a new file through `body` into a fresh, exclusively created temporary beside `path` and moves it to
+    /// `path` only when everything is written: a failure removes the temporary and leaves an existing `path`
+    /// untouched. Without `overwrite`, an existing `path` (even one that appeared meanwhile) is never replaced.
+    public static func writeAtomically(_ path: String, overwrite: Bool = true, _ body: (H5File) throws -> Void) throws {
+        if !overwrite && SafeFile.exists(path) {
+            throw RunError("'\(path)' already exists", hint: "pass --overwrite to replace it, or --output DIR")
+        }
+        let tmp = SafeFile.temporaryPath(for: path)
         do {
-            let f = try H5File.create(tmp)
+            let f = try H5File.create(tmp, overwrite: false)
             try body(f)
             try f.flush()
         } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
+            unlink(tmp)
             throw RunError("cannot write '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
         }
-        if Foundation.rename(tmp, path) != 0 {
-            let msg = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw RunError("cannot move the result into place at '\(path)': \(msg)")
-        }
+        try SafeFile.commit(tmp, to: path, overwrite: overwrite)
     }
 }
 

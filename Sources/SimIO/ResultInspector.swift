@@ -17,7 +17,9 @@ public enum ResultInspector {
         for g in try root.memberNames() where try root.isGroup(g) {
             let grp = try root.group(g)
             out += "\n/\(g)\n"
-            for d in try grp.memberNames() {
+            let names = try grp.memberNames()
+            let width = max(16, names.map(\.count).max() ?? 0)
+            for d in names {
                 let ds = try grp.dataset(d)
                 let shape = try ds.shape.map(String.init).joined(separator: " x ")
                 let units = try ds.stringAttribute("units") ?? ""
@@ -25,19 +27,25 @@ public enum ResultInspector {
                 // labels (e.g. link_id) are variable-length strings
                 let type = (try? ds.elementType.rawValue) ?? "string"
                 out +=
-                    "  \(d.padding(toLength: 16, withPad: " ", startingAt: 0)) \(type) [\(shape)] \(units)\(ln.isEmpty ? "" : " — \(ln)")\n"
+                    "  \(padded(d, width)) \(type) [\(shape)] \(units)\(ln.isEmpty ? "" : " — \(ln)")\n"
             }
             let kpis = try grp.attributeNames().filter { $0.hasPrefix("kpi_") && !$0.hasSuffix("_units") }
             if !kpis.isEmpty {
                 out += "  KPIs:\n"
+                let kw = max(16, kpis.map { $0.count - 4 }.max() ?? 0)
                 for k in kpis {
                     let v = try grp.doubleAttribute(k) ?? .nan
                     let u = try grp.stringAttribute(k + "_units") ?? ""
                     out +=
-                        "    \(String(k.dropFirst(4)).padding(toLength: 16, withPad: " ", startingAt: 0)) \(v) \(u)\n"
+                        "    \(padded(String(k.dropFirst(4)), kw)) \(v) \(u)\n"
                 }
             }
         }
         return out
     }
+}
+
+/// `s` followed by spaces up to `width` characters (never cut).
+func padded(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
 }

@@ -79,7 +79,19 @@ public final class RunStore: SimulationObserver {
                     hint: "check that the output folder exists and is writable, or pass --output DIR")
             }
         }
+        let marker = workDir + "/" + Self.markerName
+        if !SafeFile.exists(marker) {
+            try SafeFile.write(
+                marker, Array("{\"job_name\": \"\(metadata.jobName)\", \"job_hash\": \"\(metadata.jobHash)\"}\n".utf8),
+                overwrite: false)
+        }
     }
+
+    /// The file that marks a folder as a CityTwin run folder: `--overwrite` removes only folders that have it.
+    public static let markerName = ".citytwin-run"
+
+    /// True if `dir` is a run folder made by this engine (it carries the marker).
+    public static func isRunFolder(_ dir: String) -> Bool { InputFile.isRegularFile(dir + "/" + markerName) }
 
     // MARK: SimulationObserver
 
@@ -109,9 +121,9 @@ public final class RunStore: SimulationObserver {
         if snapTimes.isEmpty && diagTimes.isEmpty { return }
         let n = segmentCount + 1
         let path = segmentsDir + "/" + Self.segmentName(n)
-        let tmp = path + ".tmp"
+        let tmp = SafeFile.temporaryPath(for: path)
         do {
-            let f = try H5File.create(tmp)
+            let f = try H5File.create(tmp, overwrite: false)
             let root = try f.root
             try root.setAttribute("snapshots", Int64(snapTimes.count))
             try root.setAttribute("steps", Int64(diagTimes.count))
@@ -130,11 +142,11 @@ public final class RunStore: SimulationObserver {
             }
             try f.flush()
         } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
+            unlink(tmp)
             throw RunError(
                 "cannot write results segment '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
         }
-        try rename(tmp, path)
+        try SafeFile.commit(tmp, to: path, overwrite: true)
         segmentCount = n
         snapshotTotal += snapTimes.count
         stepTotal += diagTimes.count
@@ -150,20 +162,13 @@ public final class RunStore: SimulationObserver {
     static func segmentName(_ n: Int) -> String { "seg-" + pad(n, 6) + ".h5" }
     static func checkpointName(_ ms: Int64) -> String { "ckpt-" + pad(Int(ms), 12) + ".h5" }
 
-    func rename(_ from: String, _ to: String) throws {
-        if Foundation.rename(from, to) != 0 {
-            let e = String(cString: strerror(errno))
-            throw RunError("cannot rename '\(from)' to '\(to)': \(e)")
-        }
-    }
-
     // MARK: checkpoints
 
     func writeCheckpoint(_ sim: Simulation) throws -> String {
         let path = checkpointsDir + "/" + Self.checkpointName(sim.clock.milliseconds)
-        let tmp = path + ".tmp"
+        let tmp = SafeFile.temporaryPath(for: path)
         do {
-            let f = try H5File.create(tmp)
+            let f = try H5File.create(tmp, overwrite: false)
             let root = try f.root
             try root.setAttribute("format", "citytwin-checkpoint")
             try root.setAttribute("format_version", Int64(1))
@@ -184,11 +189,13 @@ public final class RunStore: SimulationObserver {
             try root.setAttribute("complete", Int64(1))
             try f.flush()
         } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
+            unlink(tmp)
             throw RunError(
-                "cannot write checkpoint '\(path)': \(error)", hint: "is the disk full or the folder read-only?")
+                "cannot write checkpoint '\(path)': \(error)",
+                hint: "is the disk full or the folder read-only? Earlier checkpoints are kept; free space and rerun "
+                    + "with --resume")
         }
-        try rename(tmp, path)
+        try SafeFile.commit(tmp, to: path, overwrite: true)
         // keep the newest `keep`
         let all = Self.checkpointFiles(in: checkpointsDir)
         for old in all.dropLast(keep) { try? FileManager.default.removeItem(atPath: checkpointsDir + "/" + old) }
@@ -260,6 +267,12 @@ public final class RunStore: SimulationObserver {
         return nil
     }
 
+    /// The job hash a finished result file was written for (nil if it is not a readable CityTwin result).
+    public static func resultHash(_ path: String) -> String? {
+        guard let f = try? H5File.open(path), let root = try? f.root else { return nil }
+        return (try? root.stringAttribute("job_hash")) ?? nil
+    }
+
     /// Continues after `checkpoint`: segments written after it are discarded.
     public func adopt(_ checkpoint: Checkpoint) throws {
         let fm = FileManager.default
@@ -273,7 +286,7 @@ public final class RunStore: SimulationObserver {
         }
         for name in (try? fm.contentsOfDirectory(atPath: segmentsDir)) ?? [] {
             let num = Int(name.dropFirst(4).prefix(6)) ?? Int.max
-            if num > checkpoint.segments || name.hasSuffix(".tmp") {
+            if num > checkpoint.segments || name.hasSuffix(".tmp") || name.hasPrefix(".") {
                 try? fm.removeItem(atPath: segmentsDir + "/" + name)
             }
         }
@@ -284,32 +297,38 @@ public final class RunStore: SimulationObserver {
 
     // MARK: final result
 
-    /// Joins all segments into the result file, atomically, then removes the work folder.
-    public func finish(_ sim: Simulation, overwrite: Bool) throws {
+    /// Joins all segments into the result file, atomically, then removes the work folder. Without `overwrite`, an
+    /// existing result is never replaced (the check and the move are one step: a hard link).
+    public func finish(_ sim: Simulation, overwrite: Bool, beforeCommit: () throws -> Void = {}) throws {
         try flushSegment()
-        let fm = FileManager.default
-        if fm.fileExists(atPath: resultPath) && !overwrite {
+        if SafeFile.exists(resultPath) && !overwrite {
             throw RunError(
                 "result '\(resultPath)' already exists",
                 hint: "pass --overwrite to replace it, or --output DIR to write elsewhere")
         }
-        let tmp = resultPath + ".tmp"
+        let tmp = SafeFile.temporaryPath(for: resultPath)
         do {
             try assemble(into: tmp, sim: sim)
         } catch {
-            try? fm.removeItem(atPath: tmp)
+            unlink(tmp)
             throw RunError(
                 "cannot write result '\(resultPath)': \(error)",
                 hint:
                     "is the disk full or the folder read-only? The run folder '\(workDir)' is kept; rerun with --resume"
             )
         }
-        try rename(tmp, resultPath)
-        try? fm.removeItem(atPath: workDir)
+        do {
+            try beforeCommit()
+            try SafeFile.commit(tmp, to: resultPath, overwrite: overwrite)
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+        try? FileManager.default.removeItem(atPath: workDir)
     }
 
     func assemble(into path: String, sim: Simulation) throws {
-        let f = try H5File.create(path)
+        let f = try H5File.create(path, overwrite: false)
         let root = try f.root
         let m = metadata
         try root.setAttribute("title", "CityTwin results: \(m.jobName)")

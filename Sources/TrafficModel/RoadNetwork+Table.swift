@@ -5,6 +5,8 @@ import SimCore
 /// same bits.
 extension RoadNetwork {
     public static let nodeHeader = "id,x,y,zone"
+    /// Node coordinates beyond this (in metres or degrees) are not a place on Earth in any CRS we read.
+    static let maxCoordinate = 1e8
     public static let linkHeader =
         "id,from,to,length_m,lanes,free_speed_mps,capacity_vph,free_flow_time_s,bpr_alpha,bpr_beta,fixed_cost_s"
 
@@ -76,14 +78,20 @@ extension RoadNetwork {
         for (n, f) in try rows(nodes, file: nodesFile, header: nodeHeader) {
             let loc = SourceLocation(file: nodesFile, line: n)
             let id = String(f[0])
-            guard let x = Double(f[1]), let y = Double(f[2]), let z = Int(f[3]), z == 0 || z == 1 else {
+            guard let x = Double(f[1]), let y = Double(f[2]), abs(x) <= maxCoordinate, abs(y) <= maxCoordinate,
+                let z = Int(f[3]), z == 0 || z == 1
+            else {
                 problems.append(
-                    Diagnostic(loc, code: "E-NET-012", message: "node '\(id)': x and y must be numbers and zone 0 or 1")
-                )
+                    Diagnostic(
+                        loc, code: "E-NET-012",
+                        message: "node \(InputToken.quote(id)): x and y must be finite coordinates and zone 0 or 1"))
+                if problems.count > 20 { break }
                 continue
             }
             if index[id] != nil {
-                problems.append(Diagnostic(loc, code: "E-NET-013", message: "node id '\(id)' appears twice"))
+                problems.append(
+                    Diagnostic(loc, code: "E-NET-013", message: "node id \(InputToken.quote(id)) appears twice"))
+                if problems.count > 20 { break }
                 continue
             }
             if z == 1 {
@@ -102,7 +110,10 @@ extension RoadNetwork {
             xs.append(x)
             ys.append(y)
         }
+        // links refer to nodes: report bad nodes alone rather than every link that then refers to nothing
+        if !problems.isEmpty { throw InputError(problems) }
         var lid: [String] = []
+        var linkLines: [Int] = []
         var from: [Int32] = []
         var to: [Int32] = []
         var len: [Double] = []
@@ -113,29 +124,45 @@ extension RoadNetwork {
         var al: [Double] = []
         var be: [Double] = []
         var fc: [Double] = []
+        var linkIndex = Set<String>()
         for (n, f) in try rows(links, file: linksFile, header: linkHeader) {
             let loc = SourceLocation(file: linksFile, line: n)
             let id = String(f[0])
+            if !linkIndex.insert(id).inserted {
+                problems.append(
+                    Diagnostic(
+                        loc, code: "E-NET-017", message: "link id \(InputToken.quote(id)) appears twice",
+                        hint: "every link needs its own id; a later row would silently replace the first"))
+                if problems.count > 20 { break }
+                continue
+            }
             guard let a = index[String(f[1])], let b = index[String(f[2])] else {
                 let unknown = index[String(f[1])] == nil ? String(f[1]) : String(f[2])
-                let hint = DidYouMean.suggest(unknown, from: Array(index.keys.sorted().prefix(100_000))).map {
-                    "did you mean '\($0)'?"
-                }
+                let hint =
+                    InputToken.isPlain(unknown)
+                    ? DidYouMean.suggest(unknown, from: Array(index.keys.sorted().prefix(100_000))).map {
+                        "did you mean '\($0)'?"
+                    } : nil
                 problems.append(
                     Diagnostic(
                         loc, code: "E-NET-015",
-                        message: "link '\(id)' refers to node '\(unknown)', which nodes.csv does not have", hint: hint))
+                        message:
+                            "link \(InputToken.quote(id)) refers to node \(InputToken.quote(unknown)), which nodes.csv "
+                            + "does not have", hint: hint))
                 if problems.count > 20 { break }
                 continue
             }
             let v = f[3...].map { Double($0) }
-            guard v.allSatisfy({ $0 != nil }) else {
+            guard v.allSatisfy({ $0 != nil && $0!.isFinite }) else {
                 problems.append(
-                    Diagnostic(loc, code: "E-NET-016", message: "link '\(id)': every value after 'to' must be a number")
-                )
+                    Diagnostic(
+                        loc, code: "E-NET-016",
+                        message: "link \(InputToken.quote(id)): every value after 'to' must be a finite number"))
+                if problems.count > 20 { break }
                 continue
             }
             lid.append(id)
+            linkLines.append(n)
             from.append(a)
             to.append(b)
             len.append(v[0]!)
@@ -152,7 +179,7 @@ extension RoadNetwork {
             nodeIDs: ids, nodeX: xs, nodeY: ys, zoneCount: zones, zonesAreThrough: zonesAreThrough,
             linkIDs: lid, from: from, to: to, length: len, lanes: lanes, freeSpeed: spd, capacity: cap,
             freeFlowTime: fft, bprAlpha: al, bprBeta: be, fixedCost: fc)
-        let d = net.validate(origin: SourceLocation(file: linksFile))
+        let d = net.validate(origin: SourceLocation(file: linksFile), lines: linkLines)
         if !d.isEmpty { throw InputError(d) }
         return net
     }

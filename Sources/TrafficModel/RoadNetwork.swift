@@ -114,7 +114,17 @@ public struct RoadNetwork: Sendable {
     }
 
     /// Problems that make the network unusable, each with the link or node it concerns.
-    public func validate(origin: SourceLocation) -> [Diagnostic] {
+    /// Physical ranges of link attributes: metres, lanes, m/s, veh/h, s, BPR α/β, s.
+    public static let lengthRange = 0.0...1e6
+    public static let lanesRange = 0.1...100.0
+    public static let speedRange = 1e-6...200.0
+    public static let capacityRange = 0.0...1e7
+    public static let timeRange = 0.0...1e7
+    public static let alphaRange = 0.0...100.0
+    public static let betaRange = 1.0...100.0
+
+    /// Problems of the network (located at `origin`, or at each link's line of `lines` when given).
+    public func validate(origin: SourceLocation, lines: [Int]? = nil) -> [Diagnostic] {
         var out: [Diagnostic] = []
         let n = Int32(nodeCount)
         let arrays: [(String, Int)] = [
@@ -130,37 +140,40 @@ public struct RoadNetwork: Sendable {
         }
         if !out.isEmpty { return out }
         for a in 0..<linkCount {
-            let id = linkIDs[a]
+            let id = InputToken.quote(linkIDs[a])
+            var at = origin
+            if let lines, a < lines.count { at.line = lines[a] }
             if from[a] < 0 || from[a] >= n || to[a] < 0 || to[a] >= n {
                 out.append(
-                    Diagnostic(origin, code: "E-NET-002", message: "link \(id) refers to a node that does not exist"))
+                    Diagnostic(at, code: "E-NET-002", message: "link \(id) refers to a node that does not exist"))
                 continue
             }
-            if !(capacity[a] > 0) || !capacity[a].isFinite {
+            func check(_ v: Double, _ range: ClosedRange<Double>, _ code: String, _ what: String, _ hint: String) {
+                if !range.contains(v) {
+                    out.append(
+                        Diagnostic(
+                            at, code: code, message: "link \(id) has \(what) \(v); it must lie in \(range)", hint: hint)
+                    )
+                }
+            }
+            check(length[a], Self.lengthRange, "E-NET-007", "length", "lengths are in metres")
+            check(lanes[a], Self.lanesRange, "E-NET-008", "lanes", "a road has at least one lane")
+            check(freeSpeed[a], Self.speedRange, "E-NET-009", "free speed", "speeds are in m/s")
+            if !(capacity[a] > 0) || !Self.capacityRange.contains(capacity[a]) {
                 out.append(
                     Diagnostic(
-                        origin, code: "E-NET-003", message: "link \(id) has capacity \(capacity[a]); it must be > 0",
+                        at, code: "E-NET-003", message: "link \(id) has capacity \(capacity[a]); it must be > 0",
                         hint: "give every link a positive capacity in veh/h"))
             }
-            if !(freeFlowTime[a] >= 0) || !freeFlowTime[a].isFinite {
+            check(freeFlowTime[a], Self.timeRange, "E-NET-004", "free-flow time", "times are in seconds")
+            if !Self.alphaRange.contains(bprAlpha[a]) || !Self.betaRange.contains(bprBeta[a]) {
                 out.append(
                     Diagnostic(
-                        origin, code: "E-NET-004",
-                        message: "link \(id) has free-flow time \(freeFlowTime[a]); it must be >= 0"))
-            }
-            if !(bprAlpha[a] >= 0) || !(bprBeta[a] >= 1) {
-                out.append(
-                    Diagnostic(
-                        origin, code: "E-NET-005",
+                        at, code: "E-NET-005",
                         message: "link \(id) has BPR alpha \(bprAlpha[a]) and beta \(bprBeta[a])",
-                        hint: "alpha must be >= 0 and beta >= 1 (usual: 0.15 and 4)"))
+                        hint: "alpha must be in 0...100 and beta in 1...100 (usual: 0.15 and 4)"))
             }
-            if !(fixedCost[a] >= 0) || !fixedCost[a].isFinite {
-                out.append(
-                    Diagnostic(
-                        origin, code: "E-NET-006",
-                        message: "link \(id) has a negative or non-finite fixed cost \(fixedCost[a])"))
-            }
+            check(fixedCost[a], Self.timeRange, "E-NET-006", "fixed cost", "a fixed cost is seconds, >= 0")
             if out.count > 50 {
                 out.append(Diagnostic(origin, code: "E-NET-000", message: "more problems not listed"))
                 break

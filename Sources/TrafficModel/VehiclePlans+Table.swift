@@ -6,6 +6,8 @@ import SimCore
 /// `p7_0,28800,4013203-3f > 40071-1b`.
 extension VehiclePlans {
     public static let header = "id,depart_s,route"
+    /// The latest departure a table may give (s): 100 years, the longest run a job may ask for.
+    public static let maxDepartSeconds = SimDuration.maximum.seconds
 
     /// With `endpointsOnly`, each route is written as `first > last` (for routes that are the free-flow fastest
     /// path between their end links, which reading restores exactly).
@@ -69,17 +71,21 @@ extension VehiclePlans {
             while c1 < end && bytes[c1] != 44 { c1 += 1 }
             var c2 = c1 + 1
             while c2 < end && bytes[c2] != 44 { c2 += 1 }
-            guard c1 < end, c2 < end, let d = Double(str(c1 + 1, c2)), d >= 0, d.isFinite else {
+            guard c1 < end, c2 < end, let d = Double(str(c1 + 1, c2)), d >= 0, d <= maxDepartSeconds else {
                 problems.append(
                     Diagnostic(
                         loc, code: "E-PLAN-011",
-                        message: "expected id,depart_s,route with depart_s a time in seconds >= 0"))
+                        message:
+                            "expected id,depart_s,route with depart_s a time in seconds from 0 to "
+                            + "\(Int(maxDepartSeconds)) (100 years)"))
                 if problems.count > 20 { break }
                 continue
             }
             let id = str(i, c1)
             if !seen.insert(id).inserted {
-                problems.append(Diagnostic(loc, code: "E-PLAN-012", message: "vehicle id '\(id)' appears twice"))
+                problems.append(
+                    Diagnostic(loc, code: "E-PLAN-012", message: "vehicle id \(InputToken.quote(id)) appears twice"))
+                if problems.count > 20 { break }
                 continue
             }
             route.removeAll(keepingCapacity: true)
@@ -108,10 +114,13 @@ extension VehiclePlans {
                     problems.append(
                         Diagnostic(
                             loc, code: "E-PLAN-013",
-                            message: "vehicle '\(id)' uses link '\(tok)', which the network does not have",
-                            hint: DidYouMean.suggest(tok, from: Array(net.linkIDs.prefix(200_000))).map {
-                                "did you mean '\($0)'?"
-                            }))
+                            message:
+                                "vehicle \(InputToken.quote(id)) uses link \(InputToken.quote(tok)), which the network "
+                                + "does not have",
+                            hint: InputToken.isPlain(tok)
+                                ? DidYouMean.suggest(tok, from: Array(net.linkIDs.prefix(200_000))).map {
+                                    "did you mean '\($0)'?"
+                                } : nil))
                     bad = true
                     break
                 }

@@ -37,36 +37,36 @@ enum Exit {
 
 func printErr(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
 
+/// `--allow-path DIR` (repeatable): folders a job or model may read files from besides its own.
+struct AccessOptions: ParsableArguments {
+    @Option(
+        name: .customLong("allow-path"),
+        help: ArgumentHelp(
+            "Also let the job and its model read files under DIR (repeatable). By default a model's files must be "
+                + "in its folder and a job's in its own or its model's folder.", valueName: "DIR"))
+    var allowPaths: [String] = []
+
+    func access() throws -> FileAccess {
+        var a = FileAccess()
+        for p in allowPaths { try a.allow(p) }
+        return a
+    }
+}
+
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a job file and its model; report every problem at once.")
     @Argument(help: "Job file (YAML).") var job: String
+    @OptionGroup var access: AccessOptions
     func run() throws {
         do {
-            let j = try Job.load(path: job)
-            let model = try CityModel.load(directory: j.modelDirectory)
-            var parts: [String] = []
-            if j.flood != nil {
-                let setup = try ScenarioBuilder.floodSetup(job: j, model: model)
-                parts.append(
-                    "flood on \(setup.geometry.nx) x \(setup.geometry.ny) cells of \(fmtNum(setup.geometry.cellSize)) m"
-                )
-            }
-            if j.energy != nil {
-                let s = try ScenarioBuilder.energySetup(job: j, model: model)
-                _ = try s.grid.busBranchModel(origin: model.energy?.grid ?? "grid")
-                parts.append(
-                    "energy: \(s.buildings.count) buildings, \(s.buildings.reduce(0) { $0 + $1.dwellings }) dwellings on \(s.grid.buses.count) buses, \(s.assets.count) substations"
-                )
-            }
-            if j.traffic != nil {
-                let s = try ScenarioBuilder.trafficSetup(job: j, model: model)
-                parts.append(
-                    "traffic: \(s.plans.count) vehicles on \(s.network.linkCount) links"
-                        + (s.rerouted + s.dropped > 0
-                            ? " (\(s.rerouted) re-routed, \(s.dropped) dropped by network changes)" : ""))
-            }
-            print("\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)' (\(parts.joined(separator: "; ")))")
+            let j = try Job.load(path: job, access: try access.access())
+            let model = try CityModel.load(directory: j.modelDirectory, access: j.access)
+            let workers = j.workers ?? ProcessInfo.processInfo.activeProcessorCount
+            let s = try Scenario.assemble(job: j, model: model, workers: workers, partitions: nil, plan: false)
+            print(
+                "\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)' (\(s.summary.joined(separator: "; ")))"
+            )
         } catch { throw Exit.fail(error) }
     }
 }
@@ -77,18 +77,31 @@ struct Run: ParsableCommand {
     @Option(help: "Worker threads (default: the job's 'workers', else all cores).") var workers: Int?
     @Option(help: "Partitions (default: about 8 per worker). Results do not depend on it.") var partitions: Int?
     @Option(name: .shortAndLong, help: "Results folder.") var output: String = "results"
-    @Flag(help: "Continue from the newest valid checkpoint of an interrupted run.") var resume = false
+    @Flag(help: "Continue from the newest valid checkpoint of an interrupted run (or start, if there is none).")
+    var resume = false
     @Flag(help: "Replace an existing result (only once the new run has completed).") var overwrite = false
     @Flag(help: "No progress display.") var quiet = false
+    @OptionGroup var access: AccessOptions
 
     func validate() throws {
         if let w = workers, w < 1 { throw ValidationError("--workers must be at least 1 (got \(w))") }
         if let p = partitions, p < 1 { throw ValidationError("--partitions must be at least 1 (got \(p))") }
     }
 
+    /// The command that continues this run after an interruption.
+    var resumeCommand: String {
+        var c = "citytwin run \(job) --resume"
+        if output != "results" { c += " --output \(output)" }
+        if let workers { c += " --workers \(workers)" }
+        for p in access.allowPaths { c += " --allow-path \(p)" }
+        return c
+    }
+
     func run() throws {
+        // a write beyond a file-size limit fails with EFBIG (reported, exit 1) instead of killing the process
+        signal(SIGXFSZ, SIG_IGN)
         let j: Job
-        do { j = try Job.load(path: job) } catch { throw Exit.fail(error) }
+        do { j = try Job.load(path: job, access: try access.access()) } catch { throw Exit.fail(error) }
         var o = RunOptions()
         o.workers = workers
         o.partitions = partitions
@@ -106,7 +119,7 @@ struct Run: ParsableCommand {
             let s = try JobRunner.run(j, o)
             progress.finish()
             if !s.completed {
-                printErr("interrupted: checkpoint written in \(s.workDir); continue with: citytwin run \(job) --resume")
+                printErr("interrupted: checkpoint written in \(s.workDir); continue with: \(resumeCommand)")
                 throw ExitCode(130)
             }
             print(
@@ -115,10 +128,10 @@ struct Run: ParsableCommand {
             if let r = s.resumedFrom { print("resumed from \(r)") }
             for (domain, kpis) in s.kpis.sorted(by: { $0.key < $1.key }) {
                 print("\(domain):")
+                let width = max(16, kpis.map(\.name.count).max() ?? 16)
                 for k in kpis {
-                    print(
-                        "  \(k.name.padding(toLength: max(16, kpis.map(\.name.count).max() ?? 16), withPad: " ", startingAt: 0)) \(fmtNum(k.value)) \(k.units)"
-                    )
+                    let name = k.name + String(repeating: " ", count: max(0, width - k.name.count))
+                    print("  \(name) \(fmtNum(k.value)) \(k.units)")
                 }
             }
             print("result: \(s.resultPath)")

@@ -72,7 +72,7 @@ import Testing
     @Test(arguments: [
         ("NaN in DEM", "nan", ["not finite"]),
         ("wrong size", "short", ["expected ncols x nrows"]),
-        ("missing DEM", "missing", ["cannot open", "terrain.asc"]),
+        ("missing DEM", "missing", ["model.yaml:4:10", "'terrain.asc' does not exist in the model directory"]),
         ("NODATA in DEM", "nodata", ["NODATA cell at column 3, row 0"]),
         ("land cover size", "lcsize", ["land cover is 40 x 30 cells, terrain 40 x 31"]),
     ])

@@ -116,9 +116,13 @@ import Testing
         #expect(r.status == 1 && r.err.contains("is not a folder"))
         r = try citytwin(["run", dir + "/keep.yaml", "--output", "/proc/citytwin-results", "--quiet"])
         #expect(r.status == 1 && r.err.contains("cannot create results folder"))
-        // resume with nothing to resume
-        r = try citytwin(["run", dir + "/keep.yaml", "--output", dir + "/empty", "--quiet", "--resume"])
-        #expect(r.status != 0 && r.err.contains("nothing to resume"))
+        // resume with nothing to resume: a re-queued task starts from the beginning, and says so
+        try writeModel(dir + "/model")
+        r = try citytwin(["run", dir + "/keep.yaml", "--output", dir + "/empty", "--resume"])
+        #expect(r.status == 0 && r.err.contains("no checkpoint to resume from: starting"), "\(r.err)")
+        // and once complete, --resume again has nothing to do
+        r = try citytwin(["run", dir + "/keep.yaml", "--output", dir + "/empty", "--resume"])
+        #expect(r.status == 0 && r.err.contains("already complete"), "\(r.err)")
     }
 
     /// A checkpoint of a different job is refused with a clear message; a corrupt one is skipped.

@@ -158,7 +158,7 @@ func referenceSummary(_ dir: String) -> [String: Any] {
             ),
             (
                 bh + "0,0,3,0,0,0,0,10,1,0\n1,1,1,x,0.05,0,0,10,1,0\n", rh,
-                "solver_bus.csv:3: error[E-GRID-007]: 'pd_mw' = 'x' is not a number"
+                "solver_bus.csv:3: error[E-GRID-007]: 'pd_mw' = 'x' is not a finite number"
             ),
         ]
         for (b, r, expected) in cases {
@@ -256,7 +256,7 @@ func referenceSummary(_ dir: String) -> [String: Any] {
                 }
             ),
             (
-                "error[E-GRID-007]: line[1].x_ohm: 'abc' is not a number",
+                "error[E-GRID-007]: line[1].x_ohm: 'abc' is not a finite number",
                 { Self.setRow(&$0, "line", 1, "x_ohm", "abc") }
             ),
             ("error[E-GRID-040]: load[0].const_z_p_percent", { Self.setRow(&$0, "load", 0, "const_z_p_percent", 50) }),
@@ -289,7 +289,7 @@ func referenceSummary(_ dir: String) -> [String: Any] {
             toFile: dir + "/p.csv", atomically: true, encoding: .utf8)
         #expect(throws: InputError.self) { try ProfileReader.read(dir + "/p.csv") }
         do { _ = try ProfileReader.read(dir + "/p.csv") } catch let e as InputError {
-            #expect(e.description.contains("p.csv:3: error[E-GRID-055]: H0-A_pload: 'x' is not a number"))
+            #expect(e.description.contains("p.csv:3: error[E-GRID-055]: H0-A_pload: 'x' is not a finite number"))
         }
         // a load naming a profile the table lacks
         try "time,H0-A_pload,H0-A_qload\n01.01.2016 00:00,0.5,0.1\n".write(

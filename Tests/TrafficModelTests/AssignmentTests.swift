@@ -112,7 +112,7 @@ let tntp: String = {
         let head =
             "<NUMBER OF ZONES> 2\n<NUMBER OF NODES> 3\n<FIRST THRU NODE> 1\n<NUMBER OF LINKS> 2\n<END OF METADATA>\n"
         let cases: [(String, String, String)] = [
-            ("missing.tntp", "", "cannot read the file"),
+            ("missing.tntp", "", "cannot open the TNTP file"),
             ("nometa.tntp", "1 2 100 1 1 0.15 4 0 0 1 ;\n", "metadata <NUMBER OF ZONES> is missing"),
             (
                 "badnode.tntp", head + "1 2 100 1 1 0.15 4 0 0 1 ;\n1 9 100 1 1 0.15 4 0 0 1 ;\n",

@@ -1,0 +1,108 @@
+import EnergyModel
+import FloodModel
+import Foundation
+import SimCore
+import TrafficModel
+
+/// A job's scenario assembled into domains, ready to step. `run` and `validate` both build it here, through the
+/// same code, so anything a run would refuse is refused by `validate` too; only the traffic re-planning days
+/// (`traffic.iterations`, simulations in their own right) are left to the run.
+public struct Scenario {
+    public var domains: [any DomainModel]
+    /// One line per domain for `validate` ("flood on 380 x 374 cells of 10 m", …).
+    public var summary: [String] = []
+    /// Cells of the flood grid (0 without flood), for the throughput figure.
+    public var floodCells = 0
+    public var workers: Int
+
+    /// Builds the domains of `job` on `model`. With `plan`, the traffic domain gets the routes of
+    /// `traffic.iterations` re-planning days (reported through `message`).
+    public static func assemble(
+        job: Job, model: CityModel, workers: Int, partitions: Int?, plan: Bool, message: (String) -> Void = { _ in }
+    ) throws -> Scenario {
+        var scenario = Scenario(domains: [], workers: workers)
+        var flood: (any DomainModel & FloodInspectable)?
+        if job.flood != nil {
+            let setup = try ScenarioBuilder.floodSetup(job: job, model: model)
+            let g = setup.geometry
+            let count = partitions ?? job.partitions ?? PartitionLayout.defaultCount(rows: g.ny, workers: workers)
+            let f = makeFloodDomain(setup, partitions: count)
+            scenario.domains.append(f)
+            flood = f
+            scenario.floodCells = g.count
+            scenario.summary.append("flood on \(g.nx) x \(g.ny) cells of \(g.cellSize) m")
+        }
+        var trafficDomain: TrafficDomain?
+        var trafficPlans: (VehiclePlans, RoadNetwork)?
+        if let t = job.traffic {
+            let setup = try ScenarioBuilder.trafficSetup(job: job, model: model)
+            let network = setup.network
+            if setup.rerouted + setup.dropped > 0 {
+                message(
+                    "network changes: \(setup.rerouted) vehicles re-routed around closed links, \(setup.dropped) "
+                        + "left without a route (dropped)")
+            }
+            let plans = setup.plans.scaled(by: t.demandScale, jitter: t.departureJitter, seed: job.seed)
+            var p = QueueParameters()
+            p.tick = t.tick
+            p.stuckTime = t.stuckTime
+            p.jamSpacing = t.jamSpacing
+            p.flowCapacityFactor = t.flowCapacityFactor
+            p.storageCapacityFactor = t.storageCapacityFactor
+            p.seed = job.seed
+            p.junctionDelay = t.junctionDelay
+            let count = partitions ?? job.partitions ?? max(1, 8 * workers)
+            var finalPlans = plans
+            var its: [TrafficPlanner.Iteration] = []
+            if plan && t.iterations > 1 {
+                (finalPlans, its) = TrafficPlanner.iterate(
+                    network: network, plans: plans, parameters: p, iterations: t.iterations,
+                    rerouteShare: t.rerouteShare, horizon: job.duration, workers: workers,
+                    partitions: count, seed: job.seed
+                ) { it in
+                    message(
+                        "iteration \(it.index): relative gap \(String(format: "%.4f", it.relativeGap)), mean trip "
+                            + "\(String(format: "%.1f", it.meanTravelTime)) s, \(it.rerouted) re-routed")
+                }
+            }
+            let d = TrafficDomain(network: network, plans: finalPlans, parameters: p, partitions: count)
+            d.iterationResults = its.map { ($0.relativeGap, $0.averageExcess, $0.meanTravelTime) }
+            scenario.domains.append(d)
+            trafficDomain = d
+            trafficPlans = (finalPlans, network)
+            scenario.summary.append(
+                "traffic: \(finalPlans.count) vehicles on \(network.linkCount) links"
+                    + (setup.rerouted + setup.dropped > 0
+                        ? " (\(setup.rerouted) re-routed, \(setup.dropped) dropped by network changes)" : ""))
+        }
+        if job.energy != nil {
+            var setup = try ScenarioBuilder.energySetup(job: job, model: model)
+            if let (plans, net) = trafficPlans {
+                // occupancy and EVs follow the traffic population's activity schedules
+                let (drivers, unmatched) = ScenarioBuilder.drivers(
+                    plans: plans, network: net, buildings: setup.buildings)
+                setup.drivers = drivers
+                message(
+                    "energy: \(drivers.count) drivers of the traffic population placed in their home buildings"
+                        + (unmatched > 0 ? " (\(unmatched) vehicles without a person_leg id left out)" : ""))
+            }
+            let e = try EnergyDomain(setup)
+            if let t = trafficDomain { e.vehicleArrivals = { [unowned t] in t.arrivals } }
+            if let f = flood {
+                // coupling: the water depth in each substation's cell, read at every energy step (the flood domain
+                // is stepped first in each tick, so this is its state at the step's start for every worker count)
+                let cells = setup.assets.map { f.geometry.cell(x: $0.x, y: $0.y).map { f.geometry.index($0.i, $0.j) } }
+                e.waterDepthAtAssets = { [unowned f] in
+                    let h = f.depths
+                    return cells.map { $0.map { h[$0] } ?? 0 }
+                }
+            }
+            scenario.domains.append(e)
+            let dwellings = setup.buildings.reduce(0) { $0 + $1.dwellings }
+            scenario.summary.append(
+                "energy: \(setup.buildings.count) buildings, \(dwellings) dwellings on \(setup.grid.buses.count) "
+                    + "buses, \(setup.assets.count) substations")
+        }
+        return scenario
+    }
+}
