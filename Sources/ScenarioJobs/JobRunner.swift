@@ -18,6 +18,8 @@ public struct RunOptions {
     public var progress: ((SimTime, SimTime) -> Void)?
     public var message: (String) -> Void = { _ in }
     public var stopRequested: () -> Bool = { false }
+    /// Refuse jobs whose estimate exceeds this many bytes (nil: the memory the kernel says is available).
+    public var maxMemory: Double?
     public init() {}
 }
 
@@ -91,8 +93,14 @@ public enum JobRunner {
                 throw RunError("cannot remove the earlier run folder '\(workDir)': \(error.localizedDescription)")
             }
         }
-        let model = try CityModel.load(directory: job.modelDirectory, access: job.access)
+        var model = try CityModel.load(directory: job.modelDirectory, access: job.access, rasters: false)
         let workers = o.workers ?? job.workers ?? ProcessInfo.processInfo.activeProcessorCount
+        // resources are checked before anything proportional to the job is read or built
+        let estimate = try ResourceEstimate.of(job: job, model: model, workers: workers)
+        try estimate.check(
+            maxMemory: o.maxMemory ?? ResourceEstimate.availableMemory(),
+            freeDisk: ResourceEstimate.freeDisk(outDir), job: job)
+        try model.loadRasters()
         let scenario = try Scenario.assemble(
             job: job, model: model, workers: workers, partitions: o.partitions, plan: true, message: o.message)
         let domains = scenario.domains

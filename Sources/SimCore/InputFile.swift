@@ -64,6 +64,21 @@ public enum InputFile {
         return (out, size)
     }
 
+    /// Calls `body` with consecutive blocks (64 KiB) of a regular file: for counts over large tables without
+    /// reading them into memory.
+    public static func scan(_ path: String, what: String = "the file", _ body: ([UInt8]) throws -> Void) throws {
+        let fd = try openRegular(path, what: what)
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw failure(path, what, "cannot read it: \(systemError())") }
+            if n == 0 { break }
+            try body(n == buf.count ? buf : Array(buf[0..<n]))
+        }
+    }
+
     /// The FNV-1a (64-bit) digest of a regular file's content, read in blocks (no whole-file allocation).
     public static func digest(_ path: String) throws -> String {
         let fd = try openRegular(path, what: "the file")

@@ -53,20 +53,55 @@ struct AccessOptions: ParsableArguments {
     }
 }
 
+/// `--max-memory SIZE`: the memory a run may use (default: what the kernel says is available).
+struct ResourceOptions: ParsableArguments {
+    @Option(
+        name: .customLong("max-memory"),
+        help: ArgumentHelp(
+            "Refuse a job whose estimated peak memory exceeds SIZE (e.g. 8G, 512M; default: the available memory).",
+            valueName: "SIZE"))
+    var maxMemory: String?
+
+    func validate() throws {
+        if let m = maxMemory, ResourceEstimate.parseSize(m) == nil {
+            throw ValidationError("--max-memory must be a size such as 8G, 512M or 2000000000 (got '\(m)')")
+        }
+    }
+
+    var bytes: Double? { maxMemory.flatMap(ResourceEstimate.parseSize) }
+}
+
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a job file and its model; report every problem at once.")
     @Argument(help: "Job file (YAML).") var job: String
+    @Flag(help: "Also print the job's estimated peak memory, disk space and run time.") var estimate = false
+    @Option(help: "Worker threads the estimate assumes (default: the job's 'workers', else all cores).")
+    var workers: Int?
+    @Option(name: .shortAndLong, help: "Results folder whose free space the estimate is checked against.")
+    var output: String = "results"
     @OptionGroup var access: AccessOptions
+    @OptionGroup var resources: ResourceOptions
+
     func run() throws {
         do {
             let j = try Job.load(path: job, access: try access.access())
-            let model = try CityModel.load(directory: j.modelDirectory, access: j.access)
-            let workers = j.workers ?? ProcessInfo.processInfo.activeProcessorCount
+            var model = try CityModel.load(directory: j.modelDirectory, access: j.access, rasters: false)
+            let workers = workers ?? j.workers ?? ProcessInfo.processInfo.activeProcessorCount
+            // the same refusal as 'run', before anything proportional to the job is built
+            let before = try ResourceEstimate.of(job: j, model: model, workers: workers)
+            try before.check(
+                maxMemory: resources.bytes ?? ResourceEstimate.availableMemory(),
+                freeDisk: ResourceEstimate.freeDisk(output), job: j)
+            try model.loadRasters()
             let s = try Scenario.assemble(job: j, model: model, workers: workers, partitions: nil, plan: false)
             print(
                 "\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)' (\(s.summary.joined(separator: "; ")))"
             )
+            if estimate {
+                let e = try ResourceEstimate.of(job: j, model: model, workers: workers)
+                for line in e.report(workers: workers) { print("  " + line) }
+            }
         } catch { throw Exit.fail(error) }
     }
 }
@@ -82,6 +117,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Replace an existing result (only once the new run has completed).") var overwrite = false
     @Flag(help: "No progress display.") var quiet = false
     @OptionGroup var access: AccessOptions
+    @OptionGroup var resources: ResourceOptions
 
     func validate() throws {
         if let w = workers, w < 1 { throw ValidationError("--workers must be at least 1 (got \(w))") }
@@ -108,6 +144,7 @@ struct Run: ParsableCommand {
         o.outputDirectory = output
         o.resume = resume
         o.overwrite = overwrite
+        o.maxMemory = resources.bytes
         o.gitCommit = gitCommit()
         let progress = Progress(quiet: quiet)
         o.progress = { progress.update($0, $1) }

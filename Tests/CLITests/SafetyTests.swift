@@ -220,6 +220,46 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/out/probe.h5"))
     }
 
+    /// Jobs whose estimate exceeds the memory or disk they may use are refused before anything proportional to
+    /// the job is allocated (exit 64), by `run` and by `validate` alike; `validate --estimate` prints the figures.
+    @Test func resourcesAreCheckedBeforeAllocating() throws {
+        let dir = try Self.monaco("res")
+        try Self.write(
+            Self.traffic.replacingOccurrences(of: "traffic: {}", with: "traffic: {demand_scale: 1000}"),
+            dir + "/scale.yaml")
+        try Self.write(
+            Self.flood.replacingOccurrences(of: "duration: 20min", with: "duration: 24h").replacingOccurrences(
+                of: "output_interval: 10min", with: "output_interval: 1ms"), dir + "/often.yaml")
+        let script = """
+            import resource, subprocess, sys
+            r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+            print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+            sys.stderr.write(r.stderr)
+            """
+        for command in ["validate", "run"] {
+            let extra = command == "run" ? ["--output", dir + "/out", "--quiet"] : []
+            let s = try runPython(script, [citytwinBinary, command, dir + "/scale.yaml", "--max-memory", "2G"] + extra)
+            let f = s.out.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            #expect(f.first == 64, "\(command): \(s.out) \(s.err)")
+            #expect(s.err.contains("E-RES-001") && s.err.contains("of memory, more than the 2.0 GiB"), "\(s.err)")
+            #expect((f.last ?? .max) < 400, "\(command) used \(f.last ?? -1) MB before refusing")
+            let o = try runPython(script, [citytwinBinary, command, dir + "/often.yaml"] + extra)
+            let g = o.out.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            #expect(g.first == 64, "\(command): \(o.out) \(o.err)")
+            #expect(o.err.contains("E-RES-002") && o.err.contains("to its output folder, which has"), "\(o.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/probe.h5"))
+        let est = try citytwin([
+            "validate", SafetyTests.root + "/Jobs/monaco-storm.yaml", "--estimate", "--workers", "2",
+        ])
+        #expect(est.status == 0, "\(est.err)")
+        for key in ["peak memory", "disk (peak)", "result", "checkpoints", "run time", "16125 steps"] {
+            #expect(est.out.contains(key), "\(key) missing in:\n\(est.out)")
+        }
+        let bad = try citytwin(["validate", dir + "/scale.yaml", "--max-memory", "lots"])
+        #expect(bad.status == 64 && bad.err.contains("--max-memory must be a size"), "\(bad.err)")
+    }
+
     /// Devices, FIFOs and files outside the job's folders are refused before anything is read (no hang).
     @Test func devicesFifosAndOutsideFilesAreRefused() throws {
         let dir = try Self.monaco("dev")
