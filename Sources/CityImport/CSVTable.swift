@@ -15,7 +15,14 @@ public struct CSVTable: Sendable {
     public static func read(_ path: String, numeric: [String], text: [String] = [], emptyIsZero: Bool = false) throws
         -> CSVTable
     {
-        let s = try InputFile.text(path, what: "the table")
+        try parse(
+            InputFile.text(path, what: "the table"), path: path, numeric: numeric, text: text, emptyIsZero: emptyIsZero)
+    }
+
+    /// The table in `s` (read from `path`, for messages).
+    public static func parse(
+        _ s: String, path: String, numeric: [String], text: [String] = [], emptyIsZero: Bool = false
+    ) throws -> CSVTable {
         var lines = s.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespacesAndNewlines)
         }

@@ -26,7 +26,8 @@ public enum EnergyImport {
         var problems: [Diagnostic] = []
         var types: [PowerNetwork.BusType] = []
         for (line, b) in buses {
-            guard Int(b["solver_bus"]!) == types.count, let t = PowerNetwork.BusType(rawValue: Int(b["type"]!)) else {
+            guard whole(b["solver_bus"]!) == types.count, let t = PowerNetwork.BusType(rawValue: whole(b["type"]!))
+            else {
                 problems.append(
                     Diagnostic(
                         SourceLocation(file: dir + "/solver_bus.csv", line: line), code: "E-GRID-008",
@@ -37,8 +38,8 @@ public enum EnergyImport {
             types.append(t)
         }
         for (line, br) in branches {
-            let f = Int(br["f_bus"]!)
-            let t = Int(br["t_bus"]!)
+            let f = whole(br["f_bus"]!)
+            let t = whole(br["t_bus"]!)
             if !(0..<nb).contains(f) || !(0..<nb).contains(t) {
                 problems.append(
                     Diagnostic(

@@ -90,16 +90,24 @@ public enum GridReader {
     /// `dir/network.json` in the reference format.
     public static func readReference(_ dir: String) throws -> Grid {
         let path = dir.hasSuffix(".json") ? dir : dir + "/network.json"
-        let obj = try loadJSON(path)
+        return try readReference(data: Data(try InputFile.read(path, what: "the grid file")), path: path)
+    }
+
+    /// A reference-format grid from its JSON text (read from `path`, for messages).
+    public static func readReference(data: Data, path: String) throws -> Grid {
+        let dir = (path as NSString).deletingLastPathComponent
+        let obj = try parseJSON(data, path: path)
         let topKeys = [
             "name", "source", "f_hz", "sn_mva", "units", "bus", "line", "trafo", "load", "sgen", "ext_grid", "switch",
         ]
         var problems: [Diagnostic] = []
         for k in obj.keys.sorted() where !topKeys.contains(k) {
+            let plain = InputToken.isPlain(k)
             problems.append(
                 Diagnostic(
-                    SourceLocation(file: path), code: "E-GRID-012", keyPath: k, message: "unknown key",
-                    hint: DidYouMean.suggest(k, from: topKeys).map { "did you mean '\($0)'?" }
+                    SourceLocation(file: path), code: "E-GRID-012", keyPath: plain ? k : nil,
+                    message: plain ? "unknown key" : "unknown key \(InputToken.quote(k))",
+                    hint: (plain ? DidYouMean.suggest(k, from: topKeys).map { "did you mean '\($0)'?" } : nil)
                         ?? "the reference format has: \(topKeys.joined(separator: ", "))"))
         }
         var tables: [String: Table] = [:]
@@ -188,7 +196,10 @@ public enum GridReader {
     }
 
     static func loadJSON(_ path: String) throws -> [String: Any] {
-        let data = Data(try InputFile.read(path, what: "the grid file"))
+        try parseJSON(Data(try InputFile.read(path, what: "the grid file")), path: path)
+    }
+
+    static func parseJSON(_ data: Data, path: String) throws -> [String: Any] {
         do {
             guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw InputError(
@@ -223,9 +234,11 @@ public enum GridReader {
             for (k, row) in table.rows.enumerated() {
                 for key in row.keys where !known.contains(key) && !reported.contains(key) {
                     reported.insert(key)
+                    let plain = InputToken.isPlain(key)
                     fail(
-                        "E-GRID-012", "\(t)[\(k)].\(key)", "unknown column",
-                        hint: DidYouMean.suggest(key, from: known).map { "did you mean '\($0)'?" })
+                        "E-GRID-012", "\(t)[\(k)]" + (plain ? ".\(key)" : ""),
+                        plain ? "unknown column" : "unknown column (\(InputToken.quote(key)))",
+                        hint: plain ? DidYouMean.suggest(key, from: known).map { "did you mean '\($0)'?" } : nil)
                 }
                 for key in req where row[key] == nil {
                     fail("E-GRID-033", "\(t)[\(k)].\(key)", "required value is missing")
@@ -276,12 +289,14 @@ public enum GridReader {
         let sortedIds = busIndex.keys.sorted()
         func bus(_ t: String, _ k: Int, _ row: [String: Any], _ key: String) -> Int {
             let v = num(t, k, row, key)
-            guard v.isFinite, let b = busIndex[Int(v)] else {
-                if v.isFinite {
-                    let near = sortedIds.min { abs($0 - Int(v)) < abs($1 - Int(v)) }
+            guard let id = Int(exactly: v), let b = busIndex[id] else {
+                if let id = Int(exactly: v), abs(id) < 1 << 53 {
+                    let near = sortedIds.min { abs($0 - id) < abs($1 - id) }
                     fail(
-                        "E-GRID-020", "\(t)[\(k)].\(key)", "bus \(Int(v)) does not exist",
+                        "E-GRID-020", "\(t)[\(k)].\(key)", "bus \(id) does not exist",
                         hint: near.map { "the nearest bus id is \($0)" })
+                } else if v.isFinite {
+                    fail("E-GRID-020", "\(t)[\(k)].\(key)", "a bus id must be a whole number (got \(v))")
                 }
                 return -1
             }
@@ -312,14 +327,15 @@ public enum GridReader {
                     name: text(row, "name") ?? "line \(tables["line"]!.ids[k])",
                     fromBus: bus("line", k, row, "from_bus"), toBus: bus("line", k, row, "to_bus"),
                     rOhm: total("r_ohm", "r_ohm_per_km"), xOhm: total("x_ohm", "x_ohm_per_km"), bMicroS: b,
-                    gMicroS: total("g_us", "g_us_per_km"), parallel: par.isFinite && par >= 1 ? Int(par) : 1,
+                    gMicroS: total("g_us", "g_us_per_km"),
+                    parallel: Int(exactly: par).map { max(1, min($0, 1000)) } ?? 1,
                     maxIkA: num("line", k, row, "max_i_ka") * df, inService: flag("line", k, row, "in_service")))
         }
         for (k, row) in tables["trafo"]!.rows.enumerated() {
             var ratio = 1.0
             let side = text(row, "tap_side") ?? "hv"
             if side != "hv" && side != "lv" {
-                fail("E-GRID-038", "trafo[\(k)].tap_side", "'\(side)' is not 'hv' or 'lv'")
+                fail("E-GRID-038", "trafo[\(k)].tap_side", "\(InputToken.quote(side)) is not 'hv' or 'lv'")
             }
             switch text(row, "tap_changer_type") {
             case nil:
@@ -336,7 +352,8 @@ public enum GridReader {
                 ratio = 1 + (pos - neutral) * step / 100
             case let other?:
                 fail(
-                    "E-GRID-039", "trafo[\(k)].tap_changer_type", "'\(other)' tap changers are not modelled",
+                    "E-GRID-039", "trafo[\(k)].tap_changer_type",
+                    "\(InputToken.quote(other)) tap changers are not modelled",
                     hint: "use 'Ratio' or leave it empty")
             }
             let par = num("trafo", k, row, "parallel", 1)
@@ -355,7 +372,8 @@ public enum GridReader {
                     pfeKW: num("trafo", k, row, "pfe_kw"), i0Percent: num("trafo", k, row, "i0_percent"),
                     shiftDeg: num("trafo", k, row, "shift_degree", 0), tapSide: side == "lv" ? .lv : .hv,
                     tapRatio: ratio,
-                    parallel: par.isFinite && par >= 1 ? Int(par) : 1, inService: flag("trafo", k, row, "in_service")))
+                    parallel: Int(exactly: par).map { max(1, min($0, 1000)) } ?? 1,
+                    inService: flag("trafo", k, row, "in_service")))
             grid.trafos[grid.trafos.count - 1].ratingFactor = df
         }
         for t in ["load", "sgen"] {
@@ -388,7 +406,9 @@ public enum GridReader {
         let trafoIds = ids("trafo")
         for (k, row) in tables["switch"]!.rows.enumerated() {
             guard let et = text(row, "et"), let kind = Grid.Switch.Kind(rawValue: et) else {
-                fail("E-GRID-041", "switch[\(k)].et", "element type '\(text(row, "et") ?? "")' is not 'b', 'l' or 't'")
+                fail(
+                    "E-GRID-041", "switch[\(k)].et",
+                    "element type \(InputToken.quote(text(row, "et") ?? "")) is not 'b', 'l' or 't'")
                 continue
             }
             let closed = flag("switch", k, row, "closed")
@@ -397,7 +417,7 @@ public enum GridReader {
                     "E-GRID-042", "switch[\(k)].z_ohm", "a switch impedance is not modelled",
                     hint: "model it as a short line, or set z_ohm to 0")
             }
-            let e = Int(num("switch", k, row, "element"))
+            let e = Int(exactly: num("switch", k, row, "element")) ?? Int.min
             var element = -1
             switch kind {
             case .bus: element = busIndex[e] ?? -1

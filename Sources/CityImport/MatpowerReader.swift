@@ -85,14 +85,15 @@ public enum MatpowerReader {
                 )
                 continue
             }
-            let id = Int(r.values[0])
+            let id = whole(r.values[0])
             if index[id] != nil { fail(r.line, "E-GRID-066", "bus \(id) appears twice") }
             index[id] = k
         }
         if !problems.isEmpty { throw InputError(problems) }
-        var type: [PowerNetwork.BusType] = bus.map { PowerNetwork.BusType(rawValue: Int($0.values[1])) ?? .pq }
-        for r in bus where PowerNetwork.BusType(rawValue: Int(r.values[1])) == nil {
-            fail(r.line, "E-GRID-067", "bus type \(Int(r.values[1])) is not 1 (PQ), 2 (PV), 3 (slack) or 4 (isolated)")
+        var type: [PowerNetwork.BusType] = bus.map { PowerNetwork.BusType(rawValue: whole($0.values[1])) ?? .pq }
+        for r in bus where PowerNetwork.BusType(rawValue: whole(r.values[1])) == nil {
+            fail(
+                r.line, "E-GRID-067", "bus type \(whole(r.values[1])) is not 1 (PQ), 2 (PV), 3 (slack) or 4 (isolated)")
         }
         var pd = bus.map { $0.values[2] }
         var qd = bus.map { $0.values[3] }
@@ -100,10 +101,15 @@ public enum MatpowerReader {
         let va = bus.map { $0.values[8] }
         let ids = index.keys.sorted()
         func busIndex(_ v: Double, _ line: Int, _ what: String) -> Int? {
-            if let b = index[Int(v)] { return b }
-            let near = ids.min { abs($0 - Int(v)) < abs($1 - Int(v)) }
+            let id = whole(v)
+            if let b = index[id] { return b }
+            guard abs(v) < 1e15, id != Int.min else {
+                fail(line, "E-GRID-068", "\(what) must be a whole bus number (got \(v))")
+                return nil
+            }
+            let near = ids.min { abs($0 - id) < abs($1 - id) }
             fail(
-                line, "E-GRID-068", "\(what) refers to bus \(Int(v)), which is not in mpc.bus",
+                line, "E-GRID-068", "\(what) refers to bus \(id), which is not in mpc.bus",
                 hint: near.map { "the nearest bus number is \($0)" })
             return nil
         }
@@ -137,7 +143,7 @@ public enum MatpowerReader {
             else { continue }
             if r.values[10] != 0 && r.values[2] == 0 && r.values[3] == 0 {
                 fail(
-                    r.line, "E-GRID-010", "branch \(Int(r.values[0]))–\(Int(r.values[1])) has zero impedance",
+                    r.line, "E-GRID-010", "branch \(whole(r.values[0]))–\(whole(r.values[1])) has zero impedance",
                     hint: "merge the two buses instead")
             }
             from.append(Int32(f))
@@ -155,7 +161,7 @@ public enum MatpowerReader {
         }
         if !problems.isEmpty { throw InputError(problems) }
         for i in type.indices
-        where type[i] == .pv && !gen.contains(where: { index[Int($0.values[0])] == i && $0.values[7] > 0 }) {
+        where type[i] == .pv && !gen.contains(where: { index[whole($0.values[0])] == i && $0.values[7] > 0 }) {
             type[i] = .pq
         }
         return PowerNetwork(
@@ -165,3 +171,6 @@ public enum MatpowerReader {
             tap: tap, shiftDeg: shift, inService: status, branchNames: names)
     }
 }
+
+/// A table value as a whole number (Int.min, which matches no id or type, when it is not one): never a trap.
+func whole(_ v: Double) -> Int { Int(exactly: v) ?? Int.min }

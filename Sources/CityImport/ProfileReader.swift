@@ -6,7 +6,11 @@ import SimCore
 /// into a `ProfileTable`. Byte-level parsing: a year of 15-min steps with 45 columns takes well under a second.
 public enum ProfileReader {
     public static func read(_ path: String) throws -> ProfileTable {
-        let bytes = try InputFile.read(path, what: "the profile table")
+        try parse(try InputFile.read(path, what: "the profile table"), path: path)
+    }
+
+    /// The profiles in `bytes` (read from `path`, for messages).
+    public static func parse(_ bytes: [UInt8], path: String) throws -> ProfileTable {
         var lineStarts: [Int] = [0]
         for (i, b) in bytes.enumerated() where b == 10 && i + 1 < bytes.count { lineStarts.append(i + 1) }
         func field(_ s: Int, _ e: Int) -> String {

@@ -206,9 +206,15 @@ public struct ResourceEstimate: Sendable {
     /// Free bytes on the file system of `path` (or its nearest existing parent).
     public static func freeDisk(_ path: String) -> Double {
         var p = path
-        while !SafeFile.exists(p), p.contains("/") { p = String(p[..<p.lastIndex(of: "/")!]) }
+        while !SafeFile.exists(p) {
+            guard let slash = p.lastIndex(of: "/") else {
+                p = "."
+                break
+            }
+            p = slash == p.startIndex ? "/" : String(p[..<slash])
+        }
         var s = statvfs()
-        guard statvfs(p.isEmpty ? "." : p, &s) == 0 else { return .infinity }
+        guard statvfs(p, &s) == 0 else { return .infinity }
         return Double(s.f_bavail) * Double(s.f_frsize)
     }
 
@@ -275,7 +281,7 @@ enum TableCount {
                         c.tokens += 1
                     }
                     if columnIndex >= 0, field == columnIndex {
-                        c.sum += Double(String(decoding: value, as: UTF8.self)) ?? 0
+                        c.sum += Self.count(value)
                     }
                     lineStart = true
                     nonEmpty = false
@@ -288,7 +294,7 @@ enum TableCount {
                 if b == 62 { c.gaps += 1 }
                 if b == 44 {
                     if columnIndex >= 0, field == columnIndex {
-                        c.sum += Double(String(decoding: value, as: UTF8.self)) ?? 0
+                        c.sum += Self.count(value)
                     }
                     field += 1
                     c.tokens += 1
@@ -302,10 +308,17 @@ enum TableCount {
         if nonEmpty {
             c.rows += 1
             c.tokens += 1
-            if columnIndex >= 0, field == columnIndex { c.sum += Double(String(decoding: value, as: UTF8.self)) ?? 0 }
+            if columnIndex >= 0, field == columnIndex { c.sum += Self.count(value) }
         }
         _ = lineStart
         return c
+    }
+
+    /// A count read from a table cell: finite, non-negative and bounded (the table's own reader reports the
+    /// rest), so no estimate can overflow.
+    static func count(_ bytes: [UInt8]) -> Double {
+        guard let v = Double(String(decoding: bytes, as: UTF8.self)), v.isFinite, v > 0 else { return 0 }
+        return min(v, 1e9)
     }
 
     /// How often each pattern occurs in the file (patterns shorter than a block).

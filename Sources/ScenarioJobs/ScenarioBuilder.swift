@@ -130,6 +130,15 @@ public enum ScenarioBuilder {
             var grids: [[Double]] = []
             for f in files {
                 let r = try AsciiGrid.read(path: f, epsg: g.epsg)
+                if let bad = r.values.firstIndex(where: { $0.map { !($0 >= 0 && $0 <= Job.maxRainIntensity) } ?? false }
+                ) {
+                    throw InputError(
+                        SourceLocation(file: f), code: "E-JOB-056",
+                        message:
+                            "rain intensity \(r.values[bad]!) mm/h at column \(bad % r.geometry.nx), row "
+                            + "\(bad / r.geometry.nx) is not plausible",
+                        hint: "rain grids give mm/h from 0 to \(Int(Job.maxRainIntensity))")
+                }
                 grids.append(resampleNearest(r, to: g).map { ($0 ?? 0) / 3_600_000 })
             }
             setup.rain = RainSeries(times: t.map { SimTime(milliseconds: $0.milliseconds) }, grids: grids)

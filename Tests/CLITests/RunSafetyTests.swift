@@ -153,9 +153,10 @@ import Testing
         }
     }
 
-    /// A full disk while checkpoints are written (a small tmpfs, where the machine lets us mount one): exit 1, no
-    /// signal, every checkpoint left is complete, and the run resumes elsewhere to the uninterrupted bits.
-    @Test(.enabled(if: TmpFS.available)) func fullDiskDuringCheckpointsFailsCleanly() throws {
+    /// A disk that fills while the run writes checkpoints (another user's file takes the space left, on a small
+    /// tmpfs where the machine lets us mount one): exit 1, no signal, every checkpoint left is complete, and the
+    /// run resumes elsewhere to the uninterrupted bits.
+    @Test(.enabled(if: TmpFS.available)) func diskFillingDuringTheRunFailsCleanly() throws {
         let dir = try Self.setUp("enospc", nx: 160, ny: 120)
         let text = Self.job("df", duration: "2h", checkpoint: "10min")
         try text.write(toFile: dir + "/df.yaml", atomically: true, encoding: .utf8)
@@ -164,21 +165,32 @@ import Testing
         var r = try citytwin(["run", dir + "/ref.yaml", "--output", dir + "/ref", "--quiet"])
         #expect(r.status == 0, "\(r.err)")
         let small = dir + "/small"
-        try TmpFS.mount(small, kilobytes: 3000)
+        try TmpFS.mount(small, kilobytes: 16_000)
         defer { TmpFS.unmount(small) }
-        r = try citytwin(["run", dir + "/df.yaml", "--output", small, "--quiet"])
-        #expect(r.status == 1, "status \(r.status): \(r.err)")
-        #expect(r.err.contains("No space left on device"), "\(r.err)")
-        #expect(!r.err.contains("Signal") && !r.err.contains("crashed"), "\(r.err)")
-        let ck = small + "/df.work/checkpoints"
+        let (p, e) = try Self.start(["run", dir + "/df.yaml", "--output", small + "/out", "--quiet", "--workers", "1"])
+        let ck = small + "/out/df.work/checkpoints"
+        let t0 = Date()
+        while p.isRunning && Date().timeIntervalSince(t0) < 60 {
+            if (((try? FileManager.default.contentsOfDirectory(atPath: ck)) ?? []).contains { $0.hasPrefix("ckpt-") }) {
+                break
+            }
+            usleep(2000)
+        }
+        #expect(p.isRunning, "the run ended before the disk could be filled")
+        TmpFS.fill(small + "/filler")
+        let err = String(decoding: e.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .exit && p.terminationStatus == 1, "status \(p.terminationStatus): \(err)")
+        #expect(err.contains("No space left on device"), "\(err)")
+        #expect(!err.contains("Signal") && !err.contains("crashed"), "\(err)")
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: ck)) ?? []).sorted()
-        #expect(!names.isEmpty, "no checkpoint fitted; make the tmpfs larger")
+        #expect(!names.isEmpty, "no checkpoint was written before the disk filled")
         for n in names {
             #expect(n.hasPrefix("ckpt-") && n.hasSuffix(".h5"), "left over: \(n)")
             #expect(try H5File.open(ck + "/" + n).root.intAttribute("complete") == 1, "\(n) is incomplete")
         }
         // continue on a disk with room
-        try FileManager.default.copyItem(atPath: small, toPath: dir + "/big")
+        try FileManager.default.copyItem(atPath: small + "/out", toPath: dir + "/big")
         r = try citytwin(["run", dir + "/df.yaml", "--output", dir + "/big", "--quiet", "--resume"])
         #expect(r.status == 0 && r.err.isEmpty, "\(r.err)")
         for name in RunTests.datasets {
@@ -270,6 +282,15 @@ enum TmpFS {
         try p.run()
         p.waitUntilExit()
         if p.terminationStatus != 0 { throw RunError("mount failed") }
+    }
+
+    /// Writes `path` until the file system is full (another user taking the space).
+    static func fill(_ path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return }
+        let block = [UInt8](repeating: 0, count: 1 << 16)
+        while block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+        close(fd)
     }
 
     static func unmount(_ dir: String) {

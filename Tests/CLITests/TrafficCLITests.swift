@@ -166,6 +166,11 @@ let sharedTNTP: String = {
         try job("").write(toFile: dir + "/due.yaml", atomically: true, encoding: .utf8)
         let r = try citytwin(["run", dir + "/due.yaml", "--output", dir + "/out", "--quiet", "--workers", "2"])
         #expect(r.status == 0, "\(r.err)")
+        // inspect shows long dataset and KPI names whole
+        let ins = try citytwin(["inspect", dir + "/out/corridor.h5"])
+        #expect(
+            ins.status == 0 && ins.out.contains("iteration_average_excess ")
+                && ins.out.contains("trips_en_route_at_end "), "\(ins.out)")
         let gaps = try readDataset(dir + "/out/corridor.h5", "traffic", "iteration_relative_gap").doubles
         #expect(gaps.count == 7)
         #expect(gaps[0] > 0.2 && gaps.last! < 0.5 * gaps[0], "gaps \(gaps)")
