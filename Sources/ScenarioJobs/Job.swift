@@ -472,7 +472,7 @@ public struct Job: Sendable {
                 case (_?, let l?): r.report(l, 31, "give either 'at' (a point) or 'line', not both")
                 case (nil, nil): r.report(it, 7, "an inflow needs 'at' (a point) or 'line' (a list of points)")
                 }
-                guard let (times, q) = parseSeries(im["hydrograph"]!, r, units: "m3/s", range: 0...1e6) else {
+                guard let h = im["hydrograph"], let (times, q) = parseSeries(h, r, units: "m3/s", range: 0...1e6) else {
                     continue
                 }
                 f.inflows.append(
@@ -582,10 +582,10 @@ public struct Job: Sendable {
             var files: [String] = []
             for it in items {
                 guard let gm = r.mapping(it, allowed: ["time", "file"], required: ["time", "file"]) else { continue }
-                if let t = r.duration(gm["time"], positive: false),
-                    let p = paths.file(gm["file"]!, r, what: "rain grid")
+                if let tn = gm["time"], let fnode = gm["file"], let t = r.duration(tn, positive: false),
+                    let p = paths.file(fnode, r, what: "rain grid")
                 {
-                    if let last = times.last, t <= last { r.report(gm["time"]!, 35, "times must increase") }
+                    if let last = times.last, t <= last { r.report(tn, 35, "times must increase") }
                     times.append(t)
                     files.append(p)
                 }
@@ -687,7 +687,7 @@ public struct Job: Sendable {
             let m = r.mapping(
                 n, allowed: ["type", "name", "links", "lanes", "speed", "capacity", "id", "from", "to", "length"],
                 required: ["type"], what: "a network change"),
-            let kind = NetworkChange.Kind(rawValue: r.scalar(m["type"]!) ?? "")
+            let tn = m["type"], let kind = NetworkChange.Kind(rawValue: r.scalar(tn) ?? "")
         else { return nil }
         var c = NetworkChange(kind: kind, name: r.string(m["name"]) ?? kind.rawValue, location: n.location)
         let wants: [NetworkChange.Kind: [String]] = [
