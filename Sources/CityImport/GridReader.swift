@@ -87,6 +87,15 @@ public enum GridReader {
         "asymmetric_sgen", "svc", "tcsc", "ssc", "vsc",
     ]
 
+    /// An element id of a JSON table: a whole number of magnitude below 2^53, or -1 (which the bus and element
+    /// look-ups report as missing) — never a clamped or wrapped integer.
+    static func elementID(_ v: Any?) -> Int {
+        guard let n = v as? NSNumber, !(v is Bool), let i = Int(exactly: n.doubleValue), abs(i) < 1 << 53 else {
+            return -1
+        }
+        return i
+    }
+
     /// `dir/network.json` in the reference format.
     public static func readReference(_ dir: String) throws -> Grid {
         let path = dir.hasSuffix(".json") ? dir : dir + "/network.json"
@@ -130,7 +139,7 @@ public enum GridReader {
                 continue
             }
             tables[t] = Table(
-                name: t, rows: rows, ids: rows.enumerated().map { (k, r) in (r["id"] as? NSNumber)?.intValue ?? k })
+                name: t, rows: rows, ids: rows.enumerated().map { (k, r) in r["id"] == nil ? k : elementID(r["id"]) })
         }
         if !problems.isEmpty { throw InputError(problems) }
         return try build(
@@ -161,7 +170,7 @@ public enum GridReader {
                         message: "not a DataFrame in 'split' orientation"))
                 return nil
             }
-            let index = (o["index"] as? [Any])?.map { ($0 as? NSNumber)?.intValue ?? -1 } ?? Array(0..<data.count)
+            let index = (o["index"] as? [Any])?.map { elementID($0) } ?? Array(0..<data.count)
             return (cols, index, data)
         }
         for t in unsupported {
@@ -276,6 +285,10 @@ public enum GridReader {
         var busIndex: [Int: Int] = [:]
         for (k, row) in busTable.rows.enumerated() {
             let id = busTable.ids[k]
+            if id == -1 && row["id"] != nil {
+                fail("E-GRID-035", "bus[\(k)].id", "a bus id must be a whole number (of magnitude below 2^53)")
+                continue
+            }
             if busIndex[id] != nil {
                 fail("E-GRID-035", "bus[\(k)].id", "bus id \(id) appears twice")
                 continue
@@ -303,7 +316,15 @@ public enum GridReader {
             return b
         }
         func ids(_ t: String) -> [Int: Int] {
-            Dictionary(tables[t]!.ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            var out: [Int: Int] = [:]
+            for (k, id) in tables[t]!.ids.enumerated() {
+                if out[id] != nil {
+                    fail("E-GRID-035", "\(t)[\(k)].id", "\(t) id \(id) appears twice")
+                } else {
+                    out[id] = k
+                }
+            }
+            return out
         }
         let fHzV = grid.fHz
         for (k, row) in tables["line"]!.rows.enumerated() {
