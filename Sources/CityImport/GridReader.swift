@@ -90,7 +90,7 @@ public enum GridReader {
     /// An element id of a JSON table: a whole number of magnitude below 2^53, or -1 (which the bus and element
     /// look-ups report as missing) — never a clamped or wrapped integer.
     static func elementID(_ v: Any?) -> Int {
-        guard let n = v as? NSNumber, !(v is Bool), let i = Int(exactly: n.doubleValue), abs(i) < 1 << 53 else {
+        guard let n = v as? NSNumber, let i = Int(exactly: n.doubleValue), abs(i) < 1 << 53 else {
             return -1
         }
         return i
