@@ -6,11 +6,11 @@ extension EnergyDomain {
     ///
     /// Per household: the agents' struct-of-arrays fields (~30 values, 240 B); per building ~120 B (and ~1 KB
     /// while its table row is read); per bus and branch ~600 B for the per-unit model, the feeder's admittance
-    /// matrix and its KLU factors. Compute: ~0.13 µs per bus and ~0.04 µs per household each energy step
-    /// (Monaco: 4,613 buses and 39,719 households in 2.2 ms per step, docs/performance.md).
+    /// matrix and its KLU factors. Compute each energy step: ~0.13 µs per bus and (0.022 + 0.09 × EV share) µs per
+    /// household (Monaco: 4,613 buses and 39,719 households in 2.2 ms per step at 20 % EVs, docs/performance.md).
     public static func footprint(
-        buildings: Int, dwellings: Int, buses: Int, branches: Int, trafos: Int, gridBytes: Int, duration: SimDuration,
-        step: SimDuration
+        buildings: Int, dwellings: Int, buses: Int, branches: Int, trafos: Int, gridBytes: Int, evShare: Double,
+        duration: SimDuration, step: SimDuration
     ) -> Footprint {
         let b = Double(buildings)
         let d = Double(dwellings)
@@ -23,8 +23,10 @@ extension EnergyDomain {
         f.diagnostics = 9
         f.checkpoint = d * 80 + b * 40 + n * 16 + 4096
         f.ticks = Double(duration.milliseconds) / Double(max(1, step.milliseconds))
-        f.seconds = f.ticks * (Double(buses) * 0.13e-6 + d * 0.04e-6)
+        f.seconds = f.ticks * (Double(buses) * 0.13e-6 + d * (0.022e-6 + 0.09e-6 * evShare))
         f.parallelShare = 0.8
+        // set-up: parsing the grid's JSON (~250 ns per byte), building feeders, solvers and agents
+        f.setupSeconds = Double(gridBytes) * 250e-9 + b * 5e-6 + n * 20e-6
         return f
     }
 }

@@ -66,6 +66,7 @@ public struct ResourceEstimate: Sendable {
             let links = try TableCount.of(files.links).rows
             var vehicles = 0
             var entries = 0
+            var gaps = 0
             if let vp = t.vehicles ?? files.vehicles {
                 let c = try TableCount.of(vp)
                 vehicles = c.rows
@@ -73,6 +74,7 @@ public struct ResourceEstimate: Sendable {
                 // fastest paths average 32 links of 4,032)
                 let gap = Int((0.5 * Double(links).squareRoot()).rounded())
                 entries = c.tokens - 2 * c.rows - c.gaps + c.gaps * gap
+                gaps = c.gaps
             }
             let scale = t.demandScale
             e.domains.append(
@@ -80,7 +82,8 @@ public struct ResourceEstimate: Sendable {
                     "traffic",
                     TrafficDomain.footprint(
                         nodes: nodes, links: links, vehicles: Int((Double(vehicles) * scale).rounded(.up)),
-                        routeEntries: Int((Double(max(0, entries)) * scale).rounded(.up)), duration: job.duration,
+                        routeEntries: Int((Double(max(0, entries)) * scale).rounded(.up)), gaps: gaps,
+                        duration: job.duration,
                         tick: t.tick, iterations: t.iterations, rerouteShare: t.rerouteShare)
                 ))
         }
@@ -94,7 +97,7 @@ public struct ResourceEstimate: Sendable {
                     EnergyDomain.footprint(
                         buildings: b.rows, dwellings: Int(b.sum), buses: grid[0], branches: grid[1] + grid[2],
                         trafos: grid[2],
-                        gridBytes: size, duration: job.duration, step: en.step)
+                        gridBytes: size, evShare: en.evShare, duration: job.duration, step: en.step)
                 ))
         }
         e.combine(job: job, workers: workers)

@@ -21,11 +21,13 @@ public struct Footprint: Sendable, Equatable {
     /// Compute time on one worker (s), and the share of it that runs in parallel over workers.
     public var seconds = 0.0
     public var parallelShare = 1.0
+    /// Set-up time before the first step (reading and building; serial), included in `seconds(workers:)`.
+    public var setupSeconds = 0.0
 
     public init() {}
 
     /// Compute time with `workers` workers (Amdahl).
     public func seconds(workers: Int) -> Double {
-        seconds * ((1 - parallelShare) + parallelShare / Double(max(1, workers)))
+        setupSeconds + seconds * ((1 - parallelShare) + parallelShare / Double(max(1, workers)))
     }
 }
