@@ -28,6 +28,17 @@ import Testing
         return (p, e)
     }
 
+    /// Waits until the run folder's checkpoint folder `ck` holds a checkpoint (or the run ends).
+    static func waitForCheckpoint(in ck: String, while p: Process) {
+        let t0 = Date()
+        while p.isRunning && Date().timeIntervalSince(t0) < 60 {
+            if (((try? FileManager.default.contentsOfDirectory(atPath: ck)) ?? []).contains { $0.hasPrefix("ckpt-") }) {
+                return
+            }
+            usleep(2000)
+        }
+    }
+
     static func waitFor(_ path: String, while p: Process, seconds: Double = 60) {
         let t0 = Date()
         while p.isRunning && !SafeFile.exists(path) && Date().timeIntervalSince(t0) < seconds { usleep(2000) }
@@ -169,13 +180,7 @@ import Testing
         defer { TmpFS.unmount(small) }
         let (p, e) = try Self.start(["run", dir + "/df.yaml", "--output", small + "/out", "--quiet", "--workers", "1"])
         let ck = small + "/out/df.work/checkpoints"
-        let t0 = Date()
-        while p.isRunning && Date().timeIntervalSince(t0) < 60 {
-            if (((try? FileManager.default.contentsOfDirectory(atPath: ck)) ?? []).contains { $0.hasPrefix("ckpt-") }) {
-                break
-            }
-            usleep(2000)
-        }
+        Self.waitForCheckpoint(in: ck, while: p)
         #expect(p.isRunning, "the run ended before the disk could be filled")
         TmpFS.fill(small + "/filler")
         let err = String(decoding: e.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -210,13 +215,7 @@ import Testing
         try text.write(toFile: dir + "/hs.yaml", atomically: true, encoding: .utf8)
         let (p, e) = try Self.start(["run", dir + "/hs.yaml", "--output", dir + "/out", "--workers", "1"])
         let ck = dir + "/out/hs.work/checkpoints"
-        let t0 = Date()
-        while p.isRunning && Date().timeIntervalSince(t0) < 60 {
-            if (((try? FileManager.default.contentsOfDirectory(atPath: ck)) ?? []).contains { $0.hasPrefix("ckpt-") }) {
-                break
-            }
-            usleep(2000)
-        }
+        Self.waitForCheckpoint(in: ck, while: p)
         kill(p.processIdentifier, SIGINT)
         let err = String(decoding: e.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
