@@ -72,7 +72,9 @@ let package = Package(
         .testTarget(
             name: "EnergyModelTests", dependencies: ["EnergyModel", "CityImport", "SimCore", "ScenarioJobs", "SimIO"]),
         .testTarget(name: "SimIOTests", dependencies: ["SimIO", "SimCore"]),
-        .testTarget(name: "ScenarioJobsTests", dependencies: ["ScenarioJobs", "SimCore", "CityImport", "EnergyModel"]),
+        .testTarget(
+            name: "ScenarioJobsTests",
+            dependencies: ["ScenarioJobs", "SimCore", "CityImport", "EnergyModel", "TrafficModel"]),
         .testTarget(name: "CLITests", dependencies: ["SimIO", "SimCore"]),
     ],
     swiftLanguageModes: [.v6],

@@ -89,42 +89,13 @@ extension ScenarioBuilder {
                     c.length
                     ?? max(1, hypot(net.nodeX[Int(ti)] - net.nodeX[Int(fi)], net.nodeY[Int(ti)] - net.nodeY[Int(fi)]))
                 index[id] = net.linkCount
-                net.linkIDs.append(id)
-                net.from.append(fi)
-                net.to.append(ti)
-                net.length.append(len)
-                net.lanes.append(lanes)
-                net.freeSpeed.append(v / 3.6)
-                net.capacity.append(q)
-                net.freeFlowTime.append(len / (v / 3.6))
-                net.bprAlpha.append(0.15)
-                net.bprBeta.append(4)
-                net.fixedCost.append(0)
+                net.appendLink(id: id, from: fi, to: ti, length: len, lanes: lanes, freeSpeed: v / 3.6, capacity: q)
             }
         }
         if !diags.isEmpty { throw InputError(diags) }
-        // drop closed links (renumbering), re-route the vehicles that used them
-        var newIndex = [Int32](repeating: -1, count: net.linkCount)
-        var kept = RoadNetwork(
-            nodeIDs: net.nodeIDs, nodeX: net.nodeX, nodeY: net.nodeY, zoneCount: net.zoneCount,
-            zonesAreThrough: net.zonesAreThrough,
-            linkIDs: [], from: [], to: [], length: [], lanes: [], freeSpeed: [], capacity: [], freeFlowTime: [],
-            bprAlpha: [], bprBeta: [], fixedCost: [])
-        for a in 0..<net.linkCount where !closed.contains(a) {
-            newIndex[a] = Int32(kept.linkCount)
-            kept.linkIDs.append(net.linkIDs[a])
-            kept.from.append(net.from[a])
-            kept.to.append(net.to[a])
-            kept.length.append(net.length[a])
-            kept.lanes.append(net.lanes[a])
-            kept.freeSpeed.append(net.freeSpeed[a])
-            kept.capacity.append(net.capacity[a])
-            kept.freeFlowTime.append(net.freeFlowTime[a])
-            kept.bprAlpha.append(net.bprAlpha[a])
-            kept.bprBeta.append(net.bprBeta[a])
-            kept.fixedCost.append(net.fixedCost[a])
-        }
-        kept.buildAdjacency()
+        // drop closed links (renumbering; every column and turn restriction kept), re-route the vehicles that
+        // used them
+        let (kept, newIndex) = net.keepingLinks { !closed.contains($0) }
         var out = VehiclePlans()
         var tree = ShortestPathTree(nodeCount: kept.nodeCount)
         var path: [Int32] = []

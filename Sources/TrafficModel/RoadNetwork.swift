@@ -199,3 +199,52 @@ public struct ODMatrix: Sendable {
     public var pairCount: Int { dest.count }
     public var total: Double { trips.reduce(0, +) }
 }
+
+extension RoadNetwork {
+    /// The network with only the links for which `keep` is true, in their order, every column kept: attributes,
+    /// ids, the banned turns between kept links; adjacency rebuilt. Also the new index of every old link (−1:
+    /// removed). The one way links are taken out of a network, so no column can be forgotten.
+    public func keepingLinks(_ keep: (Int) -> Bool) -> (network: RoadNetwork, newIndex: [Int32]) {
+        var newIndex = [Int32](repeating: -1, count: linkCount)
+        var kept: [Int] = []
+        for a in 0..<linkCount where keep(a) {
+            newIndex[a] = Int32(kept.count)
+            kept.append(a)
+        }
+        var net = RoadNetwork(
+            nodeIDs: nodeIDs, nodeX: nodeX, nodeY: nodeY, zoneCount: zoneCount, zonesAreThrough: zonesAreThrough,
+            linkIDs: kept.map { linkIDs[$0] }, from: kept.map { from[$0] }, to: kept.map { to[$0] },
+            length: kept.map { length[$0] }, lanes: kept.map { lanes[$0] }, freeSpeed: kept.map { freeSpeed[$0] },
+            capacity: kept.map { capacity[$0] }, freeFlowTime: kept.map { freeFlowTime[$0] },
+            bprAlpha: kept.map { bprAlpha[$0] }, bprBeta: kept.map { bprBeta[$0] },
+            fixedCost: kept.map { fixedCost[$0] })
+        net.setBannedTurns(
+            bannedTurns.compactMap { t in
+                let f = newIndex[Int(t.from)]
+                let g = newIndex[Int(t.to)]
+                return f >= 0 && g >= 0 ? (f, g) : nil
+            })
+        return (net, newIndex)
+    }
+
+    /// Appends a link (a new road), keeping the adjacency and the turn restrictions valid for it (it has none).
+    public mutating func appendLink(
+        id: String, from f: Int32, to t: Int32, length len: Double, lanes l: Double, freeSpeed v: Double,
+        capacity c: Double, bprAlpha alpha: Double = 0.15, bprBeta beta: Double = 4, fixedCost fc: Double = 0
+    ) {
+        let turns = bannedTurns
+        linkIDs.append(id)
+        from.append(f)
+        to.append(t)
+        length.append(len)
+        lanes.append(l)
+        freeSpeed.append(v)
+        capacity.append(c)
+        freeFlowTime.append(len / v)
+        bprAlpha.append(alpha)
+        bprBeta.append(beta)
+        fixedCost.append(fc)
+        buildAdjacency()
+        setBannedTurns(turns)
+    }
+}
