@@ -72,6 +72,7 @@ let package = Package(
         .testTarget(
             name: "EnergyModelTests", dependencies: ["EnergyModel", "CityImport", "SimCore", "ScenarioJobs", "SimIO"]),
         .testTarget(name: "SimIOTests", dependencies: ["SimIO", "SimCore"]),
+        .testTarget(name: "SimEngineTests", dependencies: ["SimEngine", "SimCore"]),
         .testTarget(
             name: "ScenarioJobsTests",
             dependencies: ["ScenarioJobs", "SimCore", "CityImport", "EnergyModel", "TrafficModel"]),

@@ -59,6 +59,9 @@ public struct EnergySetup: Sendable {
     public var voltageLow = 0.9, voltageHigh = 1.1
     public var startWeekday = 0
     public var seed: UInt64 = 0
+    /// Ids of the traffic population's vehicles, in the order the drivers' legs index them (when the job also
+    /// runs traffic; their arrivals come through the engine's `traffic.vehicle_arrival` field).
+    public var vehicleIDs: [String] = []
     /// Drivers of the traffic population (when the job also runs traffic): home building, legs, km per day.
     public var drivers:
         [(building: Int, legs: [(vehicle: Int, depart: Double, homeward: Bool, arrival: Double)], km: Double)] = []
@@ -124,9 +127,9 @@ public final class EnergyDomain: DomainModel {
     let feeders: [FeederState]
     let stepMs: Int64
     /// Water depth (m) at each asset, when a flood runs (set by the coupling); nil: no flood.
-    public var waterDepthAtAssets: (() -> [Double])?
+    var waterDepthAtAssets: [Double]?
     /// Arrival time (ms, −1 not yet) of every traffic vehicle, when traffic runs (set by the coupling).
-    public var vehicleArrivals: (() -> [Int64])?
+    var vehicleArrivals: [Int64]?
     var arrivalsNow: [Int64]?
     // asset state
     var tripped: [UInt8], dryAt: [Int64], trips: [Int32], outageMs: [Int64]
@@ -235,14 +238,14 @@ public final class EnergyDomain: DomainModel {
         activeTick = now.milliseconds % stepMs == 0
         guard activeTick else { return }
         stepIndex = now.milliseconds / stepMs
-        arrivalsNow = vehicleArrivals?()
+        arrivalsNow = vehicleArrivals
         updateOutages(at: now)
     }
 
     /// Trips and restorations: water above the critical depth (or a scenario event) trips an asset; it returns once
     /// the water has been below the critical depth for the repair delay and no event holds it.
     func updateOutages(at now: SimTime) {
-        let depth = waterDepthAtAssets?()
+        let depth = waterDepthAtAssets
         var changed = false
         for (a, asset) in setup.assets.enumerated() {
             let wet = (depth?[a] ?? 0) > asset.criticalDepth
@@ -378,7 +381,6 @@ public final class EnergyDomain: DomainModel {
     public func exchange(phase: Int) {}
 
     public func endTick(at now: SimTime) {
-        let h = tickLength.seconds / 3600
         var load = 0.0
         var losses = 0.0
         var pv = 0.0
@@ -404,6 +406,15 @@ public final class EnergyDomain: DomainModel {
                 vmin = min(vmin, st.vmin)
                 vmax = max(vmax, st.vmax)
             }
+        }
+        lastDiagnostics = [
+            load, pv, ev, hp, losses, unserved, vmax > 0 ? vmin : .nan, vmax > 0 ? vmax : .nan, Double(off),
+        ]
+        // Energies are integrated once per energy step, at the tick that ends it (the powers hold over the step):
+        // the same bits however other domains cut the step into ticks (a job's duration is whole energy steps).
+        guard now.milliseconds % stepMs == 0 else { return }
+        let h = Double(stepMs) / 3_600_000
+        for st in feeders {
             for k in 0..<st.buildings.count where st.served[k] == 0 {
                 buildingUnservedKWh[st.buildings[k]] +=
                     (st.parts[5 * k] + st.parts[5 * k + 1] + st.parts[5 * k + 2] + st.parts[5 * k + 4]) * h
@@ -422,21 +433,17 @@ public final class EnergyDomain: DomainModel {
         }
         if violation { violationHours += h }
         overloadedAssetHours += Double(overloaded) * h
-        customerMinutes += Double(off) * tickLength.seconds / 60
-        if activeTick {
-            unsolvedFeederSteps += Double(feeders.filter(\.unsolved).count)
-            // customers interrupted: those newly cut off at this step (IEEE 1366 counts each interruption)
-            let newlyOff = max(0, off - lastOff)
-            customersInterrupted += Double(newlyOff)
-            lastOff = off
-            if !eventLog.isEmpty, eventLog[eventLog.count - 1].time == tickStart {
-                for k in eventLog.indices where eventLog[k].time == tickStart { eventLog[k].customers = off }
-            }
+        customerMinutes += Double(off) * Double(stepMs) / 60_000
+        unsolvedFeederSteps += Double(feeders.filter(\.unsolved).count)
+        // customers interrupted: those newly cut off at this step (IEEE 1366 counts each interruption)
+        let newlyOff = max(0, off - lastOff)
+        customersInterrupted += Double(newlyOff)
+        lastOff = off
+        let stepStart = SimTime(milliseconds: now.milliseconds - stepMs)
+        if !eventLog.isEmpty, eventLog[eventLog.count - 1].time == stepStart {
+            for k in eventLog.indices where eventLog[k].time == stepStart { eventLog[k].customers = off }
         }
-        for a in 0..<tripped.count where tripped[a] != 0 { outageMs[a] += tickLength.milliseconds }
-        lastDiagnostics = [
-            load, pv, ev, hp, losses, unserved, vmax > 0 ? vmin : .nan, vmax > 0 ? vmax : .nan, Double(off),
-        ]
+        for a in 0..<tripped.count where tripped[a] != 0 { outageMs[a] += stepMs }
     }
     var lastOff = 0
     var unsolvedFeederSteps = 0.0
@@ -670,6 +677,36 @@ public final class EnergyDomain: DomainModel {
             {
                 pf.warmState = v.isEmpty ? nil : v
             }
+        }
+    }
+}
+
+// MARK: coupling (the engine's exchange fields)
+
+extension EnergyDomain {
+    /// The water depth at every substation (flood → energy: trips) and the arrival of every driver's vehicle
+    /// (traffic → energy: occupancy and EV charging), each fresh at every energy step.
+    public var requires: [ExchangeField] {
+        var out = [
+            ExchangeField(
+                "flood.water_depth", units: "m",
+                site: .points(ids: setup.assets.map(\.name), x: setup.assets.map(\.x), y: setup.assets.map(\.y)),
+                interval: setup.step)
+        ]
+        if !setup.drivers.isEmpty {
+            out.append(
+                ExchangeField(
+                    "traffic.vehicle_arrival", units: "ms", site: .entities(ids: setup.vehicleIDs),
+                    interval: setup.step))
+        }
+        return out
+    }
+
+    public func receive(_ field: String, _ values: [Double]) {
+        switch field {
+        case "flood.water_depth": waterDepthAtAssets = values
+        case "traffic.vehicle_arrival": vehicleArrivals = values.map { Int64($0) }
+        default: break
         }
     }
 }

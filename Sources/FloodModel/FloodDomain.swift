@@ -717,6 +717,14 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
 
     // MARK: inspection
     public var depths: [Double] { (0..<h.count).map { Double(h[$0]) } }
+
+    // coupling: the water depth of every cell, read only where a consumer samples it
+    public var provides: [ExchangeField] { [ExchangeField("flood.water_depth", units: "m", site: .cells(geometry))] }
+
+    public func read(_ field: String, at indices: [Int32], into values: inout [Double]) {
+        guard field == "flood.water_depth" else { return }
+        for (k, i) in indices.enumerated() { values[k] = Double(h[Int(i)]) }
+    }
     public var unitDischargeX: [Double] { (0..<qx.count).map { Double(qx[$0]) } }
     public var unitDischargeY: [Double] { (0..<qy.count).map { Double(qy[$0]) } }
 }

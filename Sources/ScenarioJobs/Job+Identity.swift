@@ -22,6 +22,9 @@ extension Job {
         for c in changes {
             lines.append("change=\(c.kind.rawValue)|\(c.line)|\(c.amount)|\(c.width.map { "\($0)" } ?? "-")")
         }
+        for (name, c) in couplings.sorted(by: { $0.key < $1.key }) {
+            lines.append("coupling=\(name)|\(c.enabled)|\(c.outside.map { "\($0)" } ?? "-")")
+        }
         for c in networkChanges {
             let values = [c.lanes, c.speedKmh, c.capacity, c.length].map { $0.map { "\($0)" } ?? "-" }
             let ends = [c.id, c.from, c.to].map { $0 ?? "-" }

@@ -1,6 +1,7 @@
 import FloodModel
 import Foundation
 import SimCore
+import SimEngine
 
 /// A point given in the model's projected CRS or as WGS 84 longitude/latitude.
 public enum JobPoint: Sendable, Equatable, CustomStringConvertible {
@@ -144,12 +145,15 @@ public struct Job: Sendable {
     public var energy: EnergyJobSettings?
     public var changes: [TerrainChange] = []
     public var networkChanges: [NetworkChange] = []
+    /// Couplings switched off or configured (`couplings: {flood_energy: false}`); default: every coupling whose
+    /// domains are present, on.
+    public var couplings: [String: CouplingSetting] = [:]
     /// Where the job's and its model's files may be (`--allow-path`).
     public var access = FileAccess()
 
     static let topKeys = [
         "schema", "name", "description", "model", "start", "end", "duration", "output_interval",
-        "checkpoint", "seed", "workers", "partitions", "flood", "traffic", "energy", "changes",
+        "checkpoint", "seed", "workers", "partitions", "flood", "traffic", "energy", "changes", "couplings",
     ]
     static let floodKeys = [
         "precision", "theta", "alpha", "advection", "max_step", "boundaries", "sea_level", "rainfall", "inflows",
@@ -267,6 +271,7 @@ public struct Job: Sendable {
                 }
             }
         }
+        let couplings = m["couplings"].map { parseCouplings($0, r) } ?? [:]
         if !networkChanges.isEmpty && traffic == nil, let c = m["changes"] {
             r.report(c, 40, "network changes need a 'traffic:' section", hint: "they would change nothing otherwise")
         }
@@ -281,6 +286,11 @@ public struct Job: Sendable {
                 root, 28, "the job has no domain to simulate",
                 hint: "add a 'flood:', 'traffic:' and/or 'energy:' section")
         }
+        if let e = energy, let d = duration, let en = m["energy"], d.milliseconds % e.step.milliseconds != 0 {
+            r.report(
+                en, 62, "the run (\(d)) is not a whole number of energy steps (\(e.step))",
+                hint: "energies are integrated per step; make the duration a multiple of the energy step")
+        }
         if let e = energy, let d = outInt, let en = m["energy"], d.milliseconds % e.step.milliseconds != 0 {
             r.report(
                 en, 62, "output_interval \(d) is not a whole number of energy steps (\(e.step))",
@@ -292,7 +302,7 @@ public struct Job: Sendable {
             startISO: startISO, duration: duration!, outputInterval: outInt!, checkpointInterval: ckInt,
             checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic,
             energy: energy, changes: changes,
-            networkChanges: networkChanges, access: access)
+            networkChanges: networkChanges, couplings: couplings, access: access)
     }
 
     /// Bounds of forcing a job may ask for (a located error beyond them).
@@ -680,6 +690,32 @@ public struct Job: Sendable {
         return TerrainChange(
             kind: kind, name: r.string(m["name"]) ?? kindS, line: pts, amount: amount, width: width,
             location: n.location)
+    }
+
+    /// `couplings: {flood_energy: false, flood_traffic: {outside: 0}}`: each coupling on or off, and the value
+    /// consumer elements outside the provider's coverage see (without it they are an error). The names are
+    /// checked against the couplings the job's domains have when the scenario is assembled.
+    static func parseCouplings(_ n: YNode, _ r: YAMLReader) -> [String: CouplingSetting] {
+        guard case .mapping(let m) = n.node else {
+            r.report(n, 3, "expected a mapping of coupling name to true/false or {enabled, outside}")
+            return [:]
+        }
+        var out: [String: CouplingSetting] = [:]
+        for (k, v) in m {
+            guard case .scalar(let ks) = k else { continue }
+            let node = n.child(ks.string, v)
+            var s = CouplingSetting(location: node.location)
+            if case .scalar = v {
+                guard let on = r.bool(node) else { continue }
+                s.enabled = on
+            } else if let cm = r.mapping(node, allowed: ["enabled", "outside"], what: "couplings.\(ks.string)") {
+                if let e = cm["enabled"] { s.enabled = r.bool(e) ?? true }
+                if let o = cm["outside"] { s.outside = r.double(o, min: -1e9, max: 1e9) }
+            }
+            if out[ks.string] != nil { r.report(node, 6, "coupling '\(ks.string)' appears twice") }
+            out[ks.string] = s
+        }
+        return out
     }
 
     static func parseNetworkChange(_ n: YNode, _ r: YAMLReader) -> NetworkChange? {

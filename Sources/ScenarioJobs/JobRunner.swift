@@ -107,7 +107,7 @@ public enum JobRunner {
         let schedule = RunSchedule(
             end: SimTime(milliseconds: job.duration.milliseconds), outputInterval: job.outputInterval,
             checkpointInterval: job.checkpointInterval)
-        let sim = Simulation(domains: domains, schedule: schedule, workers: workers)
+        let sim = Simulation(domains: domains, schedule: schedule, workers: workers, couplings: scenario.couplings)
         sim.stopRequested = o.stopRequested
         let meta = RunMetadata(
             jobName: job.name, jobYAML: job.text, jobHash: job.resultHash, seed: job.seed,
@@ -128,6 +128,14 @@ public enum JobRunner {
                     do { try d.restore(from: st) } catch let e as RunError {
                         throw RunError("checkpoint '\(ck.path)' refused: \(e.message)", hint: e.hint)
                     }
+                }
+                if !sim.couplings.isEmpty {
+                    guard let st = ck.state[RunStore.exchangeGroup] else {
+                        throw RunError(
+                            "checkpoint '\(ck.path)' has no exchange buffers for the couplings",
+                            hint: "it was written by another version; start afresh with --overwrite")
+                    }
+                    try sim.restoreExchange(from: st)
                 }
                 sim.restoreClock(ck.clock, tick: ck.tick)
                 resumedFrom = ck.path

@@ -2,6 +2,7 @@ import EnergyModel
 import FloodModel
 import Foundation
 import SimCore
+import SimEngine
 import TrafficModel
 
 /// A job's scenario assembled into domains, ready to step. `run` and `validate` both build it here, through the
@@ -14,6 +15,8 @@ public struct Scenario {
     /// Cells of the flood grid (0 without flood), for the throughput figure.
     public var floodCells = 0
     public var workers: Int
+    /// The couplings the engine exchanges (`couplings:` in the job switches them off).
+    public var couplings: [Coupling] = []
 
     /// Builds the domains of `job` on `model`. With `plan`, the traffic domain gets the routes of
     /// `traffic.iterations` re-planning days (reported through `message`).
@@ -21,18 +24,15 @@ public struct Scenario {
         job: Job, model: CityModel, workers: Int, partitions: Int?, plan: Bool, message: (String) -> Void = { _ in }
     ) throws -> Scenario {
         var scenario = Scenario(domains: [], workers: workers)
-        var flood: (any DomainModel & FloodInspectable)?
         if job.flood != nil {
             let setup = try ScenarioBuilder.floodSetup(job: job, model: model)
             let g = setup.geometry
             let count = partitions ?? job.partitions ?? PartitionLayout.defaultCount(rows: g.ny, workers: workers)
             let f = makeFloodDomain(setup, partitions: count)
             scenario.domains.append(f)
-            flood = f
             scenario.floodCells = g.count
             scenario.summary.append("flood on \(g.nx) x \(g.ny) cells of \(g.cellSize) m")
         }
-        var trafficDomain: TrafficDomain?
         var trafficPlans: (VehiclePlans, RoadNetwork)?
         if let t = job.traffic {
             let setup = try ScenarioBuilder.trafficSetup(job: job, model: model)
@@ -68,7 +68,6 @@ public struct Scenario {
             let d = TrafficDomain(network: network, plans: finalPlans, parameters: p, partitions: count)
             d.iterationResults = its.map { ($0.relativeGap, $0.averageExcess, $0.meanTravelTime) }
             scenario.domains.append(d)
-            trafficDomain = d
             trafficPlans = (finalPlans, network)
             scenario.summary.append(
                 "traffic: \(finalPlans.count) vehicles on \(network.linkCount) links"
@@ -82,26 +81,23 @@ public struct Scenario {
                 let (drivers, unmatched) = ScenarioBuilder.drivers(
                     plans: plans, network: net, buildings: setup.buildings)
                 setup.drivers = drivers
+                setup.vehicleIDs = plans.ids
                 message(
                     "energy: \(drivers.count) drivers of the traffic population placed in their home buildings"
                         + (unmatched > 0 ? " (\(unmatched) vehicles without a person_leg id left out)" : ""))
             }
             let e = try EnergyDomain(setup)
-            if let t = trafficDomain { e.vehicleArrivals = { [unowned t] in t.arrivals } }
-            if let f = flood {
-                // coupling: the water depth in each substation's cell, read at every energy step (the flood domain
-                // is stepped first in each tick, so this is its state at the step's start for every worker count)
-                let cells = setup.assets.map { f.geometry.cell(x: $0.x, y: $0.y).map { f.geometry.index($0.i, $0.j) } }
-                e.waterDepthAtAssets = { [unowned f] in
-                    let h = f.depths
-                    return cells.map { $0.map { h[$0] } ?? 0 }
-                }
-            }
             scenario.domains.append(e)
             let dwellings = setup.buildings.reduce(0) { $0 + $1.dwellings }
             scenario.summary.append(
                 "energy: \(setup.buildings.count) buildings, \(dwellings) dwellings on \(setup.grid.buses.count) "
                     + "buses, \(setup.assets.count) substations")
+        }
+        // the couplings between the domains, through the engine (flood → energy, traffic → energy, …)
+        scenario.couplings = try Coupling.connect(
+            scenario.domains, settings: job.couplings, origin: SourceLocation(file: job.file))
+        if !scenario.couplings.isEmpty {
+            scenario.summary.append("couplings: " + scenario.couplings.map(\.name).joined(separator: ", "))
         }
         return scenario
     }

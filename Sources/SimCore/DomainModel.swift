@@ -10,6 +10,14 @@
 /// 4. `endTick` — reduce diagnostics in partition/row order.
 ///
 /// Everything a domain needs to continue bit-identically is in `checkpointState()`; `restore` takes it back.
+///
+/// Coupling (optional; a domain with none implements nothing): a domain declares the fields it `provides` and
+/// `requires` (`ExchangeField`: a name such as `flood.water_depth`, units, and the site where the values live).
+/// The engine joins each required field to the domain that provides it (the name's prefix), computes once how
+/// the consumer's site samples the provider's (`SimEngine.Coupling`), and after each tick — or each `interval`
+/// of the consumer — reads the mapped values from the provider (`read`) into an exchange buffer and hands the
+/// buffer to the consumer (`receive`) before the next tick. Every read happens before any hand-over, so a
+/// consumer sees the provider's state as of the end of the previous exchange, whatever the order of the domains.
 public protocol DomainModel: AnyObject {
     /// Group name in result files ("flood", "traffic", "energy").
     var name: String { get }
@@ -37,6 +45,62 @@ public protocol DomainModel: AnyObject {
 
     func checkpointState() -> [NamedArray]
     func restore(from state: [NamedArray]) throws
+
+    /// Fields this domain offers other domains.
+    var provides: [ExchangeField] { get }
+    /// Fields this domain uses when another domain provides them.
+    var requires: [ExchangeField] { get }
+    /// Provider: the values of `field` at `indices` of its site, into `values` (as many as indices).
+    func read(_ field: String, at indices: [Int32], into values: inout [Double])
+    /// Consumer: the values of `field` on its own site, as of the last exchange (called before the first tick,
+    /// after each exchange and after a restore).
+    func receive(_ field: String, _ values: [Double])
+}
+
+extension DomainModel {
+    public var provides: [ExchangeField] { [] }
+    public var requires: [ExchangeField] { [] }
+    public func read(_ field: String, at indices: [Int32], into values: inout [Double]) {}
+    public func receive(_ field: String, _ values: [Double]) {}
+}
+
+/// Where the values of an exchanged field live (model CRS metres).
+public enum FieldSite: Sendable, Equatable {
+    /// One value per cell of a grid, row-major, north row first.
+    case cells(GridGeometry)
+    /// One value per named point.
+    case points(ids: [String], x: [Double], y: [Double])
+    /// One value per named polyline (a road link's shape): its points are `start[k] ..< start[k + 1]` of x and y.
+    case lines(ids: [String], start: [Int32], x: [Double], y: [Double])
+    /// One value per named entity (a vehicle, a bus), matched by id.
+    case entities(ids: [String])
+
+    public var count: Int {
+        switch self {
+        case .cells(let g): g.count
+        case .points(let ids, _, _), .lines(let ids, _, _, _), .entities(let ids): ids.count
+        }
+    }
+}
+
+/// A field a domain provides or requires.
+public struct ExchangeField: Sendable, Equatable {
+    /// `<provider domain>.<quantity>`, e.g. `flood.water_depth`.
+    public var name: String
+    public var units: String
+    public var site: FieldSite
+    /// Consumers: how often the values must be fresh (nil: after every tick). The exchange then happens at the end
+    /// of the first tick reaching each multiple of it, so a consumer acting on that grid sees the state there.
+    public var interval: SimDuration?
+    public init(_ name: String, units: String, site: FieldSite, interval: SimDuration? = nil) {
+        self.name = name
+        self.units = units
+        self.site = site
+        self.interval = interval
+    }
+
+    /// The providing domain's name (the part before the first dot).
+    public var provider: String { String(name.prefix { $0 != "." }) }
 }
 
 /// A headline number with its unit.

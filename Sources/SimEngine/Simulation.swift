@@ -38,10 +38,16 @@ public final class Simulation {
     /// Set by the caller (e.g. a signal handler) to stop after the current tick.
     public var stopRequested: () -> Bool = { false }
 
+    /// The couplings between the domains (`Coupling.connect`), exchanged after every tick that is due.
+    public private(set) var couplings: [Coupling]
+    var exchangePrimed = false
+
     public init(
-        domains: [any DomainModel], schedule: RunSchedule, workers: Int, start: SimTime = .zero, tick: Int64 = 0
+        domains: [any DomainModel], schedule: RunSchedule, workers: Int, start: SimTime = .zero, tick: Int64 = 0,
+        couplings: [Coupling] = []
     ) {
         self.domains = domains
+        self.couplings = couplings
         self.schedule = schedule
         self.executor = ParallelExecutor(workers: workers)
         self.clock = start
@@ -60,9 +66,37 @@ public final class Simulation {
         initialOutputDone = true
     }
 
+    /// The exchange buffers, for checkpoints (one named array per coupling).
+    public func exchangeState() -> [NamedArray] { couplings.map { NamedArray($0.name, .float64($0.values)) } }
+
+    /// Takes the exchange buffers back from a checkpoint and hands them to their consumers.
+    public func restoreExchange(from state: [NamedArray]) throws {
+        for k in couplings.indices {
+            let data = try state.checkpointArray(
+                couplings[k].name, count: couplings[k].values.count, domain: "exchange", mismatch: "another job")
+            couplings[k].values = data.doubles
+            couplings[k].deliver(domains)
+        }
+        exchangePrimed = true
+    }
+
+    /// Every read before any hand-over: consumers see the providers as of the end of the same tick.
+    func exchange(before: SimTime?) {
+        var due: [Int] = []
+        for k in couplings.indices where before.map({ couplings[k].due(before: $0, now: clock) }) ?? true {
+            couplings[k].gather(domains)
+            due.append(k)
+        }
+        for k in due { couplings[k].deliver(domains) }
+    }
+
     /// Runs to the end of the schedule. Returns false if stopped early by `stopRequested`.
     @discardableResult
     public func run(observer: SimulationObserver?) throws -> Bool {
+        if !exchangePrimed {
+            exchangePrimed = true
+            exchange(before: nil)
+        }
         // snapshot() is called at every output time whether or not anyone listens: it may close an output interval.
         if !initialOutputDone {
             initialOutputDone = true
@@ -87,6 +121,7 @@ public final class Simulation {
             clock = clock + dt
             tick += 1
             for d in domains { d.endTick(at: clock) }
+            exchange(before: before)
             try observer?.didTick(self, diagnostics: domains.map { $0.diagnostics() })
             if clock == nextOutput {
                 let snaps = domains.map { $0.snapshot() }

@@ -87,6 +87,9 @@ public final class RunStore: SimulationObserver {
         }
     }
 
+    /// The checkpoint group of the engine's exchange buffers (one array per coupling).
+    public static let exchangeGroup = "exchange"
+
     /// The file that marks a folder as a CityTwin run folder: `--overwrite` removes only folders that have it.
     public static let markerName = ".citytwin-run"
 
@@ -184,6 +187,11 @@ public final class RunStore: SimulationObserver {
             for d in sim.domains {
                 let g = try root.createGroup(d.name)
                 for a in d.checkpointState() { try g.write(a.name, a.data, shape: a.shape) }
+            }
+            let exchange = sim.exchangeState()
+            if !exchange.isEmpty {
+                let g = try root.createGroup(Self.exchangeGroup)
+                for a in exchange { try g.write(a.name, a.data, shape: a.shape) }
             }
             // written last: a checkpoint without it is incomplete
             try root.setAttribute("complete", Int64(1))

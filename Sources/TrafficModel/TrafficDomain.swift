@@ -864,6 +864,16 @@ extension TrafficDomain {
     /// Per vehicle: entry onto the network and arrival (ms; -1 not yet).
     public var starts: [Int64] { vStart.array }
     public var arrivals: [Int64] { vArrive.array }
+
+    // coupling: each vehicle's arrival (ms since start, −1 not yet), for the energy domain's drivers
+    public var provides: [ExchangeField] {
+        [ExchangeField("traffic.vehicle_arrival", units: "ms", site: .entities(ids: plans.ids))]
+    }
+
+    public func read(_ field: String, at indices: [Int32], into values: inout [Double]) {
+        guard field == "traffic.vehicle_arrival" else { return }
+        for (k, i) in indices.enumerated() { values[k] = Double(vArrive[Int(i)]) }
+    }
     /// Storage capacity of each link (vehicles).
     public var storageCapacity: [Int32] { storage.array }
     public var enRoute: Int { stats.enRoute }
