@@ -74,4 +74,28 @@ public enum LandCoverRaster {
         }
         return out
     }
+
+    /// Rasterises an OSM extract's roads, buildings, green areas and water into a model's `landcover.asc` (written
+    /// atomically); the cells per class of the result. The existing raster's codes must be whole numbers.
+    public static func update(modelDirectory dir: String, from osm: OSM.Result) throws -> [Int: Int] {
+        let path = dir + "/landcover.asc"
+        let lc = try AsciiGrid.read(path: path, epsg: osm.projection.epsg)
+        var base: [Int] = []
+        base.reserveCapacity(lc.values.count)
+        for (k, v) in lc.values.enumerated() {
+            guard let c = Int(exactly: v ?? 0), (0...255).contains(c) else {
+                throw InputError(
+                    SourceLocation(file: path), code: "E-MODEL-032",
+                    message: "land cover value at column \(k % lc.geometry.nx), row \(k / lc.geometry.nx) is not a "
+                        + "class code (a whole number from 0 to 255)")
+            }
+            base.append(c)
+        }
+        let codes = rasterize(lc.geometry, base: base, areas: osm.areas, roads: osm.roadLines)
+        try writeFileAtomically(
+            path, AsciiGrid.format(Raster(geometry: lc.geometry, values: codes.map(Double.init)), decimals: 0))
+        var counts: [Int: Int] = [:]
+        for c in codes { counts[c, default: 0] += 1 }
+        return counts
+    }
 }

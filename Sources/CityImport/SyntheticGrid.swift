@@ -65,8 +65,8 @@ public enum SyntheticGrid {
         (0.25, 6.0, 1.44, 0.8, 0.32), (0.4, 6.0, 1.425, 1.35, 0.3375), (0.63, 6.0, 1.0952380952, 1.65, 0.261915),
     ]
     /// Cables (Ω/km, nF/km, kA): LV as the main cable of SimBench 1-LV-urban6, MV as the cable of SimBench 1-MV-urban.
-    public static let lvCable = (r: 0.1267, x: 0.0797965, c: 870.0, imax: 0.357)
-    public static let mvCable = (r: 0.078, x: 0.0942, c: 540.0, imax: 0.535)
+    public static let lvCable = CableType.simbenchLV
+    public static let mvCable = CableType.simbenchMV
 
     public static func build(
         network net: RoadNetwork, buildings: [OSM.Building], power: [OSM.PowerFeature], name: String,
@@ -257,7 +257,7 @@ public enum SyntheticGrid {
         }
         /// A street segment's cable, with as many parallel cables as the peak downstream needs at the planned loading.
         func addLine(
-            _ a: Int, _ b: Int, _ len: Double, _ c: (r: Double, x: Double, c: Double, imax: Double), _ kv: Double,
+            _ a: Int, _ b: Int, _ len: Double, _ c: CableType, _ kv: Double,
             _ downstreamKW: Double, _ label: String
         ) {
             let km = max(len, 1) / 1000

@@ -684,6 +684,10 @@ public final class EnergyDomain: DomainModel {
 // MARK: coupling (the engine's exchange fields)
 
 extension EnergyDomain {
+    /// The substation event table (trips and restorations) beside the result.
+    public var sideFiles: [String] { ["energy-events.csv"] }
+    public func sideFile(_ name: String) -> String { name == "energy-events.csv" ? eventTableCSV(startISO: "") : "" }
+
     /// The water depth at every substation (flood → energy: trips) and the arrival of every driver's vehicle
     /// (traffic → energy: occupancy and EV charging), each fresh at every energy step.
     public var requires: [ExchangeField] {

@@ -1,10 +1,7 @@
-import EnergyModel
-import FloodModel
 import Foundation
 import SimCore
 import SimEngine
 import SimIO
-import TrafficModel
 
 public struct RunOptions {
     public var workers: Int?
@@ -63,7 +60,6 @@ public enum JobRunner {
         defer { withExtendedLifetime(lock) {} }
         let resultPath = outDir + "/" + job.name + ".h5"
         let workDir = outDir + "/" + job.name + ".work"
-        let eventsPath = outDir + "/" + job.name + "-energy-events.csv"
         let hasWork = SafeFile.exists(workDir)
         if o.resume && !hasWork, SafeFile.exists(resultPath), RunStore.resultHash(resultPath) == job.resultHash {
             o.message("'\(resultPath)' is already complete for this job: nothing to resume")
@@ -71,13 +67,15 @@ public enum JobRunner {
                 resultPath: resultPath, kpis: [:], wallSeconds: 0, ticks: 0, cellUpdatesPerSecond: nil,
                 resumedFrom: nil, completed: true, workDir: workDir)
         }
-        if !o.overwrite && !(o.resume && hasWork) {
-            for p in [resultPath] + (job.energy != nil ? [eventsPath] : []) where SafeFile.exists(p) {
+        let mayReplace = o.overwrite || (o.resume && hasWork)
+        func refuseExisting(_ paths: [String]) throws {
+            for p in paths where !mayReplace && SafeFile.exists(p) {
                 throw RunError(
                     "'\(p)' already exists",
                     hint: "pass --overwrite to replace it (only once the new run completes), or --output DIR")
             }
         }
+        try refuseExisting([resultPath])
         if hasWork && !RunStore.isRunFolder(workDir) {
             throw RunError(
                 "'\(workDir)' exists but is not a CityTwin run folder (it has no \(RunStore.markerName) marker)",
@@ -104,6 +102,9 @@ public enum JobRunner {
         let scenario = try Scenario.assemble(
             job: job, model: model, workers: workers, partitions: o.partitions, plan: true, message: o.message)
         let domains = scenario.domains
+        // every file the run writes obeys the result's rule: the domains' side tables too
+        let sidePaths = domains.flatMap { d in d.sideFiles.map { (d, $0, outDir + "/" + job.name + "-" + $0) } }
+        try refuseExisting(sidePaths.map(\.2))
         let schedule = RunSchedule(
             end: SimTime(milliseconds: job.duration.milliseconds), outputInterval: job.outputInterval,
             checkpointInterval: job.checkpointInterval)
@@ -165,10 +166,8 @@ public enum JobRunner {
                 resumedFrom: resumedFrom, completed: false, workDir: workDir)
         }
         try store.finish(sim, overwrite: o.overwrite || o.resume) {
-            for case let e as EnergyDomain in sim.domains {
-                // the substation event table beside the result (trips and restorations), under the same rule
-                try writeFileAtomically(
-                    eventsPath, e.eventTableCSV(startISO: job.startISO), overwrite: o.overwrite || o.resume)
+            for (d, name, path) in sidePaths {
+                try writeFileAtomically(path, d.sideFile(name), overwrite: o.overwrite || o.resume)
             }
         }
         var kpis: [String: [KPI]] = [:]

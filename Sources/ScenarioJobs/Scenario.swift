@@ -1,3 +1,4 @@
+import CityImport
 import EnergyModel
 import FloodModel
 import Foundation
@@ -78,7 +79,7 @@ public struct Scenario {
             var setup = try ScenarioBuilder.energySetup(job: job, model: model)
             if let (plans, net) = trafficPlans {
                 // occupancy and EVs follow the traffic population's activity schedules
-                let (drivers, unmatched) = ScenarioBuilder.drivers(
+                let (drivers, unmatched) = DriverMatching.drivers(
                     plans: plans, network: net, buildings: setup.buildings)
                 setup.drivers = drivers
                 setup.vehicleIDs = plans.ids

@@ -46,6 +46,11 @@ public protocol DomainModel: AnyObject {
     func checkpointState() -> [NamedArray]
     func restore(from state: [NamedArray]) throws
 
+    /// Tables the domain writes beside the result as `<job name>-<file>` (e.g. `energy-events.csv`): their names,
+    /// known once it is built, and their text at the end of the run.
+    var sideFiles: [String] { get }
+    func sideFile(_ name: String) -> String
+
     /// Fields this domain offers other domains.
     var provides: [ExchangeField] { get }
     /// Fields this domain uses when another domain provides them.
@@ -58,6 +63,8 @@ public protocol DomainModel: AnyObject {
 }
 
 extension DomainModel {
+    public var sideFiles: [String] { [] }
+    public func sideFile(_ name: String) -> String { "" }
     public var provides: [ExchangeField] { [] }
     public var requires: [ExchangeField] { [] }
     public func read(_ field: String, at indices: [Int32], into values: inout [Double]) {}

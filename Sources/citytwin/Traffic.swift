@@ -187,15 +187,7 @@ extension Import {
                             "--landcover needs a model with terrain and landcover.asc in '\(output)'",
                             hint: "import the terrain first (citytwin import terrain)")
                     }
-                    let lcPath = output + "/landcover.asc"
-                    let lc = try AsciiGrid.read(path: lcPath, epsg: r.projection.epsg)
-                    let base = lc.values.map { Int($0 ?? 0) }
-                    let codes = LandCoverRaster.rasterize(lc.geometry, base: base, areas: r.areas, roads: r.roadLines)
-                    try writeFileAtomically(
-                        lcPath,
-                        AsciiGrid.format(Raster(geometry: lc.geometry, values: codes.map(Double.init)), decimals: 0))
-                    var counts: [Int: Int] = [:]
-                    for c in codes { counts[c, default: 0] += 1 }
+                    let counts = try LandCoverRaster.update(modelDirectory: output, from: r)
                     note +=
                         "; land cover: "
                         + counts.sorted { $0.key < $1.key }.map { "class \($0.key) \($0.value) cells" }.joined(
