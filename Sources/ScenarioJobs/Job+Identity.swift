@@ -49,6 +49,12 @@ extension Job {
             + f.manningOverrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
                 separator: ",")
         s += "|\(f.infiltration)|\(f.drainageMmPerHour)|\(f.inundationDepth)"
+        switch f.initial {
+        case nil: break
+        case .depth(let file): s += "|initial-depth:\(digest(file))"
+        case .levelGrid(let file): s += "|initial-level:\(digest(file))"
+        case .level(let v, let pts): s += "|initial-level:\(v)\(pts)"
+        }
         return s
     }
 

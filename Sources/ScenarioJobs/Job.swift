@@ -63,6 +63,16 @@ public struct TerrainChange: Sendable, Equatable {
     public var location: SourceLocation
 }
 
+/// The water at the start of a flood run (`flood.initial`).
+public enum JobInitialWater: Sendable, Equatable {
+    /// Depths (m) from a raster on the terrain's grid.
+    case depth(file: String)
+    /// Water-surface elevations (m) from a raster on the terrain's grid: depth = level − bed where positive.
+    case levelGrid(file: String)
+    /// A level (m) held by a polygon (a reservoir): depth = level − bed inside it where positive.
+    case level(Double, within: [JobPoint])
+}
+
 public struct FloodJobSettings: Sendable, Equatable {
     public var precision: Precision = .double
     public var theta = 0.8, alpha = 0.7
@@ -76,6 +86,8 @@ public struct FloodJobSettings: Sendable, Equatable {
     public var infiltration: Infiltration = .none
     public var drainageMmPerHour = 0.0
     public var inundationDepth = 0.1
+    public var initial: JobInitialWater?
+    public var initialLocation: SourceLocation?
 }
 
 /// Settings of the traffic domain (queue model) in a job.
@@ -157,7 +169,7 @@ public struct Job: Sendable {
     ]
     static let floodKeys = [
         "precision", "theta", "alpha", "advection", "max_step", "boundaries", "sea_level", "rainfall", "inflows",
-        "manning", "infiltration", "drainage", "inundation_depth",
+        "manning", "infiltration", "drainage", "inundation_depth", "initial",
     ]
 
     /// A job file is read whole; it may be at most this large.
@@ -465,6 +477,30 @@ public struct Job: Sendable {
             f.inundationDepth = r.double(d, min: 0, max: 100, exclusiveMin: true, units: "m") ?? 0.1
         }
         if let rn = m["rainfall"] { f.rainfall = parseRain(rn, r, paths: paths) }
+        if let i = m["initial"], let im = r.mapping(i, allowed: ["depth", "level", "within"], what: "flood.initial") {
+            f.initialLocation = i.location
+            switch (im["depth"], im["level"], im["within"]) {
+            case (let d?, nil, nil):
+                if let p = paths.file(d, r, what: "initial depth grid") { f.initial = .depth(file: p) }
+            case (nil, let l?, nil):
+                if let p = paths.file(l, r, what: "initial level grid") { f.initial = .levelGrid(file: p) }
+            case (nil, let l?, let w?):
+                if let level = r.double(l, min: -11_000, max: 9_000, units: "m"), let items = r.sequence(w) {
+                    let pts = items.compactMap { parsePoint($0, r) }
+                    if items.count < 3 {
+                        r.report(w, 30, "a polygon needs at least three points")
+                    } else if pts.count == items.count {
+                        f.initial = .level(level, within: pts)
+                    }
+                }
+            case (_?, _?, _):
+                r.report(i, 31, "give either 'depth' (a grid) or 'level' (a grid, or a value with 'within'), not both")
+            case (_?, nil, _?):
+                r.report(im["within"]!, 39, "'within' goes with a 'level' value", hint: "write {level: 12.0, within: [...]}")
+            case (nil, nil, _):
+                r.report(i, 7, "flood.initial needs 'depth: FILE.asc', 'level: FILE.asc' or {level: VALUE, within: [...]}")
+            }
+        }
         if let inf = m["inflows"], let items = r.sequence(inf) {
             for (k, it) in items.enumerated() {
                 guard

@@ -98,6 +98,13 @@ public enum ScenarioBuilder {
             }
         }
         var setup = FloodSetup(geometry: g, terrain: terrain, manning: manning)
+        if let ini = fj.initial {
+            let (depth, problems) = try initialDepth(
+                ini, terrain: terrain, geometry: g, at: fj.initialLocation ?? SourceLocation(file: job.file),
+                xy: { xy($0, $1, "flood.initial.within") })
+            setup.initialDepth = depth
+            diags += problems
+        }
         setup.fixedLevelMask = sea
         setup.fixedLevel = fj.seaLevel ?? model.seaLevel
         setup.perviousMask = pervious
@@ -181,6 +188,78 @@ public enum ScenarioBuilder {
         diags += setup.validate(origin: SourceLocation(file: job.file))
         if !diags.isEmpty { throw InputError(diags) }
         return setup
+    }
+
+    /// The initial depths of `flood.initial` on the (changed) terrain: a depth grid (NODATA cells dry), a level
+    /// grid or a level within a polygon (depth = level − bed where positive). A grid must be georeferenced like the
+    /// terrain; depths must be 0–1,000 m; levels −11,000–9,000 m.
+    static func initialDepth(
+        _ ini: JobInitialWater, terrain: [Double], geometry g: GridGeometry, at loc: SourceLocation,
+        xy: (JobPoint, SourceLocation) -> (Double, Double)?
+    ) throws -> (depth: [Double]?, problems: [Diagnostic]) {
+        var diags: [Diagnostic] = []
+        var depth = [Double](repeating: 0, count: g.count)
+        switch ini {
+        case .depth(let file), .levelGrid(let file):
+            let isDepth = if case .depth = ini { true } else { false }
+            let r = try AsciiGrid.read(path: file, epsg: g.epsg)
+            let rg = r.geometry
+            guard rg.nx == g.nx, rg.ny == g.ny, rg.cellSize == g.cellSize, rg.xllCorner == g.xllCorner,
+                rg.yllCorner == g.yllCorner
+            else {
+                throw InputError(
+                    SourceLocation(file: file), code: "E-JOB-057",
+                    message:
+                        "the grid is \(rg.nx) x \(rg.ny) cells of \(rg.cellSize) m at (\(rg.xllCorner), \(rg.yllCorner)), "
+                        + "the terrain \(g.nx) x \(g.ny) of \(g.cellSize) m at (\(g.xllCorner), \(g.yllCorner))",
+                    hint: "an initial depth or level grid must cover the terrain's grid exactly")
+            }
+            for (k, v) in r.values.enumerated() {
+                guard let v else { continue }  // NODATA: dry
+                let range = isDepth ? 0.0...1000.0 : -11_000.0...9_000.0
+                guard range.contains(v) else {
+                    throw InputError(
+                        SourceLocation(file: file), code: "E-JOB-058",
+                        message:
+                            "\(isDepth ? "depth" : "level") \(v) m at column \(k % g.nx), row \(k / g.nx) is outside "
+                            + "\(range.lowerBound)...\(range.upperBound) m",
+                        hint: isDepth ? "depths are metres of water, never negative" : "levels are metres above datum")
+                }
+                depth[k] = isDepth ? v : max(v - terrain[k], 0)
+            }
+        case .level(let level, let points):
+            let pts = points.compactMap { xy($0, loc) }
+            guard pts.count == points.count else { return (nil, diags) }
+            var inside = 0
+            for j in 0..<g.ny {
+                for i in 0..<g.nx {
+                    let px = g.xCenter(i)
+                    let py = g.yCenter(j)
+                    // even-odd rule: crossings of a ray to the east
+                    var odd = false
+                    var q = pts.count - 1
+                    for p in 0..<pts.count {
+                        let (xa, ya) = pts[p]
+                        let (xb, yb) = pts[q]
+                        if (ya > py) != (yb > py) && px < (xb - xa) * (py - ya) / (yb - ya) + xa { odd.toggle() }
+                        q = p
+                    }
+                    if odd {
+                        let k = g.index(i, j)
+                        inside += 1
+                        depth[k] = max(level - terrain[k], 0)
+                    }
+                }
+            }
+            if inside == 0 {
+                diags.append(
+                    Diagnostic(
+                        loc, code: "E-JOB-059", keyPath: "flood.initial.within",
+                        message: "the polygon contains no cell centre of the grid",
+                        hint: "give its corners in the model's coordinates or as lon/lat inside the terrain"))
+            }
+        }
+        return (depth, diags)
     }
 
     /// Cells whose centre lies within width/2 of the polyline (a single point: its cell).
