@@ -496,9 +496,11 @@ public struct Job: Sendable {
             case (_?, _?, _):
                 r.report(i, 31, "give either 'depth' (a grid) or 'level' (a grid, or a value with 'within'), not both")
             case (_?, nil, _?):
-                r.report(im["within"]!, 39, "'within' goes with a 'level' value", hint: "write {level: 12.0, within: [...]}")
+                r.report(
+                    im["within"]!, 39, "'within' goes with a 'level' value", hint: "write {level: 12.0, within: [...]}")
             case (nil, nil, _):
-                r.report(i, 7, "flood.initial needs 'depth: FILE.asc', 'level: FILE.asc' or {level: VALUE, within: [...]}")
+                r.report(
+                    i, 7, "flood.initial needs 'depth: FILE.asc', 'level: FILE.asc' or {level: VALUE, within: [...]}")
             }
         }
         if let inf = m["inflows"], let items = r.sequence(inf) {
