@@ -31,6 +31,7 @@ struct cosm_data {
     std::vector<double> a_lon, a_lat;
     std::vector<std::string> r_kind;
     std::vector<int64_t> r_from, r_via, r_to;
+    std::vector<int64_t> signal_ids;            // nodes tagged highway=traffic_signals
 };
 
 namespace {
@@ -67,6 +68,7 @@ public:
     }
 
     void node(const osmium::Node &n) {
+        if (any(n.tags()["highway"], {"traffic_signals"})) d_.signal_ids.push_back(n.id());
         if (any(n.tags()["power"], {"substation", "transformer"}) && n.location().valid()) power(n.tags(), n.location().lon(), n.location().lat());
     }
 
@@ -184,3 +186,5 @@ extern "C" size_t cosm_power_count(const cosm_data *d) { return d->p_lon.size();
 extern "C" const double *cosm_power_lon(const cosm_data *d) { return d->p_lon.data(); }
 extern "C" const double *cosm_power_lat(const cosm_data *d) { return d->p_lat.data(); }
 extern "C" const char *cosm_power_tag(const cosm_data *d, size_t i, int t) { return d->p_tags[i * COSM_POWER_TAGS + t].c_str(); }
+extern "C" size_t cosm_signal_count(const cosm_data *d) { return d->signal_ids.size(); }
+extern "C" const int64_t *cosm_signal_ids(const cosm_data *d) { return d->signal_ids.data(); }

@@ -81,6 +81,7 @@ public enum NetworkModelWriter {
         }
         lines += ["traffic:", "  nodes: network/nodes.csv", "  links: network/links.csv"]
         if net.hasTurnRestrictions { lines.append("  banned_turns: network/turns.csv") }
+        if geometry != nil { lines.append("  geometry: network/geometry.csv") }
         if vehicles != nil { lines.append("  vehicles: population/vehicles.csv") }
         lines.append("  zones_are_through: true")
         try writeFileAtomically(yamlPath, lines.joined(separator: "\n") + "\n")

@@ -20,6 +20,11 @@ public enum OSM {
         public var lanes: Double, speedKmh: Double, capacityPerLane: Double, oneway: Bool
     }
 
+    /// A `highway=traffic_signals` node this close (m, along the road) before a junction controls it: the
+    /// stop-line mapping of OSM's signal tagging guidelines puts signals on each approach, a few metres up to a
+    /// carriageway width away from the junction node.
+    static let signalReach = 30.0
+
     /// Urban defaults, in the spirit of MATSim's and SUMO's OSM type maps (our own values).
     public static let roadTypes: [String: RoadType] = [
         "motorway": .init(lanes: 2, speedKmh: 110, capacityPerLane: 2000, oneway: true),
@@ -144,6 +149,13 @@ public enum OSM {
             ny.append(p.y)
             return i
         }
+        // signals: a traffic_signals node at a junction, or on an approach within `signalReach` of the junction
+        // it controls (OSM maps signals either way: at the junction or at each stop line)
+        var signalIDs = Set<Int64>()
+        if let sp = cosm_signal_ids(d) {
+            for i in 0..<cosm_signal_count(d) { signalIDs.insert(sp[i]) }
+        }
+        var signalised = Set<Int32>()
         var lid: [String] = []
         var from: [Int32] = []
         var to: [Int32] = []
@@ -178,6 +190,15 @@ public enum OSM {
                 for i in 1..<pts.count { length += hypot(pts[i].x - pts[i - 1].x, pts[i].y - pts[i - 1].y) }
                 let a = node(seg.first!)
                 let b = node(seg.last!)
+                if a != b && length > 0.5 && !signalIDs.isEmpty {
+                    var along = 0.0
+                    for (i, k) in seg.enumerated() {
+                        if i > 0 { along += hypot(pts[i].x - pts[i - 1].x, pts[i].y - pts[i - 1].y) }
+                        guard signalIDs.contains(ids![k]) else { continue }
+                        if length - along <= Self.signalReach && !reverse { signalised.insert(b) }
+                        if along <= Self.signalReach && (!oneway || reverse) { signalised.insert(a) }
+                    }
+                }
                 if a != b && length > 0.5 {
                     func add(_ f: Int32, _ tn: Int32, _ dir: String, _ l: Double, _ g: [(x: Double, y: Double)]) {
                         lid.append("\(wayID)-\(part)\(dir)")
@@ -239,6 +260,7 @@ public enum OSM {
             freeFlowTime: (0..<m).map { k.len[$0] / k.spd[$0] },
             bprAlpha: [Double](repeating: 0.15, count: m), bprBeta: [Double](repeating: 4, count: m),
             fixedCost: [Double](repeating: 0, count: m))
+        net.nodeSignal = (0..<n).filter { comp[$0] }.map { signalised.contains(Int32($0)) }
         // turn restrictions: from-way links ending at the via node, to-way links starting there
         var wayLinks: [Int64: [Int32]] = [:]
         for (a, id) in k.lid.enumerated() {

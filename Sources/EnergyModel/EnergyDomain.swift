@@ -154,6 +154,8 @@ public final class EnergyDomain: DomainModel {
     var customerMinutes = 0.0, customersInterrupted = 0.0, buildingUnservedKWh: [Double]
     let customersOfBuilding: [Int]
     let trafoOfBranch: [Int32]
+    /// The buildings on a feeder (the `energy.supply` site): global index, feeder and local index.
+    let supplied: [(building: Int32, feeder: Int32, local: Int32)]
 
     public init(_ setup: EnergySetup) throws {
         self.setup = setup
@@ -221,6 +223,13 @@ public final class EnergyDomain: DomainModel {
         var tob = [Int32](repeating: -1, count: net.branchCount)
         for (t, b) in map.trafoBranch.enumerated() where b >= 0 { tob[Int(b)] = Int32(t) }
         trafoOfBranch = tob
+        var sup: [(building: Int32, feeder: Int32, local: Int32)] = []
+        for (f, st) in states.enumerated() where !st.dead {
+            for (k, b) in st.buildings.enumerated() where st.loadBus[k] >= 0 {
+                sup.append((Int32(b), Int32(f), Int32(k)))
+            }
+        }
+        supplied = sup.sorted { $0.building < $1.building }
     }
 
     public var partitionCount: Int { feeders.count }
@@ -704,6 +713,25 @@ extension EnergyDomain {
                     interval: setup.step))
         }
         return out
+    }
+
+    /// Whether each building on a feeder has supply (1) or not (0) in the current energy step, at the building:
+    /// a consumer's point (a traffic signal) is fed from the nearest one, i.e. from the same low-voltage feeder.
+    public var provides: [ExchangeField] {
+        let b = supplied.map { setup.buildings[Int($0.building)] }
+        return [
+            ExchangeField(
+                "energy.supply", units: "1",
+                site: .points(ids: supplied.map { "building \($0.building)" }, x: b.map(\.x), y: b.map(\.y)))
+        ]
+    }
+
+    public func read(_ field: String, at indices: [Int32], into values: inout [Double]) {
+        guard field == "energy.supply" else { return }
+        for (k, i) in indices.enumerated() {
+            let s = supplied[Int(i)]
+            values[k] = Double(feeders[Int(s.feeder)].served[Int(s.local)])
+        }
     }
 
     public func receive(_ field: String, _ values: [Double]) {

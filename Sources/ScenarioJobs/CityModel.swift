@@ -42,6 +42,8 @@ public struct CityModel: Sendable {
         public var vehicles: String?
         /// Banned turns (`network/turns.csv`).
         public var turns: String?
+        /// Link shapes (`network/geometry.csv`: id, WKT LINESTRING), for the flood coupling and maps.
+        public var geometry: String?
         public var zonesAreThrough: Bool
     }
 
@@ -136,7 +138,7 @@ public struct CityModel: Sendable {
         var traffic: TrafficFiles?
         if let t = m["traffic"],
             let tm = r.mapping(
-                t, allowed: ["nodes", "links", "demand", "vehicles", "banned_turns", "zones_are_through"],
+                t, allowed: ["nodes", "links", "demand", "vehicles", "banned_turns", "geometry", "zones_are_through"],
                 required: ["nodes", "links"], what: "traffic")
         {
             let through = tm["zones_are_through"].flatMap { r.bool($0) } ?? true
@@ -145,9 +147,11 @@ public struct CityModel: Sendable {
             let demand = modelFile(tm["demand"])
             let vehicles = modelFile(tm["vehicles"])
             let turns = modelFile(tm["banned_turns"])
+            let geometry = modelFile(tm["geometry"])
             if let n, let l {
                 traffic = TrafficFiles(
-                    nodes: n, links: l, demand: demand, vehicles: vehicles, turns: turns, zonesAreThrough: through)
+                    nodes: n, links: l, demand: demand, vehicles: vehicles, turns: turns, geometry: geometry,
+                    zonesAreThrough: through)
             }
         }
         var energy: EnergyFiles?
@@ -263,6 +267,7 @@ public struct CityModel: Sendable {
             nodes: try text(t.nodes), nodesFile: t.nodes, links: try text(t.links), linksFile: t.links,
             zonesAreThrough: t.zonesAreThrough)
         if let tp = t.turns { try net.readBannedTurns(try text(tp), file: tp) }
+        if let gp = t.geometry { try net.readShapes(try text(gp), file: gp) }
         let od = try t.demand.map { try net.odFromCSV(try text($0), file: $0) }
         return (net, od)
     }

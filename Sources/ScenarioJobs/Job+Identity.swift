@@ -61,7 +61,11 @@ extension Job {
     static func identity(_ t: TrafficJobSettings) -> String {
         let times = [t.tick, t.stuckTime, t.departureJitter, t.junctionDelay].map(\.milliseconds)
         let factors = [t.jamSpacing, t.flowCapacityFactor, t.storageCapacityFactor, t.demandScale, t.rerouteShare]
-        return "\(times)|\(factors)|\(t.iterations)|\(t.vehicles.map(digest) ?? "-")"
+        let f = t.floodResponse
+        let flood = "\(f.closeDepth)|\(f.maxWait.milliseconds)|\(f.interval.milliseconds)"
+        let g = t.signalResponse
+        let signals = "\(g.darkDelay.milliseconds)|\(g.capacityFactor)|\(g.interval.milliseconds)"
+        return "\(times)|\(factors)|\(t.iterations)|\(t.vehicles.map(digest) ?? "-")|\(flood)|\(signals)"
     }
 
     static func identity(_ e: EnergyJobSettings) -> String {

@@ -2,6 +2,7 @@ import FloodModel
 import Foundation
 import SimCore
 import SimEngine
+import TrafficModel
 
 /// A point given in the model's projected CRS or as WGS 84 longitude/latitude.
 public enum JobPoint: Sendable, Equatable, CustomStringConvertible {
@@ -104,6 +105,10 @@ public struct TrafficJobSettings: Sendable, Equatable {
     public var iterations = 1
     public var rerouteShare = 0.1
     public var junctionDelay = SimDuration.zero
+    /// How links respond to standing water when the job also floods (`traffic.flood`).
+    public var floodResponse = FloodResponse()
+    /// How signalised junctions behave without power when the job also runs the grid (`traffic.signals`).
+    public var signalResponse = SignalResponse()
     /// Another vehicles table (`id,depart_s,route`) instead of the model's, resolved against the job's folder.
     public var vehicles: String?
     public var vehiclesLocation: SourceLocation?
@@ -423,7 +428,7 @@ public struct Job: Sendable {
 
     static let trafficKeys = [
         "tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale",
-        "departure_jitter", "iterations", "reroute_share", "junction_delay", "vehicles",
+        "departure_jitter", "iterations", "reroute_share", "junction_delay", "vehicles", "flood", "signals",
     ]
 
     static func parseTraffic(_ n: YNode, _ r: YAMLReader, paths: JobPaths = JobPaths()) -> TrafficJobSettings? {
@@ -456,6 +461,36 @@ public struct Job: Sendable {
         if let v = m["vehicles"], let p = paths.file(v, r, what: "vehicles file") {
             t.vehicles = p
             t.vehiclesLocation = v.location
+        }
+        if let fl = m["flood"],
+            let fm = r.mapping(fl, allowed: ["close_depth", "max_wait", "interval"], what: "traffic.flood")
+        {
+            if let v = fm["close_depth"] {
+                t.floodResponse.closeDepth = r.double(v, min: 0, max: 0.3, exclusiveMin: true, units: "m") ?? 0.3
+            }
+            if let v = fm["max_wait"] { t.floodResponse.maxWait = r.duration(v, positive: false) ?? .minutes(30) }
+            if let v = fm["interval"], let d = r.duration(v) {
+                if d.milliseconds % t.tick.milliseconds != 0 {
+                    r.report(v, 11, "the interval must be a whole number of ticks (\(t.tick))")
+                } else {
+                    t.floodResponse.interval = d
+                }
+            }
+        }
+        if let sg = m["signals"],
+            let sm = r.mapping(sg, allowed: ["dark_delay", "capacity_factor", "interval"], what: "traffic.signals")
+        {
+            if let v = sm["dark_delay"] { t.signalResponse.darkDelay = r.duration(v, positive: false) ?? .seconds(5) }
+            if let v = sm["capacity_factor"] {
+                t.signalResponse.capacityFactor = r.double(v, min: 0, max: 1, exclusiveMin: true) ?? 0.5
+            }
+            if let v = sm["interval"], let d = r.duration(v) {
+                if d.milliseconds % t.tick.milliseconds != 0 {
+                    r.report(v, 11, "the interval must be a whole number of ticks (\(t.tick))")
+                } else {
+                    t.signalResponse.interval = d
+                }
+            }
         }
         if let v = m["reroute_share"] { t.rerouteShare = r.double(v, min: 0, max: 1, exclusiveMin: true) ?? 0.1 }
         return t

@@ -52,12 +52,20 @@ public struct Scenario {
             p.storageCapacityFactor = t.storageCapacityFactor
             p.seed = job.seed
             p.junctionDelay = t.junctionDelay
+            // links respond to the water when the job floods and the coupling is on
+            if job.flood != nil && job.couplings["flood_traffic"]?.enabled ?? true { p.flood = t.floodResponse }
+            // signals go dark in outages when the job runs the grid and the coupling is on
+            if job.energy != nil && job.couplings["energy_traffic"]?.enabled ?? true { p.signals = t.signalResponse }
             let count = partitions ?? job.partitions ?? max(1, 8 * workers)
             var finalPlans = plans
             var its: [TrafficPlanner.Iteration] = []
             if plan && t.iterations > 1 {
+                // the planned day is the normal one: dry roads, working signals
+                var dry = p
+                dry.flood = nil
+                dry.signals = nil
                 (finalPlans, its) = TrafficPlanner.iterate(
-                    network: network, plans: plans, parameters: p, iterations: t.iterations,
+                    network: network, plans: plans, parameters: dry, iterations: t.iterations,
                     rerouteShare: t.rerouteShare, horizon: job.duration, workers: workers,
                     partitions: count, seed: job.seed
                 ) { it in
@@ -95,8 +103,13 @@ public struct Scenario {
                     + "buses, \(setup.assets.count) substations")
         }
         // the couplings between the domains, through the engine (flood → energy, traffic → energy, …)
+        // couplings a domain leaves out of its model when switched off (so it requires nothing) are still valid keys
+        var off: [String] = []
+        if job.traffic != nil && job.flood != nil { off.append("flood_traffic") }
+        if job.traffic != nil && job.energy != nil { off.append("energy_traffic") }
         scenario.couplings = try Coupling.connect(
-            scenario.domains, settings: job.couplings, origin: SourceLocation(file: job.file))
+            scenario.domains, settings: job.couplings, origin: SourceLocation(file: job.file),
+            switchedOff: off.filter { job.couplings[$0]?.enabled == false })
         if !scenario.couplings.isEmpty {
             scenario.summary.append("couplings: " + scenario.couplings.map(\.name).joined(separator: ", "))
         }

@@ -31,13 +31,15 @@ public struct Coupling: Sendable {
     var scratch: [Double]
 
     /// Couplings of `domains`: every required field joined to the domain that provides it, unless the job
-    /// switched it off. Unknown settings and sites the provider does not cover are located errors.
+    /// switched it off. Unknown settings and sites the provider does not cover are located errors. `switchedOff`:
+    /// couplings the caller already left out of the consumer's model (it then requires nothing), valid keys.
     public static func connect(
-        _ domains: [any DomainModel], settings: [String: CouplingSetting] = [:], origin: SourceLocation
+        _ domains: [any DomainModel], settings: [String: CouplingSetting] = [:], origin: SourceLocation,
+        switchedOff: [String] = []
     ) throws -> [Coupling] {
         var out: [Coupling] = []
         var problems: [Diagnostic] = []
-        var possible: [String] = []
+        var possible: [String] = switchedOff
         for (c, consumer) in domains.enumerated() {
             for need in consumer.requires {
                 guard let p = domains.firstIndex(where: { $0.name == need.provider }), p != c,

@@ -5,14 +5,20 @@ import SimCore
 /// same bits.
 extension RoadNetwork {
     public static let nodeHeader = "id,x,y,zone"
+    /// The node table with its `signal` column (1: a signalised junction); tables without it have no signals.
+    public static let nodeSignalHeader = "id,x,y,zone,signal"
     /// Node coordinates beyond this (in metres or degrees) are not a place on Earth in any CRS we read.
     static let maxCoordinate = 1e8
     public static let linkHeader =
         "id,from,to,length_m,lanes,free_speed_mps,capacity_vph,free_flow_time_s,bpr_alpha,bpr_beta,fixed_cost_s"
 
     public func nodesCSV() -> String {
-        var s = Self.nodeHeader + "\n"
-        for v in 0..<nodeCount { s += "\(nodeIDs[v]),\(nodeX[v]),\(nodeY[v]),\(v < zoneCount ? 1 : 0)\n" }
+        let signals = !nodeSignal.isEmpty
+        var s = (signals ? Self.nodeSignalHeader : Self.nodeHeader) + "\n"
+        for v in 0..<nodeCount {
+            s += "\(nodeIDs[v]),\(nodeX[v]),\(nodeY[v]),\(v < zoneCount ? 1 : 0)"
+            s += signals ? (nodeSignal[v] ? ",1\n" : ",0\n") : "\n"
+        }
         return s
     }
 
@@ -38,14 +44,22 @@ extension RoadNetwork {
 
     /// Rows of a CSV text with their 1-based line numbers; checks the header.
     static func rows(_ text: String, file: String, header: String) throws -> [(line: Int, fields: [Substring])] {
+        try rows(text, file: file, headers: [header]).rows
+    }
+
+    /// Rows of a CSV text whose header is one of `headers` (which one is returned).
+    static func rows(
+        _ text: String, file: String, headers: [String]
+    ) throws -> (header: String, rows: [(line: Int, fields: [Substring])]) {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map {
             ($0.offset + 1, $0.element)
         }
         while let l = lines.last, l.1.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
-        guard let first = lines.first, first.1.trimmingCharacters(in: .whitespacesAndNewlines) == header else {
+        let found = lines.first.map { $0.1.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard let header = headers.first(where: { $0 == found }) else {
             throw InputError(
                 SourceLocation(file: file, line: 1), code: "E-NET-010",
-                message: "the first line must be the header '\(header)'",
+                message: "the first line must be the header '\(headers.joined(separator: "' or '"))'",
                 hint: "files made by 'citytwin import' have it; keep the columns in this order")
         }
         let want = header.split(separator: ",").count
@@ -61,7 +75,7 @@ extension RoadNetwork {
             }
             out.append((n, f))
         }
-        return out
+        return (header, out)
     }
 
     /// Reads `nodes.csv` and `links.csv` (texts and their paths for messages).
@@ -75,16 +89,21 @@ extension RoadNetwork {
         var index: [String: Int32] = [:]
         var zones = 0
         var zonesDone = false
-        for (n, f) in try rows(nodes, file: nodesFile, header: nodeHeader) {
+        var signal: [Bool] = []
+        let table = try rows(nodes, file: nodesFile, headers: [nodeHeader, nodeSignalHeader])
+        let hasSignals = table.header == nodeSignalHeader
+        for (n, f) in table.rows {
             let loc = SourceLocation(file: nodesFile, line: n)
             let id = String(f[0])
+            let sig = hasSignals ? Int(f[4]) : 0
             guard let x = Double(f[1]), let y = Double(f[2]), abs(x) <= maxCoordinate, abs(y) <= maxCoordinate,
-                let z = Int(f[3]), z == 0 || z == 1
+                let z = Int(f[3]), z == 0 || z == 1, sig == 0 || sig == 1
             else {
                 problems.append(
                     Diagnostic(
                         loc, code: "E-NET-012",
-                        message: "node \(InputToken.quote(id)): x and y must be finite coordinates and zone 0 or 1"))
+                        message: "node \(InputToken.quote(id)): x and y must be finite coordinates, zone 0 or 1"
+                            + (hasSignals ? " and signal 0 or 1" : "")))
                 if problems.count > 20 { break }
                 continue
             }
@@ -109,6 +128,7 @@ extension RoadNetwork {
             ids.append(id)
             xs.append(x)
             ys.append(y)
+            signal.append(sig == 1)
         }
         // links refer to nodes: report bad nodes alone rather than every link that then refers to nothing
         if !problems.isEmpty { throw InputError(problems) }
@@ -175,10 +195,11 @@ extension RoadNetwork {
             fc.append(v[7]!)
         }
         if !problems.isEmpty { throw InputError(problems) }
-        let net = RoadNetwork(
+        var net = RoadNetwork(
             nodeIDs: ids, nodeX: xs, nodeY: ys, zoneCount: zones, zonesAreThrough: zonesAreThrough,
             linkIDs: lid, from: from, to: to, length: len, lanes: lanes, freeSpeed: spd, capacity: cap,
             freeFlowTime: fft, bprAlpha: al, bprBeta: be, fixedCost: fc)
+        if hasSignals { net.nodeSignal = signal }
         let d = net.validate(origin: SourceLocation(file: linksFile), lines: linkLines)
         if !d.isEmpty { throw InputError(d) }
         return net

@@ -1,3 +1,4 @@
+import Foundation
 import SimCore
 
 /// A directed road network, struct-of-arrays: node and link attributes in parallel arrays indexed by dense ids
@@ -23,6 +24,15 @@ public struct RoadNetwork: Sendable {
     public var bprAlpha: [Double], bprBeta: [Double]
     /// Time-independent generalised-cost term of a link (s), e.g. weighted toll and distance.
     public var fixedCost: [Double]
+
+    /// Each link's shape (model CRS), points `shapeStart[a] ..< shapeStart[a + 1]` of shapeX/shapeY, from its start
+    /// to its end node; empty: straight lines between the end nodes (see `linkShapes`).
+    public var shapeStart: [Int32] = []
+    public var shapeX: [Double] = []
+    public var shapeY: [Double] = []
+    /// Signalised junctions (OSM `highway=traffic_signals`), per node; empty: no signals in the model.
+    public var nodeSignal: [Bool] = []
+    public var signalCount: Int { nodeSignal.reduce(0) { $0 + ($1 ? 1 : 0) } }
 
     /// Outgoing links of node v: `outLinks[outStart[v] ..< outStart[v + 1]]`.
     public private(set) var outStart: [Int32] = []
@@ -218,6 +228,18 @@ extension RoadNetwork {
             capacity: kept.map { capacity[$0] }, freeFlowTime: kept.map { freeFlowTime[$0] },
             bprAlpha: kept.map { bprAlpha[$0] }, bprBeta: kept.map { bprBeta[$0] },
             fixedCost: kept.map { fixedCost[$0] })
+        net.nodeSignal = nodeSignal
+        if !shapeStart.isEmpty {
+            var st: [Int32] = [0]
+            for a in kept {
+                for k in Int(shapeStart[a])..<Int(shapeStart[a + 1]) {
+                    net.shapeX.append(shapeX[k])
+                    net.shapeY.append(shapeY[k])
+                }
+                st.append(Int32(net.shapeX.count))
+            }
+            net.shapeStart = st
+        }
         net.setBannedTurns(
             bannedTurns.compactMap { t in
                 let f = newIndex[Int(t.from)]
@@ -233,6 +255,11 @@ extension RoadNetwork {
         capacity c: Double, bprAlpha alpha: Double = 0.15, bprBeta beta: Double = 4, fixedCost fc: Double = 0
     ) {
         let turns = bannedTurns
+        if !shapeStart.isEmpty {
+            shapeX += [nodeX[Int(f)], nodeX[Int(t)]]
+            shapeY += [nodeY[Int(f)], nodeY[Int(t)]]
+            shapeStart.append(Int32(shapeX.count))
+        }
         linkIDs.append(id)
         from.append(f)
         to.append(t)
@@ -246,5 +273,91 @@ extension RoadNetwork {
         fixedCost.append(fc)
         buildAdjacency()
         setBannedTurns(turns)
+    }
+}
+
+extension RoadNetwork {
+    /// Every link's polyline (the shape when the model has one, else the straight line between its nodes), as
+    /// CSR arrays: points `start[a] ..< start[a + 1]`.
+    public var linkShapes: (start: [Int32], x: [Double], y: [Double]) {
+        if !shapeStart.isEmpty { return (shapeStart, shapeX, shapeY) }
+        var start: [Int32] = [0]
+        var x: [Double] = []
+        var y: [Double] = []
+        for a in 0..<linkCount {
+            x += [nodeX[Int(from[a])], nodeX[Int(to[a])]]
+            y += [nodeY[Int(from[a])], nodeY[Int(to[a])]]
+            start.append(Int32(x.count))
+        }
+        return (start, x, y)
+    }
+
+    /// Reads link shapes as `id,wkt` rows (`"LINESTRING (x y, x y, ...)"`); links without a row keep a straight
+    /// line. Unknown ids, malformed or non-finite coordinates are located errors.
+    public mutating func readShapes(_ text: String, file: String) throws {
+        var index: [String: Int] = [:]
+        for (i, id) in linkIDs.enumerated() { index[id] = i }
+        var shapes = [[(Double, Double)]?](repeating: nil, count: linkCount)
+        var problems: [Diagnostic] = []
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if n == 0 {
+                guard line == "id,wkt" else {
+                    throw InputError(
+                        SourceLocation(file: file, line: 1), code: "E-NET-040",
+                        message: "the first line must be the header 'id,wkt'")
+                }
+                continue
+            }
+            if line.isEmpty { continue }
+            let loc = SourceLocation(file: file, line: n + 1)
+            guard let comma = line.firstIndex(of: ",") else {
+                problems.append(Diagnostic(loc, code: "E-NET-041", message: "expected id,\"LINESTRING (...)\""))
+                continue
+            }
+            let id = String(line[..<comma])
+            guard let a = index[id] else {
+                problems.append(
+                    Diagnostic(loc, code: "E-NET-042", message: "link \(InputToken.quote(id)) is not in the network"))
+                if problems.count > 20 { break }
+                continue
+            }
+            var wkt = line[line.index(after: comma)...].trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+            guard wkt.hasPrefix("LINESTRING"), let open = wkt.firstIndex(of: "("), wkt.hasSuffix(")") else {
+                problems.append(Diagnostic(loc, code: "E-NET-041", message: "expected a WKT LINESTRING"))
+                continue
+            }
+            wkt = String(wkt[wkt.index(after: open)..<wkt.index(before: wkt.endIndex)])
+            var pts: [(Double, Double)] = []
+            var ok = true
+            for pair in wkt.split(separator: ",") {
+                let xy = pair.split(separator: " ").compactMap { Double($0) }
+                guard xy.count == 2, abs(xy[0]) <= Self.maxCoordinate, abs(xy[1]) <= Self.maxCoordinate else {
+                    ok = false
+                    break
+                }
+                pts.append((xy[0], xy[1]))
+            }
+            guard ok, pts.count >= 2 else {
+                problems.append(
+                    Diagnostic(loc, code: "E-NET-043", message: "a shape needs at least two finite x y points"))
+                continue
+            }
+            shapes[a] = pts
+        }
+        if !problems.isEmpty { throw InputError(problems) }
+        var st: [Int32] = [0]
+        shapeX = []
+        shapeY = []
+        for a in 0..<linkCount {
+            let pts =
+                shapes[a] ?? [(nodeX[Int(from[a])], nodeY[Int(from[a])]), (nodeX[Int(to[a])], nodeY[Int(to[a])])]
+            for (x, y) in pts {
+                shapeX.append(x)
+                shapeY.append(y)
+            }
+            st.append(Int32(shapeX.count))
+        }
+        shapeStart = st
     }
 }

@@ -66,8 +66,28 @@ public final class TrafficDomain: DomainModel {
     let binCount: FieldBuffer<Int32>?, binTravel: FieldBuffer<Int64>?
 
     // Vehicle state
-    let routeSeq: FieldBuffer<Int32>  // every route's links followed by -1, vehicle after vehicle
-    let routeSeqStart: [Int32]  // where each vehicle's route starts in routeSeq
+    var routeSeq: FieldBuffer<Int32>  // every route's links followed by -1, vehicle after vehicle (re-routes appended)
+    var routeSeqStart: [Int32]  // where each vehicle's route starts in routeSeq
+    let vEnter: FieldBuffer<Int64>  // entry onto the current link (+ junction delay), ms
+    /// The flood response (nil: none) and its state: dry traversal times, closed links, the last link depths.
+    let floodResponse: FloodResponse?
+    var dryMs: [Int64] = []
+    var closed: FieldBuffer<UInt8>
+    var linkDepth: [Double]
+    var rerouted: [UInt8]
+    var waterDelayMs: Int64 = 0
+    var closedLinkMs: Int64 = 0
+    var closedCount = 0
+    var clockAfterTick: Int64 = 0
+    /// The signals' response to power cuts (nil: none) and its state: the signalised nodes, which are dark, the
+    /// links' flow gain with their signals working, and junction-time without signals.
+    let signalResponse: SignalResponse?
+    let signalNodes: [Int32]
+    let dark: FieldBuffer<UInt8>  // per node
+    let darkMs: Int64
+    var litFlowAdd: [Int64] = []
+    var darkCount = 0, darkPeak = 0
+    var signalDarkMs: [Int64] = []  // per signalised node
     let vStart: FieldBuffer<Int64>  // actual entry onto the network (-1 not yet)
     let vArrive: FieldBuffer<Int64>  // arrival (-1 not yet)
 
@@ -84,6 +104,9 @@ public final class TrafficDomain: DomainModel {
         var candidates: [Int32] = []
         var weights: [Double] = []
         var arrived = 0
+        var cancelled = 0
+        /// Σ over the link entries of this partition of (traversal time in the water − dry traversal time), ms.
+        var waterDelayMs: Int64 = 0
     }
     let parts: [Part]
     let nodeActive: FieldBuffer<Bool>  // written by the node's partition in phase 0, serially in exchange
@@ -194,6 +217,20 @@ public final class TrafficDomain: DomainModel {
         routeSeq = FieldBuffer(seq)
         routeSeqStart = seqStart
         vArrive = FieldBuffer(count: nv, repeating: -1)
+        vEnter = FieldBuffer(count: nv, repeating: 0)
+        floodResponse = parameters.flood
+        signalNodes =
+            network.nodeSignal.isEmpty || parameters.signals == nil
+            ? [] : (0..<n).filter { network.nodeSignal[$0] }.map(Int32.init)
+        signalResponse = signalNodes.isEmpty ? nil : parameters.signals
+        dark = FieldBuffer(count: n, repeating: 0)
+        darkMs = max(0, signalResponse?.darkDelay.milliseconds ?? 0)
+        signalDarkMs = [Int64](repeating: 0, count: signalResponse == nil ? 0 : signalNodes.count)
+        litFlowAdd = add
+        dryMs = ff
+        closed = FieldBuffer(count: m, repeating: 0)
+        linkDepth = [Double](repeating: 0, count: parameters.flood == nil ? 0 : m)
+        rerouted = [UInt8](repeating: 0, count: parameters.flood == nil ? 0 : nv)
         lastSnapEntries = [Int64](repeating: 0, count: m)
         lastSnapExits = lastSnapEntries
         lastSnapTravel = lastSnapEntries
@@ -261,6 +298,7 @@ public final class TrafficDomain: DomainModel {
 
     public func beginTick(at t: SimTime, step: SimDuration) {
         now = t.milliseconds
+        if floodResponse != nil && now % tickMs == 0 { rerouteDepartures(at: now) }
     }
 
     public func step(phase: Int, partition: Int) {
@@ -290,11 +328,16 @@ public final class TrafficDomain: DomainModel {
         var pending = 0
         var started = 0
         for p in parts {
-            arrived += p.arrived
+            arrived += p.arrived + p.cancelled
             pending += p.pending.count
             started += p.depNext - p.pending.count
         }
         stats = (enRoute: started - arrived, arrived: arrived, pending: pending)
+        if floodResponse != nil { closedLinkMs += Int64(closedCount) * (t.milliseconds - now) }
+        if darkCount > 0 {
+            for (k, v) in signalNodes.enumerated() where dark[Int(v)] != 0 { signalDarkMs[k] += t.milliseconds - now }
+        }
+        clockAfterTick = t.milliseconds
     }
 
     // MARK: phase 0: junctions
@@ -390,7 +433,6 @@ public final class TrafficDomain: DomainModel {
     @inline(__always) func drain(_ a: Int, _ T: Int64, _ part: Part) {
         let ring = rings[a]
         let mask = qMask[a]
-        let ff = freeMs[a]
         var moved = false
         while qTail[a] > qHead[a] && flowAcc[a] >= Self.unit {
             let slot = ring[Int(qHead[a] & mask)]
@@ -405,6 +447,15 @@ public final class TrafficDomain: DomainModel {
                 part.arrived += 1
             } else {
                 let n = Int(n32)
+                if closed[n] != 0 {
+                    // the next link is under water: wait at the head, or give the trip up after the longest wait
+                    guard T - exit >= floodResponse!.maxWait.milliseconds else { break }
+                    vArrive[h] = Self.cancelledMark
+                    part.cancelled += 1
+                    qHead[a] += 1
+                    moved = true
+                    continue
+                }
                 let occ = occupancy(n)
                 let full = occ >= Int64(storage[n])
                 // stuck longer: pushed in anyway (MATSim's rule; the ring grows)
@@ -413,11 +464,12 @@ public final class TrafficDomain: DomainModel {
                 admitted[n] += 1
                 part.outbox.append((Int32(h), n32, Int32(cursor)))
             }
-            travelSum[a] += T - (exit - ff)  // entered at exit − free-flow time (− junction delay, counted as travel)
+            let entered = vEnter[h]  // the entry (+ junction delay, counted as travel)
+            travelSum[a] += T - entered
             if let bc = binCount?.base, let bt = binTravel?.base {
-                let k = a * bins + min(Int((exit - ff) / binMs), bins - 1)
+                let k = a * bins + min(Int(entered / binMs), bins - 1)
                 bc[k] += 1
-                bt[k] += T - (exit - ff)
+                bt[k] += T - entered
             }
             qHead[a] += 1
             flowAcc[a] -= Self.unit
@@ -431,7 +483,8 @@ public final class TrafficDomain: DomainModel {
     func links(_ part: Part, _ index: Int) {
         let T = now
         for (h32, n32, c32) in part.outbox {
-            enter(Int(h32), link: Int(n32), cursor: c32, at: T, part, extra: junctionMs)
+            let dm = dark[Int(network.from[Int(n32)])] != 0 ? darkMs : 0
+            enter(Int(h32), link: Int(n32), cursor: c32, at: T, part, extra: junctionMs + dm)
         }
         for (_, n32, _) in part.outbox { admitted[Int(n32)] = 0 }
         part.outbox.removeAll(keepingCapacity: true)
@@ -447,6 +500,16 @@ public final class TrafficDomain: DomainModel {
             for h32 in part.pending {
                 let h = Int(h32)
                 let a = Int(plans.routeLinks[Int(plans.routeStart[h])])
+                if closed[a] != 0 {
+                    // the first link is under water: wait, or give the trip up after the longest wait
+                    if T - plans.depart[h] >= floodResponse!.maxWait.milliseconds {
+                        vArrive[h] = Self.cancelledMark
+                        part.cancelled += 1
+                    } else {
+                        still.append(h32)
+                    }
+                    continue
+                }
                 if qTail[a] - qHead[a] < Int64(storage[a]) {  // qHead is settled in this phase
                     vStart[h] = T
                     enter(h, link: a, cursor: routeSeqStart[h], at: T, part)
@@ -460,6 +523,8 @@ public final class TrafficDomain: DomainModel {
 
     @inline(__always) func enter(_ h: Int, link a: Int, cursor: Int32, at T: Int64, _ part: Part, extra: Int64 = 0) {
         let exit = T + freeMs[a] + extra
+        vEnter[h] = T + extra
+        if floodResponse != nil { part.waterDelayMs += freeMs[a] - dryMs[a] }
         if qTail[a] == qHead[a] { part.activations.append((network.to[a], exit)) }
         if qTail[a] - qHead[a] > qMask[a] { grow(a) }
         rings[a][Int(qTail[a] & qMask[a])] = Slot(exit: exit, vehicle: Int32(h), cursor: cursor)
@@ -490,6 +555,7 @@ public final class TrafficDomain: DomainModel {
             p.pending.removeAll()
             p.depNext = 0
             p.arrived = 0
+            p.cancelled = 0
         }
         nodeActive.fill(false)
         nodeWake.fill(Int64.max)
@@ -508,7 +574,7 @@ public final class TrafficDomain: DomainModel {
                 let h = Int(h32)
                 if vStart[h] >= 0 || plans.depart[h] < now && vStart[h] < 0 {
                     // started already, or due and waiting: counted as taken from the departure list
-                    if vStart[h] < 0 { p.pending.append(h32) }
+                    if vStart[h] < 0 && vArrive[h] != Self.cancelledMark { p.pending.append(h32) }
                     p.depNext += 1
                 } else {
                     break
@@ -516,6 +582,7 @@ public final class TrafficDomain: DomainModel {
             }
         }
         for h in 0..<plans.count where vArrive[h] >= 0 { parts[0].arrived += 1 }
+        for h in 0..<plans.count where vArrive[h] == Self.cancelledMark { parts[0].cancelled += 1 }
         endTick(at: SimTime(milliseconds: now))
     }
 }
@@ -535,7 +602,7 @@ extension TrafficDomain {
                 Coordinate(
                     "vehicle", units: "1", longName: "vehicle (trip) index", values: (0..<nv).map(Double.init),
                     labels: plans.ids),
-            ]
+            ] + signalCoordinates
                 + (iterationResults.isEmpty
                     ? []
                     : [
@@ -559,7 +626,7 @@ extension TrafficDomain {
                     longName: "vehicles on the link that could have left (queued) at the output time", dims: ["link"]),
                 Variable(
                     "density", units: "km-1", longName: "vehicles per km and lane at the output time", dims: ["link"]),
-            ],
+            ] + floodSnapshotVariables,
             finals: [
                 Variable("depart", units: "s", longName: "planned departure since start", dims: ["vehicle"]),
                 Variable(
@@ -604,7 +671,7 @@ extension TrafficDomain {
                             "iteration_mean_travel_time", units: "s",
                             longName: "mean trip travel time in each re-planning iteration", dims: ["iteration"],
                             type: .float64),
-                    ]),
+                    ]) + signalFinalVariables,
             diagnostics: [
                 Variable(
                     "en_route", units: "1", longName: "vehicles on links after the tick", dims: ["step"], type: .float64
@@ -613,7 +680,7 @@ extension TrafficDomain {
                 Variable(
                     "waiting", units: "1", longName: "due vehicles waiting for room on their first link",
                     dims: ["step"], type: .float64),
-            ],
+            ] + signalDiagnosticVariables,
             attributes: [
                 "model": "queue (MATSim QSim-like mesoscopic)",
                 "trip_mode": "car (every vehicle is one car trip; vehicle_id is <agent>_<leg>)",
@@ -622,7 +689,10 @@ extension TrafficDomain {
             ])
     }
 
-    public func diagnostics() -> [Double] { [Double(stats.enRoute), Double(stats.arrived), Double(stats.pending)] }
+    public func diagnostics() -> [Double] {
+        [Double(stats.enRoute), Double(stats.arrived), Double(stats.pending)]
+            + (signalResponse == nil ? [] : [Double(darkCount)])
+    }
 
     public func snapshot() -> [ArrayData] {
         let m = network.linkCount
@@ -655,16 +725,30 @@ extension TrafficDomain {
             dens[a] = Float(Double(e - x) / (network.length[a] / 1000) / max(network.lanes[a], 1))
         }
         return [.float32(ent), .float32(ex), .float32(mtt), .float32(veh), .float32(q), .float32(dens)]
+            + floodSnapshots
     }
 
     /// Free-flow travel time of vehicle h's route (ms).
+    /// The dry free-flow time of the vehicle's route (the one it drives: re-routes included).
     func freeFlow(_ h: Int) -> Int64 {
         var s: Int64 = 0
-        for a in plans.route(h) { s += freeMs[Int(a)] }
+        var c = Int(routeSeqStart[h])
+        while routeSeq[c] >= 0 {
+            s += dryMs[Int(routeSeq[c])]
+            c += 1
+        }
         return s
     }
 
-    func routeLength(_ h: Int) -> Double { plans.route(h).reduce(0) { $0 + network.length[Int($1)] } }
+    func routeLength(_ h: Int) -> Double {
+        var d = 0.0
+        var c = Int(routeSeqStart[h])
+        while routeSeq[c] >= 0 {
+            d += network.length[Int(routeSeq[c])]
+            c += 1
+        }
+        return d
+    }
 
     public func finals() -> [ArrayData] {
         let nv = plans.count
@@ -696,7 +780,7 @@ extension TrafficDomain {
                 .float64(iterationResults.map(\.meanTravelTime)),
             ]
         }
-        return out
+        return out + signalFinals
     }
 
     public func kpis() -> [KPI] {
@@ -721,7 +805,9 @@ extension TrafficDomain {
             }
         }
         for h in 0..<nv {
-            if vArrive[h] >= 0 {
+            if vArrive[h] == Self.cancelledMark {
+                continue
+            } else if vArrive[h] >= 0 {
                 completed += 1
                 vht += Double(vArrive[h] - vStart[h]) / 3_600_000
                 vkt += routeLength(h) / 1000
@@ -751,7 +837,7 @@ extension TrafficDomain {
                     KPI("iterations", Double(iterationResults.count + 1), "1"),
                     KPI("last_relative_gap", $0.relativeGap, "1"),
                 ]
-            } ?? [])
+            } ?? []) + floodKPIs + signalKPIs
     }
 
     public func checkpointState() -> [NamedArray] {
@@ -779,8 +865,8 @@ extension TrafficDomain {
             NamedArray("v_start", .int64(vStart.array)),
             NamedArray("v_arrive", .int64(vArrive.array)),
             NamedArray("snap_entries", .int64(lastSnapEntries)), NamedArray("snap_exits", .int64(lastSnapExits)),
-            NamedArray("snap_travel", .int64(lastSnapTravel)),
-        ]
+            NamedArray("snap_travel", .int64(lastSnapTravel)), NamedArray("v_enter", .int64(vEnter.array)),
+        ] + floodState + signalState
     }
 
     public func restore(from state: [NamedArray]) throws {
@@ -809,6 +895,9 @@ extension TrafficDomain {
         try i64(stuckMoves, "stuck_moves")
         try i64(vStart, "v_start")
         try i64(vArrive, "v_arrive")
+        try i64(vEnter, "v_enter")
+        try restoreFlood(from: state)
+        try restoreSignals(from: state)
         var total = 0
         for a in 0..<network.linkCount {
             guard qTail[a] >= qHead[a] else {
@@ -873,6 +962,17 @@ extension TrafficDomain {
     public func read(_ field: String, at indices: [Int32], into values: inout [Double]) {
         guard field == "traffic.vehicle_arrival" else { return }
         for (k, i) in indices.enumerated() { values[k] = Double(vArrive[Int(i)]) }
+    }
+
+    /// The water on the links (flood → traffic) and the supply at the signals (energy → traffic).
+    public var requires: [ExchangeField] { floodRequirement + signalRequirement }
+
+    public func receive(_ field: String, _ values: [Double]) {
+        switch field {
+        case "flood.water_depth": receiveDepths(values)
+        case "energy.supply": receiveSupply(values)
+        default: break
+        }
     }
     /// Storage capacity of each link (vehicles).
     public var storageCapacity: [Int32] { storage.array }

@@ -110,5 +110,32 @@ public struct QueueParameters: Sendable, Equatable {
     /// When set, link travel times are also collected by entry-time bin over `profileHorizon` (for re-routing).
     public var profileBin: SimDuration? = nil
     public var profileHorizon: SimDuration = .zero
+    /// How the network responds to standing water (the flood → traffic coupling); nil: it does not.
+    public var flood: FloodResponse? = nil
+    /// How signalised junctions behave without power (the energy → traffic coupling); nil: they always work.
+    public var signals: SignalResponse? = nil
+    public init() {}
+}
+
+/// How links respond to the water on them: speeds after Pregnolato et al. (2017), closure at `closeDepth`, and how
+/// long a vehicle without an open route waits before its trip is cancelled.
+public struct FloodResponse: Sendable, Equatable {
+    public var closeDepth = 0.3
+    public var maxWait: SimDuration = .minutes(30)
+    /// How often the link depths are refreshed from the flood domain.
+    public var interval: SimDuration = .minutes(1)
+    public init() {}
+}
+
+/// Signalised junctions without power work as all-way stops: every vehicle crossing one is delayed by `darkDelay`
+/// (stopping and starting again) and the links into it discharge at `capacityFactor` of their capacity (movements
+/// take turns instead of running in parallel). The defaults follow the Highway Capacity Manual's all-way-stop
+/// control (HCM 6th ed., ch. 21: departure headways of roughly 4–7 s per vehicle where a signal's saturated lane
+/// gives about 2 s, i.e. around half the throughput per approach, and a few seconds of stop-and-go per vehicle).
+public struct SignalResponse: Sendable, Equatable {
+    public var darkDelay: SimDuration = .seconds(5)
+    public var capacityFactor = 0.5
+    /// How often the supply at the signals is refreshed from the energy domain.
+    public var interval: SimDuration = .minutes(1)
     public init() {}
 }

@@ -59,6 +59,10 @@ const double *cosm_power_lon(const cosm_data *d);
 const double *cosm_power_lat(const cosm_data *d);
 const char *cosm_power_tag(const cosm_data *d, size_t i, int tag);
 
+/// Node ids tagged highway=traffic_signals (signalised junctions and signals on a way).
+size_t cosm_signal_count(const cosm_data *d);
+const int64_t *cosm_signal_ids(const cosm_data *d);
+
 #ifdef __cplusplus
 }
 #endif
