@@ -99,8 +99,24 @@ public enum JobRunner {
             maxMemory: o.maxMemory ?? ResourceEstimate.availableMemory(),
             freeDisk: ResourceEstimate.freeDisk(outDir), job: job)
         try model.loadRasters()
+        // a resumed run whose recorded day has no checkpoint yet starts it over; the planning days' checkpoints stay
+        let mainCheckpoint =
+            o.resume && hasWork
+            ? try RunStore.newestCheckpoint(workDir: workDir, jobHash: job.resultHash, warn: o.message) : nil
+        if o.resume && hasWork && mainCheckpoint == nil {
+            for sub in ["checkpoints", "segments"] { try? fm.removeItem(atPath: workDir + "/" + sub) }
+        }
+        let planning = PlanningRun(
+            workDir: workDir, jobName: job.name, jobHash: job.resultHash, checkpointInterval: job.checkpointInterval,
+            resume: o.resume && hasWork, stopRequested: o.stopRequested, message: o.message)
         let scenario = try Scenario.assemble(
-            job: job, model: model, workers: workers, partitions: o.partitions, plan: true, message: o.message)
+            job: job, model: model, workers: workers, partitions: o.partitions, planning: planning,
+            message: o.message)
+        if scenario.interrupted {
+            return RunSummary(
+                resultPath: resultPath, kpis: [:], wallSeconds: 0, ticks: 0, cellUpdatesPerSecond: nil,
+                resumedFrom: nil, completed: false, workDir: workDir)
+        }
         let domains = scenario.domains
         // every file the run writes obeys the result's rule: the domains' side tables too
         let sidePaths = domains.flatMap { d in d.sideFiles.map { (d, $0, outDir + "/" + job.name + "-" + $0) } }
@@ -118,9 +134,7 @@ public enum JobRunner {
         var resumedFrom: String?
         var checkpoint: RunStore.Checkpoint?
         if o.resume {
-            if let ck = hasWork
-                ? try RunStore.newestCheckpoint(workDir: workDir, jobHash: job.resultHash, warn: o.message) : nil
-            {
+            if let ck = mainCheckpoint {
                 for d in sim.domains {
                     guard let st = ck.state[d.name] else {
                         throw RunError(
@@ -145,7 +159,6 @@ public enum JobRunner {
             } else {
                 // a re-queued task is always launched with --resume: before the first checkpoint, start over
                 o.message("no checkpoint to resume from: starting '\(job.name)' from the beginning")
-                if hasWork { try? fm.removeItem(atPath: workDir) }
             }
         }
         let store = try RunStore(

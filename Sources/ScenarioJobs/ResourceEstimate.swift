@@ -124,6 +124,10 @@ public struct ResourceEstimate: Sendable {
         result = raw + finals
         checkpoints =
             job.checkpointInterval == nil ? 0 : Double(job.checkpointKeep) * fs.reduce(4096) { $0 + $1.checkpoint }
+        // the planning days keep their newest two checkpoints (a traffic state each) until the run completes
+        if let t = job.traffic, t.iterations > 1, let k = domains.firstIndex(where: { $0.name == "traffic" }) {
+            checkpoints += 2 * (fs[k].checkpoint + 4096)
+        }
         // what is buffered between two checkpoints (or flushes), and what one segment holds
         let share =
             job.checkpointInterval.map { min(1, Double($0.milliseconds) / Double(job.duration.milliseconds)) } ?? 1

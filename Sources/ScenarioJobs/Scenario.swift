@@ -18,11 +18,14 @@ public struct Scenario {
     public var workers: Int
     /// The couplings the engine exchanges (`couplings:` in the job switches them off).
     public var couplings: [Coupling] = []
+    /// True when a stop request ended the planning days before the domains were complete (nothing to run yet).
+    public var interrupted = false
 
-    /// Builds the domains of `job` on `model`. With `plan`, the traffic domain gets the routes of
-    /// `traffic.iterations` re-planning days (reported through `message`).
+    /// Builds the domains of `job` on `model`. With `planning`, the traffic domain gets the routes of
+    /// `traffic.iterations` re-planning days (checkpointed and resumed by it; reported through `message`).
     public static func assemble(
-        job: Job, model: CityModel, workers: Int, partitions: Int?, plan: Bool, message: (String) -> Void = { _ in }
+        job: Job, model: CityModel, workers: Int, partitions: Int?, planning: PlanningRun?,
+        message: (String) -> Void = { _ in }
     ) throws -> Scenario {
         var scenario = Scenario(domains: [], workers: workers)
         if job.flood != nil {
@@ -59,20 +62,26 @@ public struct Scenario {
             let count = partitions ?? job.partitions ?? max(1, 8 * workers)
             var finalPlans = plans
             var its: [TrafficPlanner.Iteration] = []
-            if plan && t.iterations > 1 {
+            if let planning, t.iterations > 1 {
                 // the planned day is the normal one: dry roads, working signals
                 var dry = p
                 dry.flood = nil
                 dry.signals = nil
-                (finalPlans, its) = TrafficPlanner.iterate(
-                    network: network, plans: plans, parameters: dry, iterations: t.iterations,
-                    rerouteShare: t.rerouteShare, horizon: job.duration, workers: workers,
-                    partitions: count, seed: job.seed
-                ) { it in
-                    message(
-                        "iteration \(it.index): relative gap \(String(format: "%.4f", it.relativeGap)), mean trip "
-                            + "\(String(format: "%.1f", it.meanTravelTime)) s, \(it.rerouted) re-routed")
+                guard
+                    let planned = try planning.plan(
+                        network: network, plans: plans, parameters: dry, iterations: t.iterations,
+                        rerouteShare: t.rerouteShare, horizon: job.duration, workers: workers,
+                        partitions: count, seed: job.seed,
+                        progress: { it in
+                            message(
+                                "iteration \(it.index): relative gap \(String(format: "%.4f", it.relativeGap)), mean "
+                                    + "trip \(String(format: "%.1f", it.meanTravelTime)) s, \(it.rerouted) re-routed")
+                        })
+                else {
+                    scenario.interrupted = true
+                    return scenario
                 }
+                (finalPlans, its) = planned
             }
             let d = TrafficDomain(network: network, plans: finalPlans, parameters: p, partitions: count)
             d.iterationResults = its.map { ($0.relativeGap, $0.averageExcess, $0.meanTravelTime) }

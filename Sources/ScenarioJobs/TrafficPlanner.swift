@@ -27,31 +27,80 @@ public enum TrafficPlanner {
 
     public static let bin = SimDuration.seconds(900)
 
+    /// Where the planning days stand: days done, the plans the next day drives, the results so far, and inside a
+    /// day its clock, tick and state (from a checkpoint).
+    public struct State {
+        public var daysDone: Int
+        public var plans: VehiclePlans
+        public var results: [Iteration]
+        public var day: (clock: SimTime, tick: Int64, state: [NamedArray])?
+    }
+
+    /// How the days are driven: checkpoints every `checkpointInterval` of a day and after each day (`save`), a stop
+    /// request honoured at the next tick (the state is saved, `iterate` returns nil).
+    public struct Control {
+        public var checkpointInterval: SimDuration?
+        public var stopRequested: () -> Bool = { false }
+        public var save: (State) throws -> Void = { _ in }
+        public init() {}
+    }
+
+    /// The iterations without checkpoints (tests, tools).
     public static func iterate(
         network net: RoadNetwork, plans: VehiclePlans, parameters: QueueParameters, iterations: Int,
         rerouteShare: Double, horizon: SimDuration, workers: Int, partitions: Int, seed: UInt64,
         progress: (Iteration) -> Void = { _ in }
-    ) -> (VehiclePlans, [Iteration]) {
-        var current = plans
-        var out: [Iteration] = []
+    ) throws -> (VehiclePlans, [Iteration]) {
+        let start = State(daysDone: 0, plans: plans, results: [], day: nil)
+        return try iterate(
+            network: net, from: start, parameters: parameters, iterations: iterations, rerouteShare: rerouteShare,
+            horizon: horizon, workers: workers, partitions: partitions, seed: seed, control: Control(),
+            progress: progress)!
+    }
+
+    /// Runs the planning days from `start` (a fresh start or a checkpoint) to the end, or until a stop request
+    /// (nil). Each day is a simulation of the engine's step loop on the dry, powered network.
+    public static func iterate(
+        network net: RoadNetwork, from start: State, parameters: QueueParameters, iterations: Int,
+        rerouteShare: Double, horizon: SimDuration, workers: Int, partitions: Int, seed: UInt64, control: Control,
+        progress: (Iteration) -> Void = { _ in }
+    ) throws -> (VehiclePlans, [Iteration])? {
+        var current = start.plans
+        var out = start.results
         let exec = ParallelExecutor(workers: workers)
         let rng = Philox4x64(seed: seed, stream: 0x7272_7465)  // "rrte"
-        for k in 0..<max(0, iterations - 1) {
+        for k in start.daysDone..<max(0, iterations - 1) {
             var p = parameters
             p.profileBin = bin
             p.profileHorizon = horizon
             let d = TrafficDomain(network: net, plans: current, parameters: p, partitions: partitions)
             let sim = Simulation(
                 domains: [d],
-                schedule: RunSchedule(end: SimTime(milliseconds: horizon.milliseconds), outputInterval: horizon),
+                schedule: RunSchedule(
+                    end: SimTime(milliseconds: horizon.milliseconds), outputInterval: horizon,
+                    checkpointInterval: control.checkpointInterval),
                 workers: workers)
-            _ = try? sim.run(observer: nil)
+            if k == start.daysDone, let day = start.day {
+                try d.restore(from: day.state)
+                sim.restoreClock(day.clock, tick: day.tick)
+            }
+            sim.stopRequested = control.stopRequested
+            let plansNow = current
+            let done = out
+            let saver = DaySaver { sim in
+                try control.save(
+                    State(daysDone: k, plans: plansNow, results: done, day: (sim.clock, sim.tick, d.checkpointState())))
+            }
+            guard try sim.run(observer: saver) else {
+                try control.save(
+                    State(daysDone: k, plans: plansNow, results: done, day: (sim.clock, sim.tick, d.checkpointState())))
+                return nil
+            }
             guard let profile = d.travelTimeProfile() else { break }
             let starts = d.starts
             let arrivals = d.arrivals
             let n = current.count
             let stride = max(1, n / 20_000)
-            let plansNow = current
             let share = min(rerouteShare, 1 / Double(k + 2))
             // chunks of vehicles, each with its own search state; results in vehicle order
             let chunk = 512
@@ -121,7 +170,17 @@ public enum TrafficPlanner {
             out.append(it)
             progress(it)
             current = next
+            try control.save(State(daysDone: k + 1, plans: current, results: out, day: nil))
         }
         return (current, out)
     }
+}
+
+/// Hands a planning day's checkpoints to the planner's control (the day's outputs are not kept).
+final class DaySaver: SimulationObserver {
+    let save: (Simulation) throws -> Void
+    init(save: @escaping (Simulation) throws -> Void) { self.save = save }
+    func didTick(_ sim: Simulation, diagnostics: [[Double]]) throws {}
+    func didReachOutput(_ sim: Simulation, snapshots: [[ArrayData]]) throws {}
+    func didReachCheckpoint(_ sim: Simulation) throws { try save(sim) }
 }

@@ -72,18 +72,13 @@ public final class RunStore: SimulationObserver {
         compressor = ParallelExecutor(workers: metadata.workers)
         snaps = schemas.map { _ in [] }
         diags = schemas.map { _ in [] }
-        for d in [workDir, segmentsDir, checkpointsDir] {
+        try Self.makeRunFolder(workDir, jobName: metadata.jobName, jobHash: metadata.jobHash)
+        for d in [segmentsDir, checkpointsDir] {
             do { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) } catch {
                 throw RunError(
                     "cannot create the run folder '\(d)': \(error.localizedDescription)",
                     hint: "check that the output folder exists and is writable, or pass --output DIR")
             }
-        }
-        let marker = workDir + "/" + Self.markerName
-        if !SafeFile.exists(marker) {
-            try SafeFile.write(
-                marker, Array("{\"job_name\": \"\(metadata.jobName)\", \"job_hash\": \"\(metadata.jobHash)\"}\n".utf8),
-                overwrite: false)
         }
     }
 

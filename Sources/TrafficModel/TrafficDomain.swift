@@ -89,6 +89,9 @@ public final class TrafficDomain: DomainModel {
     var darkCount = 0, darkPeak = 0
     var signalDarkMs: [Int64] = []  // per signalised node
     let vStart: FieldBuffer<Int64>  // actual entry onto the network (-1 not yet)
+    // the links each vehicle has driven to their end: length (m) and dry free-flow time (ms), summed in order
+    let vDriven: FieldBuffer<Double>
+    let vDrivenFreeMs: FieldBuffer<Int64>
     let vArrive: FieldBuffer<Int64>  // arrival (-1 not yet)
 
     // Per-partition work lists (each touched by its own partition only, or serially in exchange/endTick)
@@ -110,7 +113,9 @@ public final class TrafficDomain: DomainModel {
     }
     let parts: [Part]
     let nodeActive: FieldBuffer<Bool>  // written by the node's partition in phase 0, serially in exchange
-    var now: Int64 = 0
+    var now: Int64 = 0  // the tick being run (or last run)
+    var tickStart: Int64 = 0  // where the engine's step began
+    var tickDue = false  // the engine's step contains a tick
     var needsRebuild = false
     var lastSnapEntries: [Int64], lastSnapExits: [Int64], lastSnapTravel: [Int64]
     /// Vehicles on links, arrived, and due but not yet on their first link (after the last tick).
@@ -218,6 +223,8 @@ public final class TrafficDomain: DomainModel {
         routeSeqStart = seqStart
         vArrive = FieldBuffer(count: nv, repeating: -1)
         vEnter = FieldBuffer(count: nv, repeating: 0)
+        vDriven = FieldBuffer(count: nv, repeating: 0)
+        vDrivenFreeMs = FieldBuffer(count: nv, repeating: 0)
         floodResponse = parameters.flood
         signalNodes =
             network.nodeSignal.isEmpty || parameters.signals == nil
@@ -271,17 +278,20 @@ public final class TrafficDomain: DomainModel {
 
     // MARK: step loop contract
 
+    /// Vehicles move at the ticks of a fixed grid. An engine step [t, t + dt) runs the last grid tick it contains
+    /// (if any), so other domains' steps need not land on the grid: a step proposed here contains at most one tick
+    /// that matters — the next one while anything is on the network or waiting, else the tick of the next
+    /// departure (the idle ticks before it are no-ops). Run alone, every step is one tick, on the grid.
     public func proposeStep(at t: SimTime, limit: SimDuration) -> SimDuration {
-        // Tick on the fixed grid while anything is on the network or waiting; otherwise jump to the next departure.
         let ms = t.milliseconds
         if needsRebuild {
             now = ms
             rebuildWorkLists()
             needsRebuild = false
         }
-        let nextGrid = (ms / tickMs + 1) * tickMs
-        var step = nextGrid - ms
-        if ms % tickMs == 0 && stats.enRoute == 0 && stats.pending == 0 {
+        let firstTick = (ms + tickMs - 1) / tickMs * tickMs  // the first grid tick at or after t
+        var step = firstTick + tickMs - ms
+        if stats.enRoute == 0 && stats.pending == 0 {
             var next = Int64.max
             for p in parts where p.depNext < p.departures.count {
                 next = min(next, plans.depart[Int(p.departures[p.depNext])])
@@ -289,21 +299,24 @@ public final class TrafficDomain: DomainModel {
             if next == Int64.max {
                 step = limit.milliseconds
             } else {
-                let due = ((next + tickMs - 1) / tickMs) * tickMs  // first tick at or after the departure
-                if due > ms { step = due - ms }
+                let due = max(firstTick, (next + tickMs - 1) / tickMs * tickMs)  // first tick at or after it
+                step = due + tickMs - ms
             }
         }
         return SimDuration(milliseconds: max(1, min(step, limit.milliseconds)))
     }
 
     public func beginTick(at t: SimTime, step: SimDuration) {
-        now = t.milliseconds
-        if floodResponse != nil && now % tickMs == 0 { rerouteDepartures(at: now) }
+        tickStart = t.milliseconds
+        let last = (tickStart + step.milliseconds - 1) / tickMs * tickMs  // the last grid tick in [t, t + step)
+        tickDue = last >= tickStart
+        guard tickDue else { return }
+        now = last
+        if floodResponse != nil { rerouteDepartures(at: now) }
     }
 
     public func step(phase: Int, partition: Int) {
-        // Only whole ticks move vehicles; a step cut short by an output time just advances the clock.
-        guard now % tickMs == 0 else { return }
+        guard tickDue else { return }
         if phase == 0 { junctions(parts[partition]) } else { links(parts[partition], partition) }
     }
 
@@ -324,6 +337,17 @@ public final class TrafficDomain: DomainModel {
     }
 
     public func endTick(at t: SimTime) {
+        updateStats()
+        // closures and dark junctions count over engine time (the steps between ticks included)
+        let dt = t.milliseconds - tickStart
+        if floodResponse != nil { closedLinkMs += Int64(closedCount) * dt }
+        if darkCount > 0 {
+            for (k, v) in signalNodes.enumerated() where dark[Int(v)] != 0 { signalDarkMs[k] += dt }
+        }
+        clockAfterTick = t.milliseconds
+    }
+
+    func updateStats() {
         var arrived = 0
         var pending = 0
         var started = 0
@@ -333,11 +357,6 @@ public final class TrafficDomain: DomainModel {
             started += p.depNext - p.pending.count
         }
         stats = (enRoute: started - arrived, arrived: arrived, pending: pending)
-        if floodResponse != nil { closedLinkMs += Int64(closedCount) * (t.milliseconds - now) }
-        if darkCount > 0 {
-            for (k, v) in signalNodes.enumerated() where dark[Int(v)] != 0 { signalDarkMs[k] += t.milliseconds - now }
-        }
-        clockAfterTick = t.milliseconds
     }
 
     // MARK: phase 0: junctions
@@ -464,6 +483,8 @@ public final class TrafficDomain: DomainModel {
                 admitted[n] += 1
                 part.outbox.append((Int32(h), n32, Int32(cursor)))
             }
+            vDriven[h] += network.length[a]
+            vDrivenFreeMs[h] += dryMs[a]
             let entered = vEnter[h]  // the entry (+ junction delay, counted as travel)
             travelSum[a] += T - entered
             if let bc = binCount?.base, let bt = binTravel?.base {
@@ -583,7 +604,7 @@ public final class TrafficDomain: DomainModel {
         }
         for h in 0..<plans.count where vArrive[h] >= 0 { parts[0].arrived += 1 }
         for h in 0..<plans.count where vArrive[h] == Self.cancelledMark { parts[0].cancelled += 1 }
-        endTick(at: SimTime(milliseconds: now))
+        updateStats()
     }
 }
 
@@ -636,7 +657,9 @@ extension TrafficDomain {
                     "arrival", units: "s", longName: "arrival (NaN: not arrived by the end)", dims: ["vehicle"],
                     fillValue: .nan),
                 Variable("travel_time", units: "s", longName: "arrival - start", dims: ["vehicle"], fillValue: .nan),
-                Variable("distance", units: "m", longName: "route length", dims: ["vehicle"]),
+                Variable(
+                    "distance", units: "m", longName: "length of the route driven (not arrived: of the planned route)",
+                    dims: ["vehicle"]),
                 Variable(
                     "delay", units: "s", longName: "travel time - free-flow travel time, plus departure delay",
                     dims: ["vehicle"], fillValue: .nan),
@@ -728,18 +751,7 @@ extension TrafficDomain {
             + floodSnapshots
     }
 
-    /// Free-flow travel time of vehicle h's route (ms).
-    /// The dry free-flow time of the vehicle's route (the one it drives: re-routes included).
-    func freeFlow(_ h: Int) -> Int64 {
-        var s: Int64 = 0
-        var c = Int(routeSeqStart[h])
-        while routeSeq[c] >= 0 {
-            s += dryMs[Int(routeSeq[c])]
-            c += 1
-        }
-        return s
-    }
-
+    /// The length of vehicle h's current route (re-routes before its start included).
     func routeLength(_ h: Int) -> Double {
         var d = 0.0
         var c = Int(routeSeqStart[h])
@@ -764,8 +776,9 @@ extension TrafficDomain {
             st[h] = sec(vStart[h])
             arr[h] = sec(vArrive[h])
             tt[h] = vArrive[h] >= 0 ? Float(Double(vArrive[h] - vStart[h]) / 1000) : .nan
-            dist[h] = Float(routeLength(h))
-            delay[h] = vArrive[h] >= 0 ? Float(Double(vArrive[h] - plans.depart[h] - freeFlow(h)) / 1000) : .nan
+            dist[h] = Float(vArrive[h] >= 0 ? vDriven[h] : routeLength(h))
+            delay[h] =
+                vArrive[h] >= 0 ? Float(Double(vArrive[h] - plans.depart[h] - vDrivenFreeMs[h]) / 1000) : .nan
         }
         var out: [ArrayData] = [
             .float32(dep), .float32(st), .float32(arr), .float32(tt), .float32(dist), .float32(delay),
@@ -791,31 +804,18 @@ extension TrafficDomain {
         var completed = 0
         var onNet = 0
         var notStarted = 0
-        // links fully driven by the vehicles still on the network (from their route cursors)
-        var traversed: [Int: Double] = [:]
-        for a in 0..<network.linkCount {
-            var i = qHead[a]
-            while i < qTail[a] {
-                let slot = rings[a][Int(i & qMask[a])]
-                let h = Int(slot.vehicle)
-                var d = 0.0
-                for c in Int(routeSeqStart[h])..<Int(slot.cursor) { d += network.length[Int(routeSeq[c])] }
-                traversed[h] = d
-                i += 1
-            }
-        }
         for h in 0..<nv {
             if vArrive[h] == Self.cancelledMark {
                 continue
             } else if vArrive[h] >= 0 {
                 completed += 1
                 vht += Double(vArrive[h] - vStart[h]) / 3_600_000
-                vkt += routeLength(h) / 1000
-                delays.append(Double(vArrive[h] - plans.depart[h] - freeFlow(h)) / 1000)
+                vkt += vDriven[h] / 1000
+                delays.append(Double(vArrive[h] - plans.depart[h] - vDrivenFreeMs[h]) / 1000)
             } else if vStart[h] >= 0 {
                 onNet += 1
                 vht += Double(now - vStart[h]) / 3_600_000
-                vkt += (traversed[h] ?? 0) / 1000
+                vkt += vDriven[h] / 1000  // the links fully driven so far
             } else {
                 notStarted += 1
             }
@@ -866,7 +866,15 @@ extension TrafficDomain {
             NamedArray("v_arrive", .int64(vArrive.array)),
             NamedArray("snap_entries", .int64(lastSnapEntries)), NamedArray("snap_exits", .int64(lastSnapExits)),
             NamedArray("snap_travel", .int64(lastSnapTravel)), NamedArray("v_enter", .int64(vEnter.array)),
-        ] + floodState + signalState
+            NamedArray("v_driven", .float64(vDriven.array)),
+            NamedArray("v_driven_free_ms", .int64(vDrivenFreeMs.array)),
+        ] + floodState + signalState + profileState
+    }
+
+    /// The travel-time bins of a planning day (when the run collects them).
+    var profileState: [NamedArray] {
+        guard let bc = binCount, let bt = binTravel else { return [] }
+        return [NamedArray("bin_count", .int32(bc.array)), NamedArray("bin_travel", .int64(bt.array))]
     }
 
     public func restore(from state: [NamedArray]) throws {
@@ -896,8 +904,17 @@ extension TrafficDomain {
         try i64(vStart, "v_start")
         try i64(vArrive, "v_arrive")
         try i64(vEnter, "v_enter")
+        try i64(vDrivenFreeMs, "v_driven_free_ms")
+        guard case .float64(let dv) = try find("v_driven", vDriven.count) else {
+            throw RunError("checkpoint traffic state 'v_driven' has the wrong type")
+        }
+        vDriven.assign(dv)
         try restoreFlood(from: state)
         try restoreSignals(from: state)
+        if let bc = binCount, let bt = binTravel {
+            try i32(bc, "bin_count")
+            try i64(bt, "bin_travel")
+        }
         var total = 0
         for a in 0..<network.linkCount {
             guard qTail[a] >= qHead[a] else {

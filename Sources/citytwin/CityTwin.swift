@@ -94,7 +94,7 @@ struct Validate: ParsableCommand {
                 maxMemory: resources.bytes ?? ResourceEstimate.availableMemory(),
                 freeDisk: ResourceEstimate.freeDisk(output), job: j)
             try model.loadRasters()
-            let s = try Scenario.assemble(job: j, model: model, workers: workers, partitions: nil, plan: false)
+            let s = try Scenario.assemble(job: j, model: model, workers: workers, partitions: nil, planning: nil)
             print(
                 "\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)' (\(s.summary.joined(separator: "; ")))"
             )
