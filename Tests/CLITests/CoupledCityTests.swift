@@ -88,6 +88,20 @@ import Testing
             let a = try readDataset(dir + "/out/lit.h5", "traffic", v)
             #expect(sameBits(a, try readDataset(dir + "/out/nogrid.h5", "traffic", v)), "traffic/\(v)")
         }
+        // both couplings into traffic off: the traffic of the job with neither flood nor grid
+        try Self.job("dry", extra: "couplings: {energy_traffic: false, flood_traffic: false}\n").write(
+            toFile: dir + "/dry.yaml", atomically: true, encoding: .utf8)
+        let head = Self.job("alone")
+        let alone = String(head[..<head.range(of: "flood:")!.lowerBound]) + "traffic: {}\n"
+        try alone.write(toFile: dir + "/alone.yaml", atomically: true, encoding: .utf8)
+        for name in ["dry", "alone"] {
+            let r = try citytwin(["run", dir + "/\(name).yaml", "--output", dir + "/out", "--quiet"])
+            #expect(r.status == 0, "\(name): \(r.err)")
+        }
+        for v in ["entries", "exits", "arrival", "delay", "mean_travel_time"] {
+            let a = try readDataset(dir + "/out/dry.h5", "traffic", v)
+            #expect(sameBits(a, try readDataset(dir + "/out/alone.h5", "traffic", v)), "traffic/\(v) with both off")
+        }
         #expect(
             sameBits(try readDataset(out, "energy", "vm_pu"), try readDataset(dir + "/out/lit.h5", "energy", "vm_pu")))
     }
@@ -173,5 +187,37 @@ import Testing
                 sameBits(try readDataset(dir + "/out/kr.h5", g, v), try readDataset(dir + "/out/w1.h5", g, v)),
                 "\(g)/\(v) differs after kill + resume")
         }
+    }
+
+    /// Bad coupling settings and a bad signal column are located errors with a hint, exit 64, nothing written.
+    @Test func badCouplingInputIsLocated() throws {
+        let dir = tempDir("coupled-bad")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.writeValleyCity(dir)
+        let signals = "  signals: {dark_delay: 5s, capacity_factor: 0.5, interval: 1min}\n"
+        let cases: [(String, String, [String])] = [
+            ("signals typo", "  signals: {dark_dlay: 5s}\n", ["traffic.signals", "did you mean 'dark_delay'?"]),
+            ("close depth", "  flood: {close_depth: 0.5}\n", ["close_depth", "0.3"]),
+            ("capacity factor", "  signals: {capacity_factor: 0}\n", ["capacity_factor", "> 0"]),
+            ("interval", "  flood: {interval: 1500ms}\n", ["whole number of ticks"]),
+        ]
+        for (name, section, expect) in cases {
+            try Self.job("bad").replacingOccurrences(of: signals, with: section).write(
+                toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+            let r = try citytwin(["validate", dir + "/bad.yaml"])
+            #expect(r.status == 64, "\(name): \(r.status) \(r.err)")
+            for e in expect { #expect(r.err.contains(e), "\(name): missing '\(e)' in \(r.err)") }
+        }
+        try Self.job("bad", extra: "couplings: {energy_trafic: false}\n").write(
+            toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let c = try citytwin(["validate", dir + "/bad.yaml"])
+        #expect(c.status == 64 && c.err.contains("did you mean 'energy_traffic'?"), "\(c.err)")
+        let nodes = dir + "/model/network/nodes.csv"
+        try String(contentsOfFile: nodes, encoding: .utf8).replacingOccurrences(of: "H,1030,2245,0,1", with: "H,1030,2245,0,2")
+            .write(toFile: nodes, atomically: true, encoding: .utf8)
+        try Self.job("bad").write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let n = try citytwin(["run", dir + "/bad.yaml", "--output", dir + "/out"])
+        #expect(n.status == 64 && n.err.contains("nodes.csv:3") && n.err.contains("signal 0 or 1"), "\(n.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/bad.h5"))
     }
 }
