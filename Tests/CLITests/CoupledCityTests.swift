@@ -213,8 +213,10 @@ import Testing
         let c = try citytwin(["validate", dir + "/bad.yaml"])
         #expect(c.status == 64 && c.err.contains("did you mean 'energy_traffic'?"), "\(c.err)")
         let nodes = dir + "/model/network/nodes.csv"
-        try String(contentsOfFile: nodes, encoding: .utf8).replacingOccurrences(of: "H,1030,2245,0,1", with: "H,1030,2245,0,2")
-            .write(toFile: nodes, atomically: true, encoding: .utf8)
+        try String(contentsOfFile: nodes, encoding: .utf8).replacingOccurrences(
+            of: "H,1030,2245,0,1", with: "H,1030,2245,0,2"
+        )
+        .write(toFile: nodes, atomically: true, encoding: .utf8)
         try Self.job("bad").write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
         let n = try citytwin(["run", dir + "/bad.yaml", "--output", dir + "/out"])
         #expect(n.status == 64 && n.err.contains("nodes.csv:3") && n.err.contains("signal 0 or 1"), "\(n.err)")
