@@ -102,6 +102,11 @@ public struct EnergyAgents: Sendable {
 
     public var parameters: Parameters
     public let seed: UInt64
+    /// Every random draw of a household is keyed by its stable identity (its building's key and its dwelling
+    /// number), of a building by the building's key: never by a position in this feeder's arrays, so a household
+    /// draws the same numbers whichever feeder it is on and whatever the other buildings are (common random numbers
+    /// across alternatives). Adoption is monotone: a household owns an EV at share s iff its draw u < s.
+    public let householdKey: [UInt64]
     // households
     public var building: [Int32], occupants: [UInt8], area: [Double], hasHeatPump: [Bool], hasEV: [Bool],
         applianceScale: [Double]
@@ -114,13 +119,21 @@ public struct EnergyAgents: Sendable {
     public var demandGrowth: Double
     public var startWeekday: Int  // 0 = Monday at simulated time zero
 
-    /// Builds the agents of `dwellings[b]` households per building (occupants 1–4, shares drawn from the seed).
+    /// A stable key of a building from where it stands (model CRS): the same building has the same key in every
+    /// alternative and every feeder partition.
+    public static func buildingKey(x: Double, y: Double) -> UInt64 {
+        StableKey.mix(x.bitPattern &+ StableKey.mix(y.bitPattern ^ 0x6275_696C_6469_6E67))
+    }
+
+    /// Builds the agents of `dwellings[b]` households per building (occupants 1–4, shares drawn from the seed and
+    /// each building's `keys[b]`; without keys, the building's index).
     public init(
         dwellings: [Int], residentialFloor: [Double], otherFloor: [Double], roofArea: [Double], evShare: Double,
         pvShare: Double,
         heatPumpShare: Double, demandGrowth: Double, commercialPeakWPerM2: Double, startWeekday: Int, seed: UInt64,
-        parameters: Parameters = Parameters()
+        keys: [UInt64]? = nil, parameters: Parameters = Parameters()
     ) {
+        let bkey = keys ?? dwellings.indices.map { UInt64($0) }
         self.parameters = parameters
         self.seed = seed
         self.demandGrowth = demandGrowth
@@ -133,9 +146,11 @@ public struct EnergyAgents: Sendable {
         var ev: [Bool] = []
         var sc: [Double] = []
         var st: [Int32] = [0]
+        var hk: [UInt64] = []
         for (k, n) in dwellings.enumerated() {
             for d in 0..<n {
-                let r = rng.block((UInt64(k), UInt64(d), 1, 0))
+                let r = rng.block((bkey[k], UInt64(d), 1, 0))
+                hk.append(StableKey.mix(bkey[k] ^ StableKey.mix(UInt64(d) &+ 0x686F_7573_6568_6F6C)))
                 let u0 = Philox4x64.unitDouble(r.0)
                 b.append(Int32(k))
                 occ.append(u0 < 0.33 ? 1 : u0 < 0.66 ? 2 : u0 < 0.85 ? 3 : 4)  // household sizes
@@ -147,6 +162,7 @@ public struct EnergyAgents: Sendable {
             st.append(Int32(b.count))
         }
         building = b
+        householdKey = hk
         occupants = occ
         area = ar
         hasHeatPump = hp
@@ -164,7 +180,7 @@ public struct EnergyAgents: Sendable {
         evBack = evLeave
         evKm = evLeave
         pvKWp = roofArea.enumerated().map { (k, a) in
-            let u = Philox4x64.unitDouble(rng.block((UInt64(k), 0, 2, 0)).0)
+            let u = Philox4x64.unitDouble(rng.block((bkey[k], 0, 2, 0)).0)
             return u < pvShare ? min(parameters.pvMaxKWp, a * parameters.pvKWpPerM2 * 1) : 0
         }
         commercialPeakKW = otherFloor.map { $0 * commercialPeakWPerM2 / 1000 }
@@ -199,16 +215,11 @@ public struct EnergyAgents: Sendable {
             var app = 0.0
             var hp = 0.0
             var evKW = 0.0
-            var pair = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-            var pairOf = -1
             for h in Int(start[bld])..<Int(start[bld + 1]) {
-                // one Philox block serves two households (two 64-bit words each: occupancy; event trigger | power)
-                if h / 2 != pairOf {
-                    pairOf = h / 2
-                    pair = rng.block((UInt64(pairOf), UInt64(step), 0, 0))
-                }
-                let w0 = h % 2 == 0 ? pair.0 : pair.2
-                let w1 = h % 2 == 0 ? pair.1 : pair.3
+                // one Philox block per household and step, keyed by the household (occupancy; event trigger | power)
+                let r = rng.block((householdKey[h], UInt64(step), 0, 0))
+                let w0 = r.0
+                let w1 = r.1
                 // occupancy
                 let was = active[h] != 0
                 // a driver from the traffic domain: away between leaving home and getting back
@@ -358,7 +369,7 @@ public struct EnergyAgents: Sendable {
     /// The EV's departure, return (seconds of the day) and distance (km) for a day: a function of household and day
     /// only, so it is the same whenever it is drawn (cached per household; nothing to checkpoint).
     mutating func planDay(_ h: Int, _ day: Int) {
-        let d = Philox4x64(seed: seed, stream: 0x6F63_6375).block((UInt64(h), UInt64(day), 7, 0))
+        let d = Philox4x64(seed: seed, stream: 0x6F63_6375).block((householdKey[h], UInt64(day), 7, 0))
         let leave = 7.5 * 3600 + 2700 * gauss(d.0, d.1)
         evLeave[h] = leave
         evBack[h] = leave + 9.5 * 3600 + 3600 * gauss(d.2, d.3)

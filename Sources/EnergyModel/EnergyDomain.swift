@@ -189,7 +189,8 @@ public final class EnergyDomain: DomainModel {
                 heatPumpShare: setup.heatPumpShare,
                 demandGrowth: setup.demandGrowth, commercialPeakWPerM2: setup.commercialPeakWPerM2,
                 startWeekday: setup.startWeekday,
-                seed: setup.seed &+ UInt64(f) &* 0x9E37_79B9_7F4A_7C15, parameters: setup.parameters)
+                seed: setup.seed, keys: bl.map { EnergyAgents.buildingKey(x: $0.x, y: $0.y) },
+                parameters: setup.parameters)
             let feeder =
                 f < fs.count
                 ? fs[f]

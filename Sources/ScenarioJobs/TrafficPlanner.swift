@@ -13,8 +13,9 @@ import TrafficModel
 /// sample of at most 20,000 when there are more), where best is the earliest-arrival trip on the measured times
 /// for the same departure, and the average excess travel time Σ(experienced − best) / N.
 ///
-/// Deterministic: who re-routes is drawn from Philox keyed by (seed, iteration, vehicle); routes are found in
-/// parallel chunks but each vehicle's result depends only on the measured times.
+/// Deterministic: who re-routes is drawn from Philox keyed by (seed, iteration, vehicle id) — the same draw for a
+/// vehicle in every alternative; routes are found in parallel chunks but each vehicle's result depends only on the
+/// measured times.
 public enum TrafficPlanner {
     public struct Iteration: Sendable, Equatable {
         public var index: Int
@@ -69,6 +70,7 @@ public enum TrafficPlanner {
         var out = start.results
         let exec = ParallelExecutor(workers: workers)
         let rng = Philox4x64(seed: seed, stream: 0x7272_7465)  // "rrte"
+        let keys = start.plans.ids.map(StableKey.of)
         for k in start.daysDone..<max(0, iterations - 1) {
             var p = parameters
             p.profileBin = bin
@@ -113,7 +115,7 @@ public enum TrafficPlanner {
                 for v in (c * chunk)..<min(n, (c + 1) * chunk) {
                     let route = plansNow.route(v)
                     let sampled = v % stride == 0
-                    let reroute = Philox4x64.unitDouble(rng.block((UInt64(k), UInt64(v), 0, 0)).0) < share
+                    let reroute = Philox4x64.unitDouble(rng.block((UInt64(k), keys[v], 0, 0)).0) < share
                     guard starts[v] >= 0, route.count >= 2, sampled || reroute else {
                         res.append((0, 0, false, nil))
                         continue

@@ -36,3 +36,27 @@ public struct Philox4x64: Sendable, Equatable {
     /// A uniform double in [0, 1) from 53 random bits, as numpy's `random_standard_uniform`.
     @inlinable public static func unitDouble(_ bits: UInt64) -> Double { Double(bits >> 11) * 0x1.0p-53 }
 }
+
+/// Stable 64-bit keys for random draws: counters of `Philox4x64` come from an entity's identity (an id string, a
+/// position in the model CRS, a dwelling number), never from where it sits in an array, so an alternative that does
+/// not touch an entity leaves its draws unchanged (common random numbers).
+public enum StableKey {
+    /// The SplitMix64 finaliser (Steele, Lea & Flood 2014, "Fast splittable pseudorandom number generators",
+    /// OOPSLA): a bijection of 64-bit words that spreads every input bit.
+    @inlinable public static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// The key of an id (FNV-1a over its UTF-8 bytes, then mixed): the same on every machine and in every run.
+    public static func of(_ id: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in id.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        return mix(h)
+    }
+}

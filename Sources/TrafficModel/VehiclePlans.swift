@@ -20,7 +20,8 @@ public struct VehiclePlans: Sendable, Equatable {
 
     /// The demand scaled by `factor`: every vehicle ⌊factor⌋ times, plus once more with probability
     /// factor − ⌊factor⌋; copies after the first depart uniformly within ±`jitter` of the original (never before
-    /// 0). Draws come from Philox keyed by (seed, vehicle, copy), so the result is the same on every machine.
+    /// 0). Draws come from Philox keyed by (seed, vehicle id, copy): the same on every machine, the same for a
+    /// vehicle whatever else the table holds, and monotone (every vehicle kept at a factor is kept at a larger one).
     /// Copies are named `<id>#<k>`.
     public func scaled(by factor: Double, jitter: SimDuration, seed: UInt64) -> VehiclePlans {
         if factor == 1 && jitter.milliseconds == 0 { return self }
@@ -29,12 +30,13 @@ public struct VehiclePlans: Sendable, Equatable {
         let frac = factor - Double(whole)
         var out = VehiclePlans()
         for i in 0..<count {
-            let r = rng.block((UInt64(i), 0xFFFF_FFFF, 0, 0))
+            let key = StableKey.of(ids[i])
+            let r = rng.block((key, 0xFFFF_FFFF, 0, 0))
             let copies = whole + (Philox4x64.unitDouble(r.0) < frac ? 1 : 0)
             for k in 0..<copies {
                 var d = depart[i]
                 if k > 0 && jitter.milliseconds > 0 {
-                    let u = Philox4x64.unitDouble(rng.block((UInt64(i), UInt64(k), 0, 0)).0)
+                    let u = Philox4x64.unitDouble(rng.block((key, UInt64(k), 0, 0)).0)
                     d = max(0, d + Int64(((2 * u - 1) * Double(jitter.milliseconds)).rounded()))
                 }
                 out.append(id: k == 0 ? ids[i] : "\(ids[i])#\(k)", depart: d, route: Array(route(i)))

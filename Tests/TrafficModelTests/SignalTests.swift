@@ -78,3 +78,21 @@ final class ScriptedSupply: DomainModel {
         #expect(plain.arrivals != d.arrivals)
     }
 }
+
+/// Common random numbers in the traffic domain's demand: scaling keys by vehicle id and is monotone.
+@Suite struct DemandScalingTests {
+    @Test func scalingIsMonotoneAndKeyedById() {
+        var plans = VehiclePlans()
+        for k in 0..<2000 { plans.append(id: "p\(k)_0", depart: Int64(k) * 1000, route: [0, 1]) }
+        let half = plans.scaled(by: 0.5, jitter: .zero, seed: 3)
+        let more = plans.scaled(by: 0.7, jitter: .zero, seed: 3)
+        #expect(half.count > 900 && half.count < 1100 && more.count > half.count)
+        #expect(Set(half.ids).isSubset(of: Set(more.ids)))
+        // the same vehicles kept when the table holds others too, in another order
+        var other = VehiclePlans()
+        for k in (0..<2000).reversed() { other.append(id: "p\(k)_0", depart: Int64(k) * 1000, route: [0, 1]) }
+        for k in 0..<500 { other.append(id: "extra\(k)", depart: 0, route: [0, 1]) }
+        let kept = Set(other.scaled(by: 0.5, jitter: .zero, seed: 3).ids.filter { $0.hasPrefix("p") })
+        #expect(kept == Set(half.ids))
+    }
+}
