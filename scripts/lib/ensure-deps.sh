@@ -19,9 +19,9 @@ ensure_system_packages() {
 }
 # h5py/xarray/h5netcdf/numpy: the tests read our results the way an analyst would.
 ensure_python_readers() {
-    if ! python3 -c 'import h5py, xarray, h5netcdf, numpy' 2>/dev/null; then
-        echo "installing python readers: h5py xarray h5netcdf numpy" >&2
-        python3 -m pip install -q h5py xarray h5netcdf numpy >/dev/null 2>&1 \
-          || python3 -m pip install -q --break-system-packages h5py xarray h5netcdf numpy >/dev/null
+    if ! python3 -c 'import h5py, xarray, h5netcdf, numpy, scipy' 2>/dev/null; then
+        echo "installing python readers: h5py xarray h5netcdf numpy scipy" >&2
+        python3 -m pip install -q h5py xarray h5netcdf numpy scipy >/dev/null 2>&1 \
+          || python3 -m pip install -q --break-system-packages h5py xarray h5netcdf numpy scipy >/dev/null
     fi
 }
