@@ -13,7 +13,8 @@ struct CityTwin: ParsableCommand {
         abstract: "City-scale simulation batch engine: flood, traffic and energy on a real city.",
         version: CityTwinVersion.string,
         subcommands: [
-            Run.self, Validate.self, Inspect.self, Import.self, Assign.self, PowerFlowCommand.self, Bench.self,
+            Run.self, Validate.self, Inspect.self, Compare.self, Import.self, Assign.self, PowerFlowCommand.self,
+            Bench.self,
         ])
 }
 
@@ -185,6 +186,28 @@ struct Inspect: ParsableCommand {
     func run() throws {
         do {
             print(try ResultInspector.describe(path: result))
+        } catch { throw Exit.fail(error) }
+    }
+}
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare alternatives with a base: paired differences of every KPI over common seeds.",
+        discussion: "Results are grouped by job name (one alternative each) and paired by seed.")
+    @Argument(help: "Result files (.h5) of the base and the alternatives, one per seed.") var results: [String]
+    @Option(help: "The base job's name (default: the first file's).") var base: String?
+    @Option(help: "Confidence level of the intervals.") var confidence: Double = 0.95
+    @Option(help: "Also write the table as CSV to this file.") var csv: String?
+    func run() throws {
+        do {
+            guard confidence > 0 && confidence < 1 else {
+                throw InputError(
+                    SourceLocation(file: "--confidence"), code: "E-CMP-001",
+                    message: "the confidence level must lie between 0 and 1 (e.g. 0.95)")
+            }
+            let c = try Comparison.of(paths: results, base: base, confidence: confidence)
+            print(c.table)
+            if let csv { try writeFileAtomically(csv, c.csv, overwrite: true) }
         } catch { throw Exit.fail(error) }
     }
 }

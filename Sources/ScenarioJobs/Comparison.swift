@@ -1,0 +1,125 @@
+import Foundation
+import SimCore
+import SimIO
+
+/// Alternatives compared with a base over common seeds, KPI by KPI: paired differences with Student-t intervals,
+/// Holm-adjusted p-values over the alternatives, the variance reduction of pairing (`PairedStatistics`). Results
+/// are grouped by job name (one alternative per name) and paired by their seed.
+public struct Comparison: Sendable {
+    public struct Row: Sendable {
+        public var domain: String, kpi: String, units: String
+        public var alternative: String, base: String
+        public var difference: PairedStatistics.Difference
+        public var mean: Double, meanBase: Double
+        public var deltaPercent: Double
+        public var pHolm: Double
+    }
+    public var rows: [Row]
+    public var base: String
+    public var alternatives: [String]
+    public var confidence: Double
+
+    /// Compares the results in `paths`; `base` names the base job (default: the first file's).
+    public static func of(paths: [String], base: String? = nil, confidence: Double = 0.95) throws -> Comparison {
+        let results = try paths.map(ResultKPIs.read)
+        var order: [String] = []
+        var groups: [String: [Int64: ResultKPIs]] = [:]
+        for r in results {
+            if groups[r.jobName] == nil { order.append(r.jobName) }
+            if groups[r.jobName]?[r.seed] != nil {
+                throw RunError(
+                    "two results of '\(r.jobName)' with seed \(r.seed) (\(groups[r.jobName]![r.seed]!.path), \(r.path))",
+                    hint: "pass each alternative's run once per seed")
+            }
+            groups[r.jobName, default: [:]][r.seed] = r
+        }
+        let baseName = base ?? order.first ?? ""
+        guard let baseRuns = groups[baseName] else {
+            let hint = DidYouMean.suggest(baseName, from: order).map { "did you mean '\($0)'?" }
+            throw RunError(
+                "no results of '\(baseName)' among the files", hint: hint ?? "jobs: \(order.joined(separator: ", "))")
+        }
+        let alternatives = order.filter { $0 != baseName }
+        guard !alternatives.isEmpty else {
+            throw RunError(
+                "only '\(baseName)' is among the files", hint: "pass the base's and an alternative's results")
+        }
+        var rows: [Row] = []
+        // KPI keys in the base's order
+        let keys = baseRuns.values.first!.values.map { ($0.domain, $0.name, $0.units) }
+        for (domain, kpi, units) in keys {
+            var perAlternative: [Row] = []
+            for alt in alternatives {
+                let runs = groups[alt]!
+                let seeds = Set(runs.keys).intersection(baseRuns.keys).sorted()
+                guard !seeds.isEmpty else {
+                    throw RunError(
+                        "'\(alt)' and '\(baseName)' share no seed",
+                        hint: "compare runs of the same seeds (common random numbers)")
+                }
+                func value(_ r: ResultKPIs) -> Double? {
+                    r.values.first { $0.domain == domain && $0.name == kpi }?.value
+                }
+                let a = seeds.compactMap { runs[$0].flatMap(value) }
+                let b = seeds.compactMap { baseRuns[$0].flatMap(value) }
+                guard a.count == seeds.count && b.count == seeds.count else { continue }
+                let d = PairedStatistics.paired(a, b, confidence: confidence)
+                let ma = a.reduce(0, +) / Double(a.count)
+                let mb = b.reduce(0, +) / Double(b.count)
+                perAlternative.append(
+                    Row(
+                        domain: domain, kpi: kpi, units: units, alternative: alt, base: baseName, difference: d,
+                        mean: ma, meanBase: mb, deltaPercent: mb != 0 ? 100 * d.mean / abs(mb) : .nan, pHolm: d.p))
+            }
+            let adjusted = PairedStatistics.holm(perAlternative.map(\.difference.p))
+            for k in perAlternative.indices { perAlternative[k].pHolm = adjusted[k] }
+            rows += perAlternative
+        }
+        return Comparison(rows: rows, base: baseName, alternatives: alternatives, confidence: confidence)
+    }
+
+    public static let csvHeader =
+        "domain,kpi,units,alternative,base,n,mean,mean_base,delta,ci_low,ci_high,delta_pct,p_holm,crn_factor"
+
+    /// One line per KPI and alternative (numbers printed so they read back to the same bits).
+    public var csv: String {
+        var s = Self.csvHeader + "\n"
+        for r in rows {
+            let d = r.difference
+            let fields: [String] = [
+                r.domain, r.kpi, r.units, r.alternative, r.base, "\(d.n)", "\(r.mean)", "\(r.meanBase)", "\(d.mean)",
+                "\(d.low)", "\(d.high)", "\(r.deltaPercent)", "\(r.pHolm)", "\(d.crnFactor)",
+            ]
+            s += fields.joined(separator: ",") + "\n"
+        }
+        return s
+    }
+
+    /// The aligned terminal table: Δ with its interval (or "exact"), the relative Δ and Holm's p.
+    public var table: String {
+        let level = String(format: "%g", 100 * confidence)
+        var lines = [
+            "\(alternatives.joined(separator: ", ")) against \(base) (paired over common seeds, \(level) % intervals)"
+        ]
+        let head = ["domain", "kpi", "alternative", "n", "base", "delta", "interval", "delta %", "p (Holm)", "units"]
+        var table = [head]
+        for r in rows {
+            let d = r.difference
+            let interval = d.deterministic ? "exact" : "[\(Self.number(d.low)), \(Self.number(d.high))]"
+            table.append([
+                r.domain, r.kpi, r.alternative, "\(d.n)", Self.number(r.meanBase), Self.number(d.mean), interval,
+                r.deltaPercent.isFinite ? String(format: "%+.1f", r.deltaPercent) : "-",
+                d.deterministic ? "-" : String(format: "%.3g", r.pHolm), r.units,
+            ])
+        }
+        let widths = head.indices.map { c in table.map { $0[c].count }.max() ?? 0 }
+        for row in table {
+            lines.append(
+                row.enumerated().map { c, v in v + String(repeating: " ", count: widths[c] - v.count) }
+                    .joined(separator: "  "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func number(_ v: Double) -> String { v.isFinite ? String(format: "%.4g", v) : "\(v)" }
+}
