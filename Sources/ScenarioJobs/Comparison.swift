@@ -13,6 +13,8 @@ public struct Comparison: Sendable {
         public var mean: Double, meanBase: Double
         public var deltaPercent: Double
         public var pHolm: Double
+        /// Seeds the paired interval needs to reach the requested half-width (`--target-halfwidth`), if asked.
+        public var seedsNeeded: Int?
     }
     public var rows: [Row]
     public var base: String
@@ -20,7 +22,10 @@ public struct Comparison: Sendable {
     public var confidence: Double
 
     /// Compares the results in `paths`; `base` names the base job (default: the first file's).
-    public static func of(paths: [String], base: String? = nil, confidence: Double = 0.95) throws -> Comparison {
+    /// `targets`: KPI name → the interval half-width wanted (in the KPI's units), for the seeds it needs.
+    public static func of(
+        paths: [String], base: String? = nil, confidence: Double = 0.95, targets: [String: Double] = [:]
+    ) throws -> Comparison {
         let results = try paths.map(ResultKPIs.read)
         var order: [String] = []
         var groups: [String: [Int64: ResultKPIs]] = [:]
@@ -47,6 +52,11 @@ public struct Comparison: Sendable {
         var rows: [Row] = []
         // KPI keys in the base's order
         let keys = baseRuns.values.first!.values.map { ($0.domain, $0.name, $0.units) }
+        let names = keys.map(\.1)
+        for k in targets.keys.sorted() where !names.contains(k) {
+            let hint = DidYouMean.suggest(k, from: names).map { "did you mean '\($0)'?" }
+            throw RunError("--target-halfwidth: no KPI '\(k)' in these results", hint: hint)
+        }
         for (domain, kpi, units) in keys {
             var perAlternative: [Row] = []
             for alt in alternatives {
@@ -69,7 +79,11 @@ public struct Comparison: Sendable {
                 perAlternative.append(
                     Row(
                         domain: domain, kpi: kpi, units: units, alternative: alt, base: baseName, difference: d,
-                        mean: ma, meanBase: mb, deltaPercent: mb != 0 ? 100 * d.mean / abs(mb) : .nan, pHolm: d.p))
+                        mean: ma, meanBase: mb, deltaPercent: mb != 0 ? 100 * d.mean / abs(mb) : .nan, pHolm: d.p,
+                        seedsNeeded: targets[kpi].map {
+                            d.deterministic
+                                ? 1 : PairedStatistics.seedsFor(halfWidth: $0, sd: d.sd, confidence: confidence)
+                        }))
             }
             let adjusted = PairedStatistics.holm(perAlternative.map(\.difference.p))
             for k in perAlternative.indices { perAlternative[k].pHolm = adjusted[k] }
@@ -101,16 +115,19 @@ public struct Comparison: Sendable {
         var lines = [
             "\(alternatives.joined(separator: ", ")) against \(base) (paired over common seeds, \(level) % intervals)"
         ]
-        let head = ["domain", "kpi", "alternative", "n", "base", "delta", "interval", "delta %", "p (Holm)", "units"]
+        var head = ["domain", "kpi", "alternative", "n", "base", "delta", "interval", "delta %", "p (Holm)", "units"]
+        let seeds = rows.contains { $0.seedsNeeded != nil }
+        if seeds { head.append("seeds needed") }
         var table = [head]
         for r in rows {
             let d = r.difference
             let interval = d.deterministic ? "exact" : "[\(Self.number(d.low)), \(Self.number(d.high))]"
-            table.append([
-                r.domain, r.kpi, r.alternative, "\(d.n)", Self.number(r.meanBase), Self.number(d.mean), interval,
-                r.deltaPercent.isFinite ? String(format: "%+.1f", r.deltaPercent) : "-",
-                d.deterministic ? "-" : String(format: "%.3g", r.pHolm), r.units,
-            ])
+            table.append(
+                [
+                    r.domain, r.kpi, r.alternative, "\(d.n)", Self.number(r.meanBase), Self.number(d.mean), interval,
+                    r.deltaPercent.isFinite ? String(format: "%+.1f", r.deltaPercent) : "-",
+                    d.deterministic ? "-" : String(format: "%.3g", r.pHolm), r.units,
+                ] + (seeds ? [r.seedsNeeded.map(String.init) ?? ""] : []))
         }
         let widths = head.indices.map { c in table.map { $0[c].count }.max() ?? 0 }
         for row in table {

@@ -198,14 +198,28 @@ struct Compare: ParsableCommand {
     @Option(help: "The base job's name (default: the first file's).") var base: String?
     @Option(help: "Confidence level of the intervals.") var confidence: Double = 0.95
     @Option(help: "Also write the table as CSV to this file.") var csv: String?
+    @Option(
+        name: .customLong("target-halfwidth"),
+        help: "KPI=VALUE: the seeds a paired interval of that half-width needs (FHWA Toolbox III, App. B).")
+    var targets: [String] = []
     func run() throws {
         do {
+            var wanted: [String: Double] = [:]
+            for t in targets {
+                let parts = t.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let v = Double(parts[1]), v > 0, v.isFinite else {
+                    throw InputError(
+                        SourceLocation(file: "--target-halfwidth"), code: "E-CMP-002",
+                        message: "'\(t)' is not KPI=VALUE with a positive value", hint: "e.g. mean_delay=2")
+                }
+                wanted[parts[0]] = v
+            }
             guard confidence > 0 && confidence < 1 else {
                 throw InputError(
                     SourceLocation(file: "--confidence"), code: "E-CMP-001",
                     message: "the confidence level must lie between 0 and 1 (e.g. 0.95)")
             }
-            let c = try Comparison.of(paths: results, base: base, confidence: confidence)
+            let c = try Comparison.of(paths: results, base: base, confidence: confidence, targets: wanted)
             print(c.table)
             if let csv { try writeFileAtomically(csv, c.csv, overwrite: true) }
         } catch { throw Exit.fail(error) }

@@ -45,6 +45,13 @@ import Testing
         #expect(!flood.isEmpty && flood.allSatisfy { $0[8] == "0.0" })
         let ev = rows.first { $0[3] == "ev" && $0[0] == "energy" && $0[1] == "energy" }
         #expect(ev.map { Double($0[5]) == 3 && (Double($0[9]) ?? 0) > 0 } == true, "\(ev ?? [])")
+        // the seeds a ±1 % interval on the energy needs, and a typo in the KPI name
+        let t = try citytwin(["compare"] + files + ["--target-halfwidth", "energy=0.0001"])
+        #expect(t.status == 0 && t.out.contains("seeds needed"), "\(t.err)")
+        let tt = try citytwin(["compare"] + files + ["--target-halfwidth", "enrgy=1"])
+        #expect(tt.status != 0 && tt.err.contains("did you mean 'energy'?"), "\(tt.err)")
+        let tv = try citytwin(["compare"] + files + ["--target-halfwidth", "energy"])
+        #expect(tv.status != 0 && tv.err.contains("KPI=VALUE"), "\(tv.err)")
         // errors: an unknown base (with a suggestion), a duplicate seed
         let b = try citytwin(["compare"] + files + ["--base", "bsae"])
         #expect(b.status != 0 && b.err.contains("did you mean 'base'?"), "\(b.err)")
