@@ -104,7 +104,8 @@ public enum OSM {
             throw InputError(
                 SourceLocation(file: path), code: "E-OSM-002",
                 message:
-                    "libosmium cannot read it: \(String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))",
+                    "libosmium cannot read it: "
+                    + String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
                 hint: "is it an OpenStreetMap PBF file (.osm.pbf)?")
         }
         defer { cosm_free(d) }

@@ -65,7 +65,8 @@ public struct Weather: Sendable, Equatable {
 /// - Heat pumps: the two-node TiTe grey-box model of Bacher & Madsen 2011 (Energy and Buildings 43): interior
 ///   air Ti (capacity Ci) and envelope Te (Ce), resistances Ri–e, Re–a and a direct air exchange Ri–a; thermostat
 ///   with a deadband (heating to the day/setback set-point, cooling above the cooling set-point), electric power
-///   = heat / COP. Explicit Euler in five-minute sub-steps (stable and accurate: the interior time constant is ≈ 2 h).
+///   = heat / COP. Explicit Euler in five-minute sub-steps (stable and accurate: the interior time constant is
+///   ≈ 2 h).
 /// - Rooftop PV: PVWatts v5 (Dobos 2014, NREL/TP-6A20-62641): P = P_dc0·G/1000·(1 + γ(T_cell − 25 °C))·η_sys,
 ///   T_cell = T_air + G/800·(NOCT − 20 °C).
 /// - EVs: leave and return times and the day's distance drawn per household and day; on return the state of
@@ -77,13 +78,15 @@ public struct EnergyAgents: Sendable {
         public var persistence = 0.75
         public var applianceBaseKW = 0.18, appliancePerOccupantKW = 0.12, standbyKW = 0.07
         public var lightingKW = 0.09, lightingThreshold = 120.0
-        /// High-power appliance events: probability per active 15-min step (× meal-time factor, × occupancy), power range.
+        /// High-power appliance events: probability per active 15-min step (× meal-time factor, × occupancy),
+        /// power range.
         public var eventRate = 0.12, mealFactor = 2.5, eventMinKW = 1.0, eventMaxKW = 3.0
         public var heatSetpoint = 20.0, setbackSetpoint = 17.0, coolSetpoint = 26.0, deadband = 0.5
         public var copHeat = 3.0, copCool = 3.5, heatPumpKWth = 4.0
         /// Explicit Euler sub-step of the thermal model (s); the interior time constant is about 2 h.
         public var thermalSubstep = 300.0
-        public var ci = 2.0e6, ce = 2.5e7, rie = 0.004, rea = 0.015, ria = 0.03  // per 80 m² dwelling (C ∝ A, R ∝ 1/A)
+        // per 80 m² dwelling (C ∝ A, R ∝ 1/A)
+        public var ci = 2.0e6, ce = 2.5e7, rie = 0.004, rea = 0.015, ria = 0.03
         public var pvKWpPerM2 = 0.06, pvMaxKWp = 100.0, pvGamma = -0.0037, pvNOCT = 45.0, pvSystem = 0.86
         public var evBatteryKWh = 50.0, evChargerKW = 7.4, evKWhPerKm = 0.18, evMedianKm = 25.0
         public var commercialBase = 0.3

@@ -142,7 +142,8 @@ public final class EnergyDomain: DomainModel {
         for e in eventLog {
             let a = setup.assets[e.asset]
             s +=
-                "\(e.time.milliseconds / 1000),\(a.name),\(a.kind.rawValue),\(e.tripped ? "trip" : "restore"),\(e.customers)\n"
+                "\(e.time.milliseconds / 1000),\(a.name),\(a.kind.rawValue),"
+                + "\(e.tripped ? "trip" : "restore"),\(e.customers)\n"
         }
         return s
     }
