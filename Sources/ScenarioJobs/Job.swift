@@ -189,7 +189,14 @@ public struct Job: Sendable {
 
     public static func parse(text: String, file: String, access: FileAccess = FileAccess()) throws -> Job {
         let r = YAMLReader(file: file)
-        guard let root = r.parse(text),
+        guard let root = r.parse(text) else { throw InputError(r.diagnostics) }
+        return try parse(root: root, reader: r, text: text, file: file, access: access)
+    }
+
+    /// A job from a parsed tree (a job file's, or a study run's: its base job with the study's overrides spliced in,
+    /// each node located in the file it was written in). Relative paths resolve from `file`'s folder.
+    static func parse(root: YNode, reader r: YAMLReader, text: String, file: String, access: FileAccess) throws -> Job {
+        guard
             let m = r.mapping(
                 root, allowed: topKeys, required: ["schema", "name", "model", "start", "output_interval"])
         else {

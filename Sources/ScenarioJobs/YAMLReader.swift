@@ -5,14 +5,45 @@ import Yams
 public struct YNode {
     public let node: Node
     public let path: String
-    public let file: String
+    let origins: YOrigins
+    public init(node: Node, path: String, file: String) {
+        self.init(node: node, path: path, origins: YOrigins(root: file))
+    }
+    init(node: Node, path: String, origins: YOrigins) {
+        self.node = node
+        self.path = path
+        self.origins = origins
+    }
+    /// The file this node was written in (a merged tree's nodes come from several files).
+    public var file: String { origins.file(at: path) }
     public var location: SourceLocation {
         SourceLocation(file: file, line: node.mark?.line, column: node.mark?.column)
     }
     func child(_ key: String, _ n: Node) -> YNode {
-        YNode(node: n, path: path.isEmpty ? key : path + "." + key, file: file)
+        YNode(node: n, path: path.isEmpty ? key : path + "." + key, origins: origins)
     }
-    func item(_ k: Int, _ n: Node) -> YNode { YNode(node: n, path: path + "[\(k)]", file: file) }
+    func item(_ k: Int, _ n: Node) -> YNode { YNode(node: n, path: path + "[\(k)]", origins: origins) }
+}
+
+/// The files the nodes of a merged tree came from, by key path: a study's overrides spliced into its base job.
+/// A node belongs to the file of its longest recorded path prefix, else to the root's file.
+final class YOrigins: @unchecked Sendable {
+    let root: String
+    private(set) var byPath: [String: String] = [:]
+    init(root: String, byPath: [String: String] = [:]) {
+        self.root = root
+        self.byPath = byPath
+    }
+    func file(at path: String) -> String {
+        if byPath.isEmpty { return root }
+        var p = Substring(path)
+        while !p.isEmpty {
+            if let f = byPath[String(p)] { return f }
+            guard let cut = p.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            p = p[..<cut]
+        }
+        return root
+    }
 }
 
 /// Reads YAML into typed values, collecting every problem (with location, key path, fix and "did you mean")
@@ -36,6 +67,9 @@ public final class YAMLReader {
         diagnostics.append(
             Diagnostic(SourceLocation(file: file), code: "\(codePrefix)-\(pad3(code))", message: message, hint: hint))
     }
+
+    /// Takes over problems another reader found (a study's base job).
+    public func absorb(_ more: [Diagnostic]) { diagnostics += more }
 
     /// Parses text; a syntax error becomes a located diagnostic.
     public func parse(_ text: String) -> YNode? {
@@ -91,7 +125,7 @@ public final class YAMLReader {
             let key = ks.string
             let child = n.child(key, v)
             if !allowed.contains(key) {
-                let keyNode = YNode(node: k, path: child.path, file: file)
+                let keyNode = YNode(node: k, path: child.path, origins: n.origins)
                 let s = DidYouMean.suggest(key, from: allowed)
                 report(
                     keyNode, 5, "unknown key '\(key)'\(what.map { " in \($0)" } ?? "")",
@@ -109,7 +143,9 @@ public final class YAMLReader {
         }
         return out
     }
-    private func keyNode(_ k: Node, _ child: YNode) -> YNode { YNode(node: k, path: child.path, file: file) }
+    private func keyNode(_ k: Node, _ child: YNode) -> YNode {
+        YNode(node: k, path: child.path, origins: child.origins)
+    }
 
     public func sequence(_ n: YNode) -> [YNode]? {
         guard case .sequence(let s) = n.node else {

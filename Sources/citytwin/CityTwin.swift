@@ -13,7 +13,8 @@ struct CityTwin: ParsableCommand {
         abstract: "City-scale simulation batch engine: flood, traffic and energy on a real city.",
         version: CityTwinVersion.string,
         subcommands: [
-            Run.self, Validate.self, Inspect.self, Compare.self, Import.self, Assign.self, PowerFlowCommand.self,
+            Run.self, Validate.self, StudyCommand.self, Inspect.self, Compare.self, Import.self, Assign.self,
+            PowerFlowCommand.self,
             Bench.self,
         ])
 }
@@ -75,7 +76,7 @@ struct ResourceOptions: ParsableArguments {
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a job file and its model; report every problem at once.")
-    @Argument(help: "Job file (YAML).") var job: String
+    @Argument(help: "Job or study file (YAML).") var job: String
     @Flag(help: "Also print the job's estimated peak memory, disk space and run time.") var estimate = false
     @Option(help: "Worker threads the estimate assumes (default: the job's 'workers', else all cores).")
     var workers: Int?
@@ -85,6 +86,7 @@ struct Validate: ParsableCommand {
     @OptionGroup var resources: ResourceOptions
 
     func run() throws {
+        if Study.isStudy(path: job) { return try validateStudy() }
         do {
             let j = try Job.load(path: job, access: try access.access())
             var model = try CityModel.load(directory: j.modelDirectory, access: j.access, rasters: false)
@@ -107,9 +109,55 @@ struct Validate: ParsableCommand {
     }
 }
 
+extension Validate {
+    func validateStudy() throws {
+        do {
+            let s = try Study.load(path: job, access: try access.access())
+            let w = workers ?? 1
+            let check = try s.check(workers: w)
+            let alternatives = s.alternatives.map(\.name)
+            print(
+                "\(job): ok — study '\(s.name)': \(alternatives.count) alternatives × \(s.seeds.count) seeds = "
+                    + "\(s.runs.count) runs on '\(s.baseFile)'")
+            for (alt, summary) in check.summaries { print("  \(alt): \(summary.joined(separator: "; "))") }
+            if estimate {
+                for (alt, e) in check.estimates {
+                    print("  \(alt) (one run, \(w) worker\(w == 1 ? "" : "s")):")
+                    for line in e.report(workers: w) { print("    " + line) }
+                }
+                print("  all runs write about \(ResourceEstimate.size(check.totalDisk))")
+            }
+        } catch { throw Exit.fail(error) }
+    }
+}
+
+/// Which run of a study `citytwin run STUDY --alternative A --seed K` means (a plain job file takes neither).
+struct StudySelection {
+    var alternative: String?
+    var seed: UInt64?
+
+    func job(path: String, access: FileAccess) throws -> Job {
+        guard Study.isStudy(path: path) else {
+            if alternative != nil || seed != nil {
+                throw ValidationError("--alternative and --seed select a run of a study file; '\(path)' is a job")
+            }
+            return try Job.load(path: path, access: access)
+        }
+        guard let alternative, let seed else {
+            throw ValidationError(
+                "'\(path)' is a study: run it with 'citytwin study run', or pick one run with "
+                    + "--alternative NAME --seed K")
+        }
+        let s = try Study.load(path: path, access: access)
+        return try s.run(alternative: alternative, seed: seed).job
+    }
+}
+
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a job: HDF5 results, checkpoints, KPI summary.")
-    @Argument(help: "Job file (YAML).") var job: String
+    @Argument(help: "Job file (YAML), or a study file with --alternative and --seed.") var job: String
+    @Option(help: "Of a study file: the alternative to run.") var alternative: String?
+    @Option(help: "Of a study file: the seed to run.") var seed: UInt64?
     @Option(help: "Worker threads (default: the job's 'workers', else all cores).") var workers: Int?
     @Option(help: "Partitions (default: about 8 per worker). Results do not depend on it.") var partitions: Int?
     @Option(name: .shortAndLong, help: "Results folder.") var output: String = "results"
@@ -128,6 +176,7 @@ struct Run: ParsableCommand {
     /// The command that continues this run after an interruption.
     var resumeCommand: String {
         var c = "citytwin run \(job) --resume"
+        if let alternative, let seed { c += " --alternative \(alternative) --seed \(seed)" }
         if output != "results" { c += " --output \(output)" }
         if let workers { c += " --workers \(workers)" }
         for p in access.allowPaths { c += " --allow-path \(p)" }
@@ -138,7 +187,9 @@ struct Run: ParsableCommand {
         // a write beyond a file-size limit fails with EFBIG (reported, exit 1) instead of killing the process
         signal(SIGXFSZ, SIG_IGN)
         let j: Job
-        do { j = try Job.load(path: job, access: try access.access()) } catch { throw Exit.fail(error) }
+        do {
+            j = try StudySelection(alternative: alternative, seed: seed).job(path: job, access: try access.access())
+        } catch { throw Exit.fail(error) }
         var o = RunOptions()
         o.workers = workers
         o.partitions = partitions
@@ -152,7 +203,9 @@ struct Run: ParsableCommand {
         o.message = { progress.message($0) }
         let stop = StopFlag()
         stop.install()
-        o.stopRequested = { stop.requested }
+        let parent = ProcessInfo.processInfo.environment[StudyRunner.parentVariable].flatMap { Int32($0) }
+        // a run of a study stops (writing a checkpoint) once its runner is gone: no orphan keeps the run's lock
+        o.stopRequested = { stop.requested || (parent.map { getppid() != $0 } ?? false) }
         do {
             let s = try JobRunner.run(j, o)
             progress.finish()
