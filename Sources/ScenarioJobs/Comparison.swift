@@ -19,27 +19,43 @@ public struct Comparison: Sendable {
     public var rows: [Row]
     public var base: String
     public var alternatives: [String]
+    /// Each alternative and the base it is compared with.
+    public var pairs: [(alternative: String, base: String)]
     public var confidence: Double
 
-    /// Compares the results in `paths`; `base` names the base job (default: the first file's).
-    /// `targets`: KPI name → the interval half-width wanted (in the KPI's units), for the seeds it needs.
-    public static func of(
-        paths: [String], base: String? = nil, confidence: Double = 0.95, targets: [String: Double] = [:]
-    ) throws -> Comparison {
+    /// The results in `paths` grouped by job name (one alternative each) and seed, names in first-seen order.
+    public static func group(paths: [String]) throws -> (order: [String], groups: [String: [Int64: ResultKPIs]]) {
         let results = try paths.map(ResultKPIs.read)
         var order: [String] = []
         var groups: [String: [Int64: ResultKPIs]] = [:]
         for r in results {
             if groups[r.jobName] == nil { order.append(r.jobName) }
-            if groups[r.jobName]?[r.seed] != nil {
+            if let other = groups[r.jobName]?[r.seed] {
                 throw RunError(
-                    "two results of '\(r.jobName)' with seed \(r.seed) (\(groups[r.jobName]![r.seed]!.path), \(r.path))",
+                    "two results of '\(r.jobName)' with seed \(r.seed) (\(other.path), \(r.path))",
                     hint: "pass each alternative's run once per seed")
             }
             groups[r.jobName, default: [:]][r.seed] = r
         }
+        return (order, groups)
+    }
+
+    /// Which alternative is compared with which: every other job with `base` (default: the first file's), or,
+    /// without `base`, `planned` pairs (a study's: each alternative with the base at its sweep point).
+    public static func pairs(
+        order: [String], base: String?, planned: [(alternative: String, base: String)]? = nil
+    ) throws -> [(alternative: String, base: String)] {
+        if base == nil, let planned {
+            let present = planned.filter { order.contains($0.alternative) && order.contains($0.base) }
+            guard !present.isEmpty else {
+                throw RunError(
+                    "no alternative of the study has results beside its base's",
+                    hint: "run the study first ('citytwin study status' shows what is done)")
+            }
+            return present
+        }
         let baseName = base ?? order.first ?? ""
-        guard let baseRuns = groups[baseName] else {
+        guard order.contains(baseName) else {
             let hint = DidYouMean.suggest(baseName, from: order).map { "did you mean '\($0)'?" }
             throw RunError(
                 "no results of '\(baseName)' among the files", hint: hint ?? "jobs: \(order.joined(separator: ", "))")
@@ -49,6 +65,21 @@ public struct Comparison: Sendable {
             throw RunError(
                 "only '\(baseName)' is among the files", hint: "pass the base's and an alternative's results")
         }
+        return alternatives.map { ($0, baseName) }
+    }
+
+    /// Compares the results in `paths`; `base` names the base job (default: the first file's), `planned` gives a
+    /// study's pairs. `targets`: KPI name → the interval half-width wanted (in the KPI's units), for the seeds it
+    /// needs.
+    public static func of(
+        paths: [String], base: String? = nil, planned: [(alternative: String, base: String)]? = nil,
+        confidence: Double = 0.95, targets: [String: Double] = [:]
+    ) throws -> Comparison {
+        let (order, groups) = try group(paths: paths)
+        let pairs = try pairs(order: order, base: base, planned: planned)
+        let baseName = pairs[0].base
+        let alternatives = pairs.map(\.alternative)
+        let baseRuns = groups[baseName]!
         var rows: [Row] = []
         // KPI keys in the base's order
         let keys = baseRuns.values.first!.values.map { ($0.domain, $0.name, $0.units) }
@@ -59,8 +90,9 @@ public struct Comparison: Sendable {
         }
         for (domain, kpi, units) in keys {
             var perAlternative: [Row] = []
-            for alt in alternatives {
+            for (alt, baseName) in pairs {
                 let runs = groups[alt]!
+                let baseRuns = groups[baseName]!
                 let seeds = Set(runs.keys).intersection(baseRuns.keys).sorted()
                 guard !seeds.isEmpty else {
                     throw RunError(
@@ -89,7 +121,10 @@ public struct Comparison: Sendable {
             for k in perAlternative.indices { perAlternative[k].pHolm = adjusted[k] }
             rows += perAlternative
         }
-        return Comparison(rows: rows, base: baseName, alternatives: alternatives, confidence: confidence)
+        let bases = Set(pairs.map(\.base))
+        return Comparison(
+            rows: rows, base: bases.count == 1 ? baseName : "its base", alternatives: alternatives, pairs: pairs,
+            confidence: confidence)
     }
 
     public static let csvHeader =

@@ -18,7 +18,12 @@ extension Study {
         var models: [String: CityModel] = [:]
         var summaries: [(String, [String])] = []
         var estimates: [(String, ResourceEstimate)] = []
-        var problems: [Diagnostic] = []
+        var problems: [String: (Diagnostic, [String])] = [:]
+        var order: [String] = []
+        func note(_ d: Diagnostic, _ alternative: String) {
+            if problems[d.description] == nil { order.append(d.description) }
+            problems[d.description, default: (d, [])].1.append(alternative)
+        }
         for alt in alternatives {
             guard let run = runs.first(where: { $0.alternative == alt.name }) else { continue }
             do {
@@ -33,19 +38,23 @@ extension Study {
                 summaries.append((alt.name, s.summary))
                 estimates.append((alt.name, estimate))
             } catch let e as InputError {
-                problems += e.diagnostics.map {
-                    var d = $0
-                    d.message += " (in alternative \(alt.name))"
-                    return d
-                }
+                for d in e.diagnostics { note(d, alt.name) }
             } catch let e as RunError {
-                problems.append(
-                    Diagnostic(
-                        SourceLocation(file: file), code: "E-STUDY-050",
-                        message: "alternative '\(alt.name)': \(e.message)", hint: e.hint))
+                note(
+                    Diagnostic(SourceLocation(file: file), code: "E-STUDY-050", message: e.message, hint: e.hint),
+                    alt.name)
             }
         }
-        if !problems.isEmpty { throw InputError(problems) }
+        if !order.isEmpty {
+            throw InputError(
+                order.map { key in
+                    var (d, names) = problems[key]!
+                    if names.count < alternatives.count {
+                        d.message += " (in alternative\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")))"
+                    }
+                    return d
+                })
+        }
         let perAlternative = Dictionary(estimates.map { ($0.0, $0.1.disk) }, uniquingKeysWith: { a, _ in a })
         let disk = runs.reduce(0.0) { $0 + (perAlternative[$1.alternative] ?? 0) }
         return Check(

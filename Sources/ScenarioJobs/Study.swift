@@ -126,10 +126,10 @@ public struct Study: Sendable {
                     + "\(maxRuns) runs", hint: "split it into several studies")
             throw InputError(r.diagnostics)
         }
-        guard r.diagnostics.isEmpty, let baseRoot else { throw InputError(r.diagnostics) }
+        guard let baseRoot else { throw InputError(r.diagnostics) }
+        // the study's own problems and those of every run, all at once
         let resolver = StudyResolver(study: file, base: baseRoot, specs: specs, reader: r)
         let resolved = resolver.resolve(sweep: sweep)
-        guard r.diagnostics.isEmpty else { throw InputError(r.diagnostics) }
         // every run is a complete job: parse each, gather every problem (once, saying where it arises)
         var runs: [Run] = []
         var alternatives: [Alternative] = []
@@ -153,12 +153,12 @@ public struct Study: Sendable {
                 }
             }
         }
-        if !problemOrder.isEmpty {
-            var out: [Diagnostic] = []
+        if !problemOrder.isEmpty || !r.diagnostics.isEmpty {
+            var out: [Diagnostic] = r.diagnostics
             for key in problemOrder {
                 var (d, where_) = problems[key]!
                 let names = where_.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-                if names.count < resolved.count {
+                if names.count < resolved.count || !r.diagnostics.isEmpty {
                     d.message += " (in alternative\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")))"
                 }
                 out.append(d)

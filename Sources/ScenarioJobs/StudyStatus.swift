@@ -192,3 +192,33 @@ public struct StudyPlan: Codable, Sendable {
         return lines.joined(separator: "\n")
     }
 }
+
+extension StudyPlan {
+    /// What `citytwin compare` compares: result files as given, or a study folder's complete runs with the study's
+    /// pairs (each alternative with the base at its sweep point).
+    public static func compareInputs(_ arguments: [String]) throws -> (
+        paths: [String], planned: [(alternative: String, base: String)]?, folder: String?
+    ) {
+        var isDir: ObjCBool = false
+        guard arguments.count == 1, FileManager.default.fileExists(atPath: arguments[0], isDirectory: &isDir),
+            isDir.boolValue
+        else {
+            if arguments.count < 2 {
+                throw RunError(
+                    "compare needs a study folder or at least two result files",
+                    hint: "citytwin compare results/<study>, or citytwin compare BASE.h5 ALT.h5 ...")
+            }
+            return (arguments, nil, nil)
+        }
+        let folder = arguments[0]
+        let plan = try read(folder: folder)
+        let paths = plan.completeResults(folder: folder)
+        guard !paths.isEmpty else {
+            throw RunError(
+                "no run of the study in '\(folder)' is complete",
+                hint: "run it: citytwin study run \(plan.file) (see citytwin study status \(folder))")
+        }
+        let planned = plan.alternatives.compactMap { a in a.comparedWith.map { (alternative: a.name, base: $0) } }
+        return (paths, planned, folder)
+    }
+}

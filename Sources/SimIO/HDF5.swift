@@ -492,6 +492,23 @@ public final class H5Dataset: H5Object {
         }
     }
 
+    /// Reads a 1-D dataset of variable-length strings (ids written by `writeStrings`).
+    public func readStrings() throws -> [String] {
+        let n = try shape.reduce(1, *)
+        let t = try HDF5.call("H5Tcopy", path) { H5Tcopy(ct_H5T_C_S1()) }
+        defer { HDF5.quiet { H5Tclose(t) } }
+        try HDF5.call("H5Tset_size", path) { H5Tset_size(t, ct_H5T_VARIABLE()) }
+        try HDF5.call("H5Tset_cset", path) { H5Tset_cset(t, H5T_CSET_UTF8) }
+        var ptrs = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
+        _ = try ptrs.withUnsafeMutableBytes { b in
+            try HDF5.call("H5Dread", path) {
+                H5Dread(id, t, ct_H5S_ALL(), ct_H5S_ALL(), ct_H5P_DEFAULT(), b.baseAddress)
+            }
+        }
+        defer { for p in ptrs { if let p { H5free_memory(p) } } }
+        return ptrs.map { $0.map { String(cString: $0) } ?? "" }
+    }
+
     /// Marks this dataset as a dimension scale (netCDF-4 coordinate variable).
     public func makeScale(_ name: String) throws {
         try HDF5.call("H5DSset_scale", path) { H5DSset_scale(id, name) }

@@ -245,12 +245,19 @@ struct Inspect: ParsableCommand {
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare alternatives with a base: paired differences of every KPI over common seeds.",
-        discussion: "Results are grouped by job name (one alternative each) and paired by seed.")
-    @Argument(help: "Result files (.h5) of the base and the alternatives, one per seed.") var results: [String]
-    @Option(help: "The base job's name (default: the first file's).") var base: String?
+        abstract: "Compare alternatives with a base: paired differences of every KPI and entity over common seeds.",
+        discussion:
+            "Pass a study folder (<output>/<study>) or result files; results are grouped by job name (one "
+            + "alternative each) and paired by seed. A study folder gets compare.csv and compare.h5 written into it.")
+    @Argument(help: "A study folder, or result files (.h5) of the base and the alternatives, one per seed.")
+    var results: [String]
+    @Option(help: "The base job's name (default: a study's base at each sweep point, else the first file's).")
+    var base: String?
     @Option(help: "Confidence level of the intervals.") var confidence: Double = 0.95
-    @Option(help: "Also write the table as CSV to this file.") var csv: String?
+    @Option(help: "Also write the table as CSV to this file (default for a study: <folder>/compare.csv).")
+    var csv: String?
+    @Option(help: "Write the per-entity differences to this HDF5 file (default for a study: <folder>/compare.h5).")
+    var h5: String?
     @Option(
         name: .customLong("target-halfwidth"),
         help: "KPI=VALUE: the seeds a paired interval of that half-width needs (FHWA Toolbox III, App. B).")
@@ -272,9 +279,21 @@ struct Compare: ParsableCommand {
                     SourceLocation(file: "--confidence"), code: "E-CMP-001",
                     message: "the confidence level must lie between 0 and 1 (e.g. 0.95)")
             }
-            let c = try Comparison.of(paths: results, base: base, confidence: confidence, targets: wanted)
+            let input = try StudyPlan.compareInputs(results)
+            let c = try Comparison.of(
+                paths: input.paths, base: base, planned: input.planned, confidence: confidence, targets: wanted)
             print(c.table)
-            if let csv { try writeFileAtomically(csv, c.csv, overwrite: true) }
+            let (_, groups) = try Comparison.group(paths: input.paths)
+            let files = groups.mapValues { $0.mapValues(\.path) }
+            let entities = try EntityComparison.of(groups: files, pairs: c.pairs, confidence: confidence)
+            for line in entities.summary { print(line) }
+            let csvPath = csv ?? input.folder.map { $0 + "/compare.csv" }
+            if let csvPath { try writeFileAtomically(csvPath, c.csv, overwrite: true) }
+            let h5Path = h5 ?? input.folder.map { $0 + "/compare.h5" }
+            if let h5Path {
+                try entities.write(to: h5Path)
+                print("per-entity differences: \(h5Path)")
+            }
         } catch { throw Exit.fail(error) }
     }
 }
