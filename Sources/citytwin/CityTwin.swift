@@ -139,14 +139,17 @@ struct StudySelection {
     func job(path: String, access: FileAccess) throws -> Job {
         guard Study.isStudy(path: path) else {
             if alternative != nil || seed != nil {
-                throw ValidationError("--alternative and --seed select a run of a study file; '\(path)' is a job")
+                throw InputError(
+                    SourceLocation(file: path), code: "E-RUN-001",
+                    message: "--alternative and --seed select a run of a study file; this is a job file")
             }
             return try Job.load(path: path, access: access)
         }
         guard let alternative, let seed else {
-            throw ValidationError(
-                "'\(path)' is a study: run it with 'citytwin study run', or pick one run with "
-                    + "--alternative NAME --seed K")
+            throw InputError(
+                SourceLocation(file: path), code: "E-RUN-002",
+                message: "this is a study: run it with 'citytwin study run', or pick one run with --alternative NAME "
+                    + "--seed K")
         }
         let s = try Study.load(path: path, access: access)
         return try s.run(alternative: alternative, seed: seed).job
