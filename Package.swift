@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "ScenarioJobsTests",
             dependencies: ["ScenarioJobs", "SimCore", "CityImport", "EnergyModel", "TrafficModel"]),
-        .testTarget(name: "CLITests", dependencies: ["SimIO", "SimCore"]),
+        .testTarget(name: "CLITests", dependencies: ["SimIO", "SimCore", "ScenarioJobs"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -1,4 +1,5 @@
 import Foundation
+import ScenarioJobs
 import SimCore
 import SimIO
 import Testing
@@ -319,6 +320,42 @@ import Testing
             let east = ids.indices.filter { ids[$0].hasPrefix("east") }
             #expect(west.count == 180 && west.allSatisfy { ta[$0].bitPattern == tb[$0].bitPattern }, "seed \(seed)")
             #expect(east.contains { ta[$0] != tb[$0] }, "the change reaches the east-bound trips")
+        }
+    }
+}
+
+/// A/A on different seeds: the Monaco night and morning (10 h), compared with itself over five other seeds, flags at most 5 % of
+/// the links after false-discovery control (under the null, Benjamini–Hochberg keeps the expected share of false
+/// discoveries at 5 % of those made).
+@Suite struct StudyAATests {
+    @Test func aaOnDifferentSeedsFlagsFewLinks() throws {
+        let dir = tempDir("study-aa")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let job = try String(contentsOfFile: root + "/Jobs/monaco-traffic.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "model: ../Data/monaco", with: "model: \(root)/Data/monaco")
+            .replacingOccurrences(of: "duration: 24h", with: "duration: 10h")
+            .replacingOccurrences(of: "iterations: 5", with: "iterations: 2")
+        try job.write(toFile: dir + "/morning.yaml", atomically: true, encoding: .utf8)
+        try "schema: 1\nbase: morning.yaml\nseeds: {count: 10, from: 1}\n"
+            .write(toFile: dir + "/aa.study.yaml", atomically: true, encoding: .utf8)
+        let r = try citytwin(["study", "run", dir + "/aa.study.yaml", "--output", dir + "/out"])
+        #expect(r.status == 0, "\(r.err)")
+        let file = { (seed: Int) in dir + "/out/aa/base/seed-\(seed)/base.h5" }
+        // seeds 6-10 play an alternative identical to the base, paired with seeds 1-5
+        let groups: [String: [Int64: String]] = [
+            "base": Dictionary(uniqueKeysWithValues: (1...5).map { (Int64($0), file($0)) }),
+            "aa": Dictionary(uniqueKeysWithValues: (1...5).map { (Int64($0), file($0 + 5)) }),
+        ]
+        let c = try EntityComparison.of(groups: groups, pairs: [("aa", "base")], confidence: 0.95)
+        for name in ["link_flow", "link_travel_time"] {
+            let v = try #require(c.alternatives[0].variables.first { $0.name == name })
+            let differs = v.delta.filter { $0 != 0 && $0.isFinite }.count
+            #expect(differs > 100, "\(name): the seeds differ on \(differs) links")
+            #expect(
+                Double(v.significantCount) <= 0.05 * Double(v.testedCount),
+                "\(name): \(v.significantCount) of \(v.testedCount) links flagged")
         }
     }
 }
