@@ -11,6 +11,8 @@ public struct Comparison: Sendable {
         public var alternative: String, base: String
         public var difference: PairedStatistics.Difference
         public var mean: Double, meanBase: Double
+        /// Standard deviation of the alternative's values over the seeds.
+        public var sd: Double
         public var deltaPercent: Double
         public var pHolm: Double
         /// Seeds the paired interval needs to reach the requested half-width (`--target-halfwidth`), if asked.
@@ -111,14 +113,17 @@ public struct Comparison: Sendable {
                 perAlternative.append(
                     Row(
                         domain: domain, kpi: kpi, units: units, alternative: alt, base: baseName, difference: d,
-                        mean: ma, meanBase: mb, deltaPercent: mb != 0 ? 100 * d.mean / abs(mb) : .nan, pHolm: d.p,
+                        mean: ma, meanBase: mb, sd: PairedStatistics.variance(a).squareRoot(),
+                        deltaPercent: mb != 0 ? 100 * d.mean / abs(mb) : .nan, pHolm: d.p,
                         seedsNeeded: targets[kpi].map {
                             d.deterministic
                                 ? 1 : PairedStatistics.seedsFor(halfWidth: $0, sd: d.sd, confidence: confidence)
                         }))
             }
-            let adjusted = PairedStatistics.holm(perAlternative.map(\.difference.p))
-            for k in perAlternative.indices { perAlternative[k].pHolm = adjusted[k] }
+            // Holm over the alternatives with a p-value (one seed gives none)
+            let tested = perAlternative.indices.filter { perAlternative[$0].difference.p.isFinite }
+            let adjusted = PairedStatistics.holm(tested.map { perAlternative[$0].difference.p })
+            for (k, i) in tested.enumerated() { perAlternative[i].pHolm = adjusted[k] }
             rows += perAlternative
         }
         let bases = Set(pairs.map(\.base))
@@ -150,18 +155,23 @@ public struct Comparison: Sendable {
         var lines = [
             "\(alternatives.joined(separator: ", ")) against \(base) (paired over common seeds, \(level) % intervals)"
         ]
-        var head = ["domain", "kpi", "alternative", "n", "base", "delta", "interval", "delta %", "p (Holm)", "units"]
+        var head = [
+            "domain", "kpi", "alternative", "n", "base", "mean", "sd", "delta", "interval", "delta %", "p (Holm)",
+            "units",
+        ]
         let seeds = rows.contains { $0.seedsNeeded != nil }
         if seeds { head.append("seeds needed") }
         var table = [head]
         for r in rows {
             let d = r.difference
-            let interval = d.deterministic ? "exact" : "[\(Self.number(d.low)), \(Self.number(d.high))]"
+            let interval =
+                d.n < 2 ? "one seed" : d.deterministic ? "exact" : "[\(Self.number(d.low)), \(Self.number(d.high))]"
             table.append(
                 [
-                    r.domain, r.kpi, r.alternative, "\(d.n)", Self.number(r.meanBase), Self.number(d.mean), interval,
+                    r.domain, r.kpi, r.alternative, "\(d.n)", Self.number(r.meanBase), Self.number(r.mean),
+                    Self.number(r.sd), Self.number(d.mean), interval,
                     r.deltaPercent.isFinite ? String(format: "%+.1f", r.deltaPercent) : "-",
-                    d.deterministic ? "-" : String(format: "%.3g", r.pHolm), r.units,
+                    d.deterministic || d.n < 2 ? "-" : String(format: "%.3g", r.pHolm), r.units,
                 ] + (seeds ? [r.seedsNeeded.map(String.init) ?? ""] : []))
         }
         let widths = head.indices.map { c in table.map { $0[c].count }.max() ?? 0 }

@@ -41,16 +41,42 @@ public struct EntityComparison: Sendable {
     public var gridX: [Double]?, gridY: [Double]?
     public var gridAttributes: [String: String] = [:]
 
+    /// The ids of a result's entities, read only when needed: results whose id lists carry the same digest list
+    /// the same ids in the same order.
+    final class IDs: @unchecked Sendable {
+        let path: String, group: String, dataset: String
+        let digest: String?
+        private var cached: [String]?
+        init(path: String, group: String, dataset: String, digest: String?) {
+            self.path = path
+            self.group = group
+            self.dataset = dataset
+            self.digest = digest
+        }
+        func strings() throws -> [String] {
+            if let cached { return cached }
+            let s = try H5File.open(path).root.group(group).dataset(dataset).readStrings()
+            cached = s
+            return s
+        }
+        func same(as other: IDs) throws -> Bool {
+            if let a = digest, let b = other.digest { return a == b }
+            return try strings() == other.strings()
+        }
+    }
+
+    typealias Field = (units: String, longName: String, dims: [String], ids: IDs?, values: [Double])
+
     /// The per-entity values of one result: variable → values (aligned by the ids, or the grid).
     struct Values {
-        var fields: [String: (units: String, longName: String, dims: [String], ids: [String]?, values: [Double])] = [:]
+        var fields: [String: Field] = [:]
         var order: [String] = []
         var x: [Double]?, y: [Double]?
         var xAttributes: [String: String] = [:]
         var jobYAML: String?
 
         mutating func add(
-            _ domain: String, _ name: String, _ units: String, _ longName: String, dims: [String], ids: [String]?,
+            _ domain: String, _ name: String, _ units: String, _ longName: String, dims: [String], ids: IDs?,
             _ values: [Double]
         ) {
             let key = domain + "/" + name
@@ -63,10 +89,14 @@ public struct EntityComparison: Sendable {
             let f = try H5File.open(path)
             let root = try f.root
             v.jobYAML = try root.stringAttribute("job_yaml")
+            func ids(_ g: H5Group, _ group: String, _ name: String) throws -> IDs {
+                let digest = try g.dataset(name).stringAttribute("digest")
+                return IDs(path: path, group: group, dataset: name, digest: digest)
+            }
             if try root.exists("traffic") {
                 let g = try root.group("traffic")
-                let links = try g.dataset("link_id").readStrings()
-                let nl = links.count
+                let links = try ids(g, "traffic", "link_id")
+                let nl = try g.dataset("link_id").shape.reduce(1, *)
                 if try g.exists("total_entries") {
                     let flow = try g.dataset("total_entries").read().doubles
                     v.add(
@@ -87,7 +117,7 @@ public struct EntityComparison: Sendable {
                         dims: ["link"], ids: links, mean)
                 }
                 if try g.exists("vehicle_id") && g.exists("delay") {
-                    let ids = try g.dataset("vehicle_id").readStrings()
+                    let ids = try ids(g, "traffic", "vehicle_id")
                     let delay = try g.dataset("delay").read().doubles
                     v.add("traffic", "vehicle_delay", "s", "trip delay", dims: ["vehicle"], ids: ids, delay)
                     if try g.exists("travel_time") {
@@ -112,11 +142,12 @@ public struct EntityComparison: Sendable {
             if try root.exists("energy") {
                 let g = try root.group("energy")
                 if try g.exists("vm_pu") {
-                    let buses = try g.dataset("bus_id").readStrings()
+                    let buses = try ids(g, "energy", "bus_id")
+                    let nb = try g.dataset("bus_id").shape.reduce(1, *)
                     let vm = try g.dataset("vm_pu").read().doubles
-                    var low = [Double](repeating: .nan, count: buses.count)
+                    var low = [Double](repeating: .nan, count: nb)
                     for k in vm.indices where vm[k] > 0 {
-                        let b = k % buses.count
+                        let b = k % nb
                         if !(low[b] <= vm[k]) { low[b] = vm[k] }
                     }
                     v.add(
@@ -124,10 +155,11 @@ public struct EntityComparison: Sendable {
                         low)
                 }
                 if try g.exists("trafo_loading") {
-                    let ids = try g.dataset("trafo_id").readStrings()
+                    let ids = try ids(g, "energy", "trafo_id")
+                    let nt = try g.dataset("trafo_id").shape.reduce(1, *)
                     let load = try g.dataset("trafo_loading").read().doubles
-                    var high = [Double](repeating: 0, count: ids.count)
-                    for k in load.indices where load[k] > high[k % ids.count] { high[k % ids.count] = load[k] }
+                    var high = [Double](repeating: 0, count: nt)
+                    for k in load.indices where load[k] > high[k % nt] { high[k % nt] = load[k] }
                     v.add(
                         "energy", "trafo_max_loading", "percent", "highest transformer loading", dims: ["trafo"],
                         ids: ids, high)
@@ -176,10 +208,10 @@ public struct EntityComparison: Sendable {
                 // alternative values aligned to the base's entities
                 let aligned: [[Double]] = try av.map { v in
                     let f = v.fields[key]!
-                    if let ids = ref.ids, let own = f.ids, own != ids {
+                    if let ids = ref.ids, let own = f.ids, try !own.same(as: ids) {
                         var index: [String: Int] = [:]
-                        for (k, id) in own.enumerated() { index[id] = k }
-                        return ids.map { index[$0].map { f.values[$0] } ?? .nan }
+                        for (k, id) in try own.strings().enumerated() { index[id] = k }
+                        return try ids.strings().map { index[$0].map { f.values[$0] } ?? .nan }
                     }
                     guard f.values.count == ref.values.count else {
                         throw RunError(
@@ -191,7 +223,7 @@ public struct EntityComparison: Sendable {
                 }
                 let baseValues: [[Double]] = bv.map { $0.fields[key]?.values ?? [] }
                 variables.append(
-                    compare(
+                    try compare(
                         domain: parts[0], name: parts[1], ref: ref, alternative: aligned, base: baseValues,
                         confidence: confidence, fdr: fdr))
             }
@@ -213,65 +245,77 @@ public struct EntityComparison: Sendable {
             gridAttributes: gridAttributes)
     }
 
-    /// Paired statistics entity by entity; seeds where either value is missing (NaN) are left out.
+    /// Paired statistics entity by entity; seeds where either value is missing (NaN) are left out. Entities are
+    /// independent: chunks of them go to the cores, each chunk's results in entity order.
     static func compare(
         domain: String, name: String,
-        ref: (units: String, longName: String, dims: [String], ids: [String]?, values: [Double]),
-        alternative: [[Double]], base: [[Double]], confidence: Double, fdr: Double
-    ) -> Variable {
+        ref: Field, alternative: [[Double]], base: [[Double]], confidence: Double, fdr: Double
+    ) throws -> Variable {
         let count = ref.values.count
-        var delta = [Double](repeating: .nan, count: count)
-        var half = [Double](repeating: .nan, count: count)
-        var p = [Double](repeating: .nan, count: count)
-        var meanBase = [Double](repeating: .nan, count: count)
-        var quantiles: [Int: Double] = [:]
-        var a = [Double]()
-        var b = [Double]()
-        for e in 0..<count {
-            a.removeAll(keepingCapacity: true)
-            b.removeAll(keepingCapacity: true)
-            for s in alternative.indices {
-                let x = alternative[s][e]
-                let y = base[s][e]
-                if x.isFinite && y.isFinite {
-                    a.append(x)
-                    b.append(y)
+        let seeds = alternative.count
+        // the t quantile of every possible n, before the parallel part
+        let quantiles = (0...seeds).map { n in
+            n < 2 ? Double.nan : PairedStatistics.quantile((1 + confidence) / 2, df: Double(n - 1))
+        }
+        let chunk = 8192
+        let chunks = (count + chunk - 1) / chunk
+        let exec = ParallelExecutor(workers: ProcessInfo.processInfo.activeProcessorCount)
+        let parts = exec.map(chunks) { c -> [(Double, Double, Double, Double)] in
+            var out: [(Double, Double, Double, Double)] = []
+            out.reserveCapacity(chunk)
+            var d = [Double](repeating: 0, count: seeds)
+            for e in (c * chunk)..<min(count, (c + 1) * chunk) {
+                var n = 0
+                var sum = 0.0
+                var sumBase = 0.0
+                for s in 0..<seeds {
+                    let x = alternative[s][e]
+                    let y = base[s][e]
+                    guard x.isFinite && y.isFinite else { continue }
+                    d[n] = x - y
+                    sum += x - y
+                    sumBase += y
+                    n += 1
                 }
+                guard n > 0 else {
+                    out.append((.nan, .nan, .nan, .nan))
+                    continue
+                }
+                let mean = sum / Double(n)
+                var ss = 0.0
+                for k in 0..<n { ss += (d[k] - mean) * (d[k] - mean) }
+                if n < 2 || ss == 0 {
+                    // one seed: no test; the same difference on every seed: exact (p 1 for none, 0 otherwise)
+                    let p = n < 2 ? Double.nan : (mean == 0 ? 1 : 0)
+                    out.append((mean, 0, p, sumBase / Double(n)))
+                    continue
+                }
+                let se = (ss / Double(n - 1)).squareRoot() / Double(n).squareRoot()
+                let p = 2 * (1 - PairedStatistics.cdf(abs(mean / se), df: Double(n - 1)))
+                out.append((mean, quantiles[n] * se, min(1, max(0, p)), sumBase / Double(n)))
             }
-            let n = a.count
-            guard n > 0 else { continue }
-            var mean = 0.0
-            var mb = 0.0
-            for k in 0..<n {
-                mean += a[k] - b[k]
-                mb += b[k]
+            return out
+        }
+        var delta = [Double]()
+        var half = [Double]()
+        var p = [Double]()
+        var meanBase = [Double]()
+        for part in parts {
+            for r in part {
+                delta.append(r.0)
+                half.append(r.1)
+                p.append(r.2)
+                meanBase.append(r.3)
             }
-            mean /= Double(n)
-            meanBase[e] = mb / Double(n)
-            delta[e] = mean
-            var ss = 0.0
-            for k in 0..<n {
-                let d = a[k] - b[k] - mean
-                ss += d * d
-            }
-            if n < 2 || ss == 0 {
-                half[e] = 0
-                p[e] = mean == 0 ? 1 : 0
-                continue
-            }
-            let se = (ss / Double(n - 1)).squareRoot() / Double(n).squareRoot()
-            let t = quantiles[n] ?? PairedStatistics.quantile((1 + confidence) / 2, df: Double(n - 1))
-            quantiles[n] = t
-            half[e] = t * se
-            p[e] = min(1, max(0, 2 * (1 - PairedStatistics.cdf(abs(mean / se), df: Double(n - 1)))))
         }
         let tested = p.indices.filter { p[$0].isFinite }
         let adjusted = PairedStatistics.benjaminiHochberg(tested.map { p[$0] })
         var significant = [UInt8](repeating: 0, count: count)
         for (k, e) in tested.enumerated() where adjusted[k] <= fdr && delta[e] != 0 { significant[e] = 1 }
         return Variable(
-            domain: domain, name: name, units: ref.units, longName: ref.longName, dims: ref.dims, ids: ref.ids,
-            delta: delta, halfWidth: half, p: p, meanBase: meanBase, significant: significant,
+            domain: domain, name: name, units: ref.units, longName: ref.longName, dims: ref.dims,
+            ids: try ref.ids?.strings(), delta: delta, halfWidth: half, p: p, meanBase: meanBase,
+            significant: significant,
             testedCount: tested.count)
     }
 

@@ -39,7 +39,8 @@ public enum PairedStatistics {
         if n < 2 || v == 0 {
             let exact = d.allSatisfy { $0 == d.first }
             return Difference(
-                n: n, mean: mean, sd: 0, low: mean, high: mean, p: mean == 0 ? 1 : 0, deterministic: exact && n >= 1,
+                n: n, mean: mean, sd: 0, low: mean, high: mean, p: n < 2 ? .nan : (mean == 0 ? 1 : 0),
+                deterministic: exact && n >= 2,
                 crnFactor: factor)
         }
         let se = sd / Double(n).squareRoot()

@@ -271,6 +271,21 @@ public final class RunStore: SimulationObserver {
     }
 
     /// The job hash a finished result file was written for (nil if it is not a readable CityTwin result).
+    /// The FNV-1a (64-bit) digest of a list of ids (each id's UTF-8 bytes and a 0 byte): stored beside an id
+    /// dataset, so a reader that only needs to know whether two results list the same ids in the same order
+    /// (`compare`) need not read them.
+    public static func digest(_ ids: [String]) -> String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for id in ids {
+            for b in id.utf8 {
+                h ^= UInt64(b)
+                h = h &* 0x0000_0100_0000_01B3
+            }
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        return "fnv1a64:" + String(h, radix: 16)
+    }
+
     public static func resultHash(_ path: String) -> String? {
         guard let f = try? H5File.open(path), let root = try? f.root else { return nil }
         return (try? root.stringAttribute("job_hash")) ?? nil
@@ -371,6 +386,7 @@ public final class RunStore: SimulationObserver {
                 scales[c.name] = d
                 if let labels = c.labels {
                     let ld = try g.writeStrings(c.name + "_id", labels)
+                    try ld.setAttribute("digest", Self.digest(labels))
                     try ld.setAttribute("long_name", "id of each \(c.name)")
                     try ld.attach(scale: d, dim: 0)
                 }
