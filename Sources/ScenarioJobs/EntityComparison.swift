@@ -188,6 +188,7 @@ public struct EntityComparison: Sendable {
             return v
         }
         var out: [Alternative] = []
+        var alignments: [String: [Int32]] = [:]
         var gridX: [Double]?
         var gridY: [Double]?
         var gridAttributes: [String: String] = [:]
@@ -209,9 +210,15 @@ public struct EntityComparison: Sendable {
                 let aligned: [[Double]] = try av.map { v in
                     let f = v.fields[key]!
                     if let ids = ref.ids, let own = f.ids, try !own.same(as: ids) {
-                        var index: [String: Int] = [:]
-                        for (k, id) in try own.strings().enumerated() { index[id] = k }
-                        return try ids.strings().map { index[$0].map { f.values[$0] } ?? .nan }
+                        // where each of the base's entities is in this result (-1: not there), once per id list
+                        let cacheKey = key + "|" + (own.digest ?? own.path) + "|" + (ids.digest ?? ids.path)
+                        if alignments[cacheKey] == nil {
+                            var index: [String: Int32] = [:]
+                            index.reserveCapacity(f.values.count)
+                            for (k, id) in try own.strings().enumerated() { index[id] = Int32(k) }
+                            alignments[cacheKey] = try ids.strings().map { index[$0] ?? -1 }
+                        }
+                        return alignments[cacheKey]!.map { $0 >= 0 ? f.values[Int($0)] : .nan }
                     }
                     guard f.values.count == ref.values.count else {
                         throw RunError(
