@@ -248,7 +248,7 @@ import Testing
     }
 
     /// A run that fails does not stop the others; it is recorded with its first error line, `--retry-failed`
-    /// reruns only it; a second runner on the same study folder is refused.
+    /// reruns only it; a second runner on the same study folder is refused; `--fail-fast` stops at the first.
     @Test func failingRunIsolatedAndLock() throws {
         let dir = tempDir("study-fail")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -277,6 +277,14 @@ import Testing
         let second = try citytwin(["study", "run", study, "--output", out])
         #expect(second.status == 1 && second.err.contains("another study runner is working on"), "\(second.err)")
         withExtendedLifetime(lock) {}
+        // --fail-fast: the first failure stops the study; the other runs stay pending for the next command
+        let out2 = dir + "/out2"
+        try FileManager.default.createDirectory(
+            atPath: out2 + "/valley/base/seed-1/base.h5", withIntermediateDirectories: true)
+        let fast = try citytwin(["study", "run", study, "--output", out2, "--jobs", "1", "--fail-fast"])
+        #expect(fast.status == 1 && fast.err.contains("--fail-fast: stopping"), "\(fast.err)")
+        let after = try citytwin(["study", "status", out2 + "/valley"])
+        #expect(after.out.contains("6 runs: 0 done, 0 running, 1 failed, 5 pending"), "\(after.out)")
     }
 
     /// Common random numbers: lengthening the east-bound road (which no west-bound vehicle uses) leaves every
