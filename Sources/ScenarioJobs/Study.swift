@@ -114,15 +114,14 @@ public struct Study: Sendable {
         let seeds = m["seeds"].flatMap { parseSeeds($0, r) } ?? []
         let specs = parseAlternatives(m["alternatives"], r)
         let sweep = m["sweep"].map { parseSweep($0, r) } ?? []
-        let points = sweep.reduce(1) { $0 * max(1, $1.values.count) }
-        let total = specs.count.multipliedReportingOverflow(by: points)
-        if !total.overflow,
-            total.partialValue.multipliedReportingOverflow(by: max(1, seeds.count)).partialValue
-                > maxRuns || total.overflow
-        {
+        // runs = alternatives × sweep points × seeds, capped (saturating) before anything is expanded
+        let points = sweep.reduce(1) { min(maxRuns + 1, $0 * min(maxRuns + 1, max(1, $1.values.count))) }
+        let runCount = min(maxRuns + 1, specs.count * points) * max(1, seeds.count)
+        if runCount > maxRuns {
+            let shown = points > maxRuns ? "more than \(maxRuns)" : "\(points)"
             r.report(
                 root, 31,
-                "the study has \(specs.count) alternatives × \(points) sweep points × \(seeds.count) seeds: more than "
+                "the study has \(specs.count) alternatives × \(shown) sweep points × \(seeds.count) seeds: more than "
                     + "\(maxRuns) runs", hint: "split it into several studies")
             throw InputError(r.diagnostics)
         }

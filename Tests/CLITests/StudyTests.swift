@@ -85,6 +85,14 @@ import Testing
                 ["bad.study.yaml:2:7: error[E-STUDY-030]", "cannot read the base job 'nowhere.yaml'"]
             ),
             (
+                "too many runs",
+                "schema: 1\nbase: city.yaml\nseeds: [1]\nsweep:\n"
+                    + ["energy.ev_share", "energy.pv_share", "energy.heat_pump_share"].map { key in
+                        "  \(key): [" + (0..<30).map { "0.\($0)" }.joined(separator: ", ") + "]\n"
+                    }.joined(),
+                ["error[E-STUDY-031]", "27000 sweep points × 1 seeds: more than 10000 runs"]
+            ),
+            (
                 "schema and seeds",
                 "schema: 2\nbase: city.yaml\nseeds: {count: 0}\n",
                 ["unsupported study schema 2", "seeds.count: must be >= 1"]
