@@ -90,7 +90,7 @@ import Testing
                     + ["energy.ev_share", "energy.pv_share", "energy.heat_pump_share"].map { key in
                         "  \(key): [" + (0..<30).map { "0.\($0)" }.joined(separator: ", ") + "]\n"
                     }.joined(),
-                ["error[E-STUDY-031]", "27000 sweep points × 1 seeds: more than 10000 runs"]
+                ["error[E-STUDY-031]", "more than 10000 sweep points × 1 seeds: more than 10000 runs"]
             ),
             (
                 "schema and seeds",
