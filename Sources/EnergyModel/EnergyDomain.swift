@@ -484,7 +484,8 @@ public final class EnergyDomain: DomainModel {
                 Variable("vm_pu", units: "1", longName: "bus voltage magnitude (0: not energised)", dims: ["bus"]),
                 Variable("trafo_loading", units: "percent", longName: "transformer loading", dims: ["trafo"]),
                 Variable(
-                    "building_demand", units: "kW", longName: "building net demand (load + EV − PV)", dims: ["building"]
+                    "building_demand", units: "kW", longName: "building net demand (load + EV − PV)",
+                    dims: ["building"]
                 ),
                 Variable(
                     "served", units: "1", longName: "building supplied (1) or cut off (0)", dims: ["building"],
@@ -518,7 +519,8 @@ public final class EnergyDomain: DomainModel {
             ],
             attributes: [
                 "models":
-                    "occupancy Markov chain (Richardson et al. 2008); TiTe heat pumps (Bacher & Madsen 2011); PVWatts v5 (Dobos 2014); AC power flow per feeder (Newton / current injection, KLU)",
+                    "occupancy Markov chain (Richardson et al. 2008); TiTe heat pumps (Bacher & Madsen 2011); "
+                    + "PVWatts v5 (Dobos 2014); AC power flow per feeder (Newton / current injection, KLU)",
                 "step_s": String(stepMs / 1000),
             ])
     }

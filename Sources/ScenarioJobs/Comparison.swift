@@ -23,6 +23,8 @@ public struct Comparison: Sendable {
     public var alternatives: [String]
     /// Each alternative and the base it is compared with.
     public var pairs: [(alternative: String, base: String)]
+    /// The result files compared: job name → seed → path.
+    public var files: [String: [Int64: String]]
     public var confidence: Double
 
     /// The results in `paths` grouped by job name (one alternative each) and seed, names in first-seen order.
@@ -129,7 +131,7 @@ public struct Comparison: Sendable {
         let bases = Set(pairs.map(\.base))
         return Comparison(
             rows: rows, base: bases.count == 1 ? baseName : "its base", alternatives: alternatives, pairs: pairs,
-            confidence: confidence)
+            files: groups.mapValues { $0.mapValues(\.path) }, confidence: confidence)
     }
 
     public static let csvHeader =

@@ -29,14 +29,13 @@ extension EntityComparison {
                         scales[v.domain] = [:]
                     }
                     let dg = domains[v.domain]!
-                    for (k, dim) in v.dims.enumerated() where scales[v.domain]![dim] == nil {
+                    for dim in v.dims where scales[v.domain]![dim] == nil {
                         let values: [Double]
                         switch dim {
                         case "x": values = gridX ?? []
                         case "y": values = gridY ?? []
                         default: values = (0..<(v.ids?.count ?? v.delta.count)).map(Double.init)
                         }
-                        _ = k
                         let d = try dg.write(dim, .float64(values))
                         try d.makeScale(dim)
                         try d.setAttribute("units", dim == "x" || dim == "y" ? "m" : "1")
@@ -108,7 +107,8 @@ extension EntityComparison {
                 lines.append(
                     String(
                         format:
-                            "  flood extent at %g m: hit rate %.3f, false alarm ratio %.3f, CSI %.3f; newly wet %.0f m², "
+                            "  flood extent at %g m: hit rate %.3f, false alarm ratio %.3f, CSI %.3f; "
+                            + "newly wet %.0f m², "
                             + "newly dry %.0f m²", c.threshold, c.hitRate, c.falseAlarmRatio, c.criticalSuccessIndex,
                         c.newlyWetArea, c.newlyDryArea))
             }

@@ -235,8 +235,7 @@ public struct EntityComparison: Sendable {
                         confidence: confidence, fdr: fdr))
             }
             var contingency: Contingency?
-            if let depthKey = bv[0].fields["flood/max_depth"], let x = bv[0].x, let y = bv[0].y {
-                _ = depthKey
+            if bv[0].fields["flood/max_depth"] != nil, let x = bv[0].x, let y = bv[0].y {
                 let cell = x.count > 1 && y.count > 1 ? abs(x[1] - x[0]) * abs(y[1] - y[0]) : 1
                 contingency = extent(
                     alternative: av.compactMap { $0.fields["flood/max_depth"]?.values },

@@ -134,7 +134,8 @@ public struct EnergyJobSettings: Sendable, Equatable {
     public static func == (a: Self, b: Self) -> Bool { a.hashDescription == b.hashDescription }
     /// Everything that changes results (not where in the file it was said).
     var hashDescription: String {
-        "\(step)|\(evShare)|\(pvShare)|\(heatPumpShare)|\(demandGrowth)|\(temperatureMean)|\(temperatureAmplitude)|\(clearness)|\(weatherFile ?? "")|\(repairDelay)|"
+        "\(step)|\(evShare)|\(pvShare)|\(heatPumpShare)|\(demandGrowth)|\(temperatureMean)|"
+            + "\(temperatureAmplitude)|\(clearness)|\(weatherFile ?? "")|\(repairDelay)|"
             + hardening.map { "\($0.target)=\($0.raise)" }.joined(separator: ",") + "|"
             + outages.map { "\($0.asset)@\($0.from)-\($0.to)" }.joined(separator: ",")
             + "|" + reinforce.map { "\($0.asset)+\($0.transformers)" }.joined(separator: ",") + "|"

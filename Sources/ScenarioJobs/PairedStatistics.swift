@@ -10,8 +10,9 @@ import Foundation
 /// - Holm (1979), "A simple sequentially rejective multiple test procedure", Scand. J. Statist. 6: p_(i) adjusted
 ///   to max_{j ≤ i} min(1, (m − j + 1) p_(j)).
 /// - Benjamini & Hochberg (1995), J. R. Statist. Soc. B 57: q_(i) = min_{j ≥ i} min(1, m p_(j) / j).
-/// - Seeds for a half-width h: the smallest N with t_{1−α/2, N−1} s / √N ≤ h (FHWA Traffic Analysis Toolbox III,
-///   2004, App. B, N = (2 t s / R)² with R = 2h the interval's width, solved with t at N − 1 degrees of freedom).
+/// - Seeds for a half-width h: the smallest N with t_{1−α/2, N−1} s / √N ≤ h (FHWA Traffic Analysis
+///   Toolbox III, 2004, App. B, N = (2 t s / R)² with R = 2h the interval's width, solved with t at N − 1
+///   degrees of freedom).
 public enum PairedStatistics {
     /// A paired difference (alternative − base) over n seeds.
     public struct Difference: Sendable, Equatable {

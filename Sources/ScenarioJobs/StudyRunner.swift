@@ -4,8 +4,9 @@ import SimIO
 
 /// Runs a study's runs on this node, each in its own `citytwin run` process (a crash of one cannot take the others
 /// down), `jobs` at a time. State lives in the run folders' `status.json` files, so the same call after any
-/// interruption — SIGKILL of the runner included — continues: done runs are kept, interrupted ones resume from their
-/// checkpoints, pending ones start. One runner per study folder (a lock); `summary.csv` is rebuilt from the files.
+/// interruption — SIGKILL of the runner included — continues: done runs are kept, interrupted ones resume from
+/// their checkpoints, pending ones start. One runner per study folder (a lock); `summary.csv` is rebuilt from the
+/// files.
 public final class StudyRunner {
     public struct Options {
         public var output = "results"
@@ -49,7 +50,8 @@ public final class StudyRunner {
     public static let parentVariable = "CITYTWIN_STUDY_RUNNER_PID"
 
     let study: Study
-    let options: Options
+    /// Set before `run()`; `jobs` may be decided after asking `remaining`.
+    public var options: Options
     let folder: String
 
     public init(study: Study, options: Options) {
@@ -87,8 +89,8 @@ public final class StudyRunner {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let concurrent = max(1, options.jobs ?? max(1, cores / max(1, options.workers)))
         var counts = Counts(total: study.runs.count)
-        counts.done = study.runs.count - queue.count - countFailed(excluding: queue)
         counts.failed = countFailed(excluding: queue)
+        counts.done = study.runs.count - queue.count - counts.failed
         options.event(.plan(total: counts.total, done: counts.done, concurrent: concurrent, folder: folder))
         let finished = DispatchSemaphore(value: 0)
         var active: [Active] = []

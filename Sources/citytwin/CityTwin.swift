@@ -286,9 +286,7 @@ struct Compare: ParsableCommand {
             let c = try Comparison.of(
                 paths: input.paths, base: base, planned: input.planned, confidence: confidence, targets: wanted)
             print(c.table)
-            let (_, groups) = try Comparison.group(paths: input.paths)
-            let files = groups.mapValues { $0.mapValues(\.path) }
-            let entities = try EntityComparison.of(groups: files, pairs: c.pairs, confidence: confidence)
+            let entities = try EntityComparison.of(groups: c.files, pairs: c.pairs, confidence: confidence)
             for line in entities.summary { print(line) }
             let csvPath = csv ?? input.folder.map { $0 + "/compare.csv" }
             if let csvPath { try writeFileAtomically(csvPath, c.csv, overwrite: true) }

@@ -51,14 +51,14 @@ struct StudyRun: ParsableCommand {
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let runner = StudyRunner(study: s, options: o)
             try? FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-            o.jobs = try check.concurrency(
+            runner.options.jobs = try check.concurrency(
                 requested: jobs ?? max(1, cores / workers),
                 maxMemory: resources.bytes ?? ResourceEstimate.availableMemory(),
                 freeDisk: ResourceEstimate.freeDisk(output), remaining: runner.remaining, study: s,
                 message: { view.message($0) })
-            o.event = { view.show($0) }
-            o.stopRequested = { stop.requested }
-            let outcome = try StudyRunner(study: s, options: o).run()
+            runner.options.event = { view.show($0) }
+            runner.options.stopRequested = { stop.requested }
+            let outcome = try runner.run()
             view.finish()
             let c = outcome.counts
             print("study '\(s.name)': \(c.done) of \(c.total) runs done, \(c.failed) failed — \(outcome.folder)")

@@ -340,15 +340,14 @@ import Testing
     }
 }
 
-/// A/A on different seeds: the Monaco night and morning (10 h), compared with itself over five other seeds, flags at most 5 % of
-/// the links after false-discovery control (under the null, Benjamini–Hochberg keeps the expected share of false
-/// discoveries at 5 % of those made).
+/// A/A on different seeds: the Monaco night and morning (10 h), compared with itself over five other seeds, flags
+/// at most 5 % of the links after false-discovery control (under the null, Benjamini–Hochberg keeps the expected
+/// share of false discoveries at 5 % of those made).
 @Suite struct StudyAATests {
     @Test func aaOnDifferentSeedsFlagsFewLinks() throws {
         let dir = tempDir("study-aa")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
+        let root = SafetyTests.root
         let job = try String(contentsOfFile: root + "/Jobs/monaco-traffic.yaml", encoding: .utf8)
             .replacingOccurrences(of: "model: ../Data/monaco", with: "model: \(root)/Data/monaco")
             .replacingOccurrences(of: "duration: 24h", with: "duration: 10h")
