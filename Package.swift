@@ -36,6 +36,7 @@ let package = Package(
             name: "CHDF5", pkgConfig: "hdf5-serial",
             providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
         .systemLibrary(name: "CKLU", providers: [.apt(["libsuitesparse-dev"])]),
         // libosmium (header-only C++, Debian libosmium2-dev) behind a small C interface
         .target(
@@ -50,7 +51,7 @@ let package = Package(
         // L3
         .target(name: "SimEngine", dependencies: ["SimCore"]),
         // L4
-        .target(name: "SimIO", dependencies: ["CHDF5", "CZlib", "SimCore", "SimEngine"]),
+        .target(name: "SimIO", dependencies: ["CHDF5", "CGDAL", "CZlib", "SimCore", "SimEngine"]),
         // L5
         .target(name: "CityImport", dependencies: ["CZlib", "COSM", "SimCore", "TrafficModel", "EnergyModel"]),
         .target(

@@ -498,7 +498,7 @@ public final class EnergyDomain: DomainModel {
                 Variable(
                     "building_unserved", units: "kWh", longName: "energy the building would have drawn while cut off",
                     dims: ["building"], type: .float64),
-            ],
+            ] + ["bus", "trafo", "building", "asset"].flatMap(Self.positionVariables),
             diagnostics: [
                 Variable(
                     "demand", units: "MW",
@@ -522,7 +522,16 @@ public final class EnergyDomain: DomainModel {
                     "occupancy Markov chain (Richardson et al. 2008); TiTe heat pumps (Bacher & Madsen 2011); "
                     + "PVWatts v5 (Dobos 2014); AC power flow per feeder (Newton / current injection, KLU)",
                 "step_s": String(stepMs / 1000),
-            ])
+            ],
+            geometries: ["bus", "trafo", "building", "asset"].map(Geometry.points))
+    }
+
+    static func positionVariables(_ dim: String) -> [Variable] {
+        let note = dim == "bus" || dim == "trafo" ? " (estimated from what it supplies)" : ""
+        return [
+            Variable(dim + "_x", units: "m", longName: "easting of the \(dim)" + note, dims: [dim], type: .float64),
+            Variable(dim + "_y", units: "m", longName: "northing of the \(dim)" + note, dims: [dim], type: .float64),
+        ]
     }
 
     public func diagnostics() -> [Double] { lastDiagnostics }
@@ -554,7 +563,13 @@ public final class EnergyDomain: DomainModel {
     }
 
     public func finals() -> [ArrayData] {
-        [.int32(trips), .float64(outageMs.map { Double($0) / 60_000 }), .float64(buildingUnservedKWh)]
+        let p = setup.positions
+        return [
+            .int32(trips), .float64(outageMs.map { Double($0) / 60_000 }), .float64(buildingUnservedKWh),
+            .float64(p.bus.x), .float64(p.bus.y), .float64(p.trafo.x), .float64(p.trafo.y),
+            .float64(setup.buildings.map(\.x)), .float64(setup.buildings.map(\.y)), .float64(setup.assets.map(\.x)),
+            .float64(setup.assets.map(\.y)),
+        ]
     }
 
     public func kpis() -> [KPI] {

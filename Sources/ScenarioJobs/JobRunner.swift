@@ -130,7 +130,7 @@ public enum JobRunner {
             jobName: job.name, jobYAML: job.text, jobHash: job.resultHash, seed: job.seed,
             engineVersion: o.engineVersion, gitCommit: o.gitCommit, workers: workers,
             partitions: domains[0].partitionCount,
-            startISO: job.startISO)
+            startISO: job.startISO, epsg: scenario.epsg)
         var resumedFrom: String?
         var checkpoint: RunStore.Checkpoint?
         if o.resume {

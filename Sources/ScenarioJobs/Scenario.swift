@@ -20,6 +20,8 @@ public struct Scenario {
     public var couplings: [Coupling] = []
     /// True when a stop request ended the planning days before the domains were complete (nothing to run yet).
     public var interrupted = false
+    /// The city model's CRS (EPSG code, 0: none).
+    public var epsg = 0
 
     /// Builds the domains of `job` on `model`. With `planning`, the traffic domain gets the routes of
     /// `traffic.iterations` re-planning days (checkpointed and resumed by it; reported through `message`).
@@ -28,6 +30,7 @@ public struct Scenario {
         message: (String) -> Void = { _ in }
     ) throws -> Scenario {
         var scenario = Scenario(domains: [], workers: workers)
+        scenario.epsg = model.epsg
         if job.flood != nil {
             let setup = try ScenarioBuilder.floodSetup(job: job, model: model)
             let g = setup.geometry

@@ -94,6 +94,31 @@ public struct Coordinate: Sendable, Equatable {
     }
 }
 
+/// Where the entities along one dimension are on the map, as a CF-1.8 simple geometry (CF conventions §7.5): points
+/// (one `x`/`y` each, along the dimension) or lines (`nodeCount` nodes each, `x`/`y` along `<dimension>_node`).
+/// The coordinate arrays are finals of the same schema (model CRS); the result file gets a geometry container
+/// `<dimension>_geometry`, and every variable along the dimension a `geometry` attribute naming it.
+public struct Geometry: Sendable, Equatable {
+    public enum Kind: String, Sendable { case point, line }
+    public var dimension: String
+    public var kind: Kind
+    public var x: String
+    public var y: String
+    public var nodeCount: String?
+    public var name: String { dimension + "_geometry" }
+    public init(_ dimension: String, kind: Kind, x: String, y: String, nodeCount: String? = nil) {
+        self.dimension = dimension
+        self.kind = kind
+        self.x = x
+        self.y = y
+        self.nodeCount = nodeCount
+    }
+    /// Points at `<dimension>_x`, `<dimension>_y`.
+    public static func points(_ dimension: String) -> Geometry {
+        Geometry(dimension, kind: .point, x: dimension + "_x", y: dimension + "_y")
+    }
+}
+
 /// What a domain writes: fixed coordinates, snapshot variables (gain a leading `time` dimension), end-of-run
 /// variables, and per-tick diagnostics (one value each per tick, along a `step` dimension).
 public struct OutputSchema: Sendable, Equatable {
@@ -103,10 +128,12 @@ public struct OutputSchema: Sendable, Equatable {
     public var finals: [Variable]
     public var diagnostics: [Variable]
     public var attributes: [String: String]
+    public var geometries: [Geometry]
     public init(
         group: String, coordinates: [Coordinate], snapshots: [Variable], finals: [Variable],
-        diagnostics: [Variable], attributes: [String: String] = [:]
+        diagnostics: [Variable], attributes: [String: String] = [:], geometries: [Geometry] = []
     ) {
+        self.geometries = geometries
         self.group = group
         self.coordinates = coordinates
         self.snapshots = snapshots

@@ -15,10 +15,13 @@ public struct RunMetadata: Sendable {
     public var partitions: Int
     /// ISO 8601 start of simulated time (for CF time units).
     public var startISO: String
+    /// The city model's CRS (0: none), written as each group's `spatial_ref`.
+    public var epsg: Int
     public init(
         jobName: String, jobYAML: String, jobHash: String, seed: UInt64, engineVersion: String, gitCommit: String,
-        workers: Int, partitions: Int, startISO: String
+        workers: Int, partitions: Int, startISO: String, epsg: Int = 0
     ) {
+        self.epsg = epsg
         self.jobName = jobName
         self.jobYAML = jobYAML
         self.jobHash = jobHash
@@ -361,6 +364,7 @@ public final class RunStore: SimulationObserver {
         try root.setAttribute("partitions", Int64(m.partitions))
         try root.setAttribute("start_time", m.startISO)
         try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+        let srs = m.epsg > 0 ? try SpatialReference(epsg: m.epsg) : nil
 
         // gather segment times
         var snapTimes: [Int64] = []
@@ -407,15 +411,29 @@ public final class RunStore: SimulationObserver {
             try step.setAttribute("long_name", "simulated time at the end of each solver step, since start")
             scales["step"] = step
 
+            let raster = scales["x"] != nil && scales["y"] != nil
+            let mapped = srs != nil && (raster || !schema.geometries.isEmpty)
+            if let srs, mapped {
+                let gt =
+                    raster
+                    ? GeoReference.geoTransform(
+                        x: schema.coordinates.first { $0.name == "x" }!.values,
+                        y: schema.coordinates.first { $0.name == "y" }!.values) : nil
+                try GeoReference.writeGridMapping(in: g, srs: srs, geoTransform: gt)
+            }
+            let coordinateNames = Set(schema.geometries.flatMap { [$0.x, $0.y] + ($0.nodeCount.map { [$0] } ?? []) })
             func decorate(_ d: H5Dataset, _ v: Variable, dims: [String]) throws {
                 try d.setAttribute("units", v.units)
                 try d.setAttribute("long_name", v.longName)
                 if let fv = v.fillValue { try d.setAttribute("_FillValue", [fv]) }
-                if schema.coordinates.contains(where: { $0.name == "x" }), dims.contains("x") {
-                    if let e = schema.coordinates.first(where: { $0.name == "x" })?.attributes["crs"] {
-                        try d.setAttribute("grid_mapping_crs", e)
-                    }
+                let geometry = schema.geometries.first { dims.contains($0.dimension) }
+                if mapped, raster && dims.contains("x") || geometry != nil && !coordinateNames.contains(v.name) {
+                    try d.setAttribute("grid_mapping", GeoReference.variable)
+                    // xarray decodes `coordinates` by default (rioxarray then finds the CRS without options)
+                    let points = geometry.map { $0.kind == .point ? "\($0.x) \($0.y) " : "" } ?? ""
+                    try d.setAttribute("coordinates", points + GeoReference.variable)
                 }
+                if let geometry, !coordinateNames.contains(v.name) { try d.setAttribute("geometry", geometry.name) }
                 for (i, dn) in dims.enumerated() { if let s = scales[dn] { try d.attach(scale: s, dim: i) } }
             }
             // snapshots: (time, ...)
@@ -472,6 +490,9 @@ public final class RunStore: SimulationObserver {
                     fillValue: variable.fillValue)
                 try d.write(data)
                 try decorate(d, variable, dims: variable.dims)
+            }
+            for geometry in schema.geometries {
+                try GeoReference.writeGeometry(in: g, geometry, gridMapped: mapped)
             }
             for kpi in dom.kpis() {
                 try g.setAttribute("kpi_" + kpi.name, kpi.value)

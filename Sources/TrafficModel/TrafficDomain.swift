@@ -623,6 +623,9 @@ extension TrafficDomain {
                 Coordinate(
                     "vehicle", units: "1", longName: "vehicle (trip) index", values: (0..<nv).map(Double.init),
                     labels: plans.ids),
+                Coordinate(
+                    "link_node", units: "1", longName: "point of a link shape (links in order, each from its start)",
+                    values: (0..<shapePointCount).map(Double.init)),
             ] + signalCoordinates
                 + (iterationResults.isEmpty
                     ? []
@@ -677,6 +680,15 @@ extension TrafficDomain {
                 Variable(
                     "link_y_to", units: "m", longName: "northing of the link's end node", dims: ["link"], type: .float64
                 ),
+                Variable(
+                    "link_node_count", units: "1", longName: "points in the link's shape", dims: ["link"],
+                    type: .int32),
+                Variable(
+                    "link_node_x", units: "m", longName: "easting of a link shape point", dims: ["link_node"],
+                    type: .float64),
+                Variable(
+                    "link_node_y", units: "m", longName: "northing of a link shape point", dims: ["link_node"],
+                    type: .float64),
             ]
                 + (iterationResults.isEmpty
                     ? []
@@ -709,8 +721,14 @@ extension TrafficDomain {
                 "trip_mode": "car (every vehicle is one car trip; vehicle_id is <agent>_<leg>)",
                 "tick_s": "\(Double(tickMs) / 1000)",
                 "jam_spacing_m": "\(parameters.jamSpacing)", "stuck_time_s": "\(parameters.stuckTime.seconds)",
+            ],
+            geometries: [
+                Geometry("link", kind: .line, x: "link_node_x", y: "link_node_y", nodeCount: "link_node_count")
             ])
     }
+
+    /// Points of all link shapes (two per link without a shape table).
+    var shapePointCount: Int { network.shapeStart.isEmpty ? 2 * network.linkCount : network.shapeX.count }
 
     public func diagnostics() -> [Double] {
         [Double(stats.enRoute), Double(stats.arrived), Double(stats.pending)]
@@ -786,6 +804,11 @@ extension TrafficDomain {
             .float64(network.from.map { network.nodeX[Int($0)] }),
             .float64(network.from.map { network.nodeY[Int($0)] }),
             .float64(network.to.map { network.nodeX[Int($0)] }), .float64(network.to.map { network.nodeY[Int($0)] }),
+        ]
+        let shapes = network.linkShapes
+        out += [
+            .int32((0..<network.linkCount).map { shapes.start[$0 + 1] - shapes.start[$0] }), .float64(shapes.x),
+            .float64(shapes.y),
         ]
         if !iterationResults.isEmpty {
             out += [

@@ -10,6 +10,9 @@ ensure_system_packages() {
     [ -f /usr/include/suitesparse/klu.h ] || need+=(libsuitesparse-dev)
     # FoundationXML (the SUMO/MATSim readers) loads libxml2 at run time
     ldconfig -p 2>/dev/null | grep -q 'libxml2\.so\.2' || need+=(libxml2)
+    # GDAL (C API for `citytwin export`, gdalinfo/ogrinfo for the tests of what it writes)
+    pkg-config --exists gdal 2>/dev/null || need+=(libgdal-dev)
+    command -v gdalinfo >/dev/null || need+=(gdal-bin)
     if [ ${#need[@]} -gt 0 ]; then
         echo "installing: ${need[*]}" >&2
         local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -23,5 +26,22 @@ ensure_python_readers() {
         echo "installing python readers: h5py xarray h5netcdf numpy scipy" >&2
         python3 -m pip install -q h5py xarray h5netcdf numpy scipy >/dev/null 2>&1 \
           || python3 -m pip install -q --break-system-packages h5py xarray h5netcdf numpy scipy >/dev/null
+    fi
+}
+# rasterio/geopandas/rioxarray: the export tests open GeoTIFF, GeoPackage and the HDF5 as GIS users do.
+ensure_python_gis() {
+    if ! python3 -c 'import rasterio, geopandas, rioxarray, pyogrio' 2>/dev/null; then
+        echo "installing python GIS readers: rasterio geopandas rioxarray pyogrio" >&2
+        python3 -m pip install -q rasterio geopandas rioxarray pyogrio >/dev/null 2>&1 \
+          || python3 -m pip install -q --break-system-packages rasterio geopandas rioxarray pyogrio >/dev/null
+    fi
+}
+# Chromium: the report tests open the HTML in a real headless browser.
+ensure_browser() {
+    if ! command -v chromium >/dev/null && ! command -v chromium-headless-shell >/dev/null; then
+        echo "installing: chromium" >&2
+        local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
     fi
 }
