@@ -7,9 +7,11 @@ extension EntityComparison {
     /// `<name>_halfwidth`, `<name>_p`, `<name>_significant` (1: differs after FDR control) and `<name>_mean_base`
     /// on the results' own coordinates (dimension scales `link`, `vehicle`, `x`/`y`, ... with their `_id` labels),
     /// so xarray maps them directly (`xr.open_dataset(f, group="wall/flood")`). Written atomically.
-    public func write(to path: String, overwrite: Bool = true) throws {
+    public func write(to path: String, overwrite: Bool = true, kpiTable: String? = nil) throws {
         try H5File.writeAtomically(path, overwrite: overwrite) { f in
             let root = try f.root
+            // the KPI comparison (compare.csv's rows), so a report of this file needs nothing beside it
+            if let kpiTable { try root.setAttribute("kpi_table", kpiTable) }
             try root.setAttribute("title", "CityTwin comparison: per-entity paired differences to the base")
             try root.setAttribute("confidence", confidence)
             try root.setAttribute("fdr", fdr)
@@ -23,12 +25,24 @@ extension EntityComparison {
                     alt.configuration.map { "\($0.key): \($0.base) -> \($0.value)" }.joined(separator: "\n"))
                 var domains: [String: H5Group] = [:]
                 var scales: [String: [String: H5Dataset]] = [:]
+                var geometries: [String: [Geometry]] = [:]
+                let base = try alt.baseResult.map { try H5File.open($0) }
                 for v in alt.variables {
                     if domains[v.domain] == nil {
                         domains[v.domain] = try g.createGroup(v.domain)
                         scales[v.domain] = [:]
+                        let dims = Set(alt.variables.filter { $0.domain == v.domain }.flatMap(\.dims))
+                        if let base, try base.root.exists(v.domain) {
+                            let source = try base.root.group(v.domain)
+                            try GeoReference.copy(from: source, to: domains[v.domain]!, dimensions: dims)
+                            geometries[v.domain] = try GeoReference.geometries(in: source).filter {
+                                dims.contains($0.dimension)
+                            }
+                        }
                     }
                     let dg = domains[v.domain]!
+                    let mapped = try dg.exists(GeoReference.variable)
+                    let geometry = geometries[v.domain]?.first { v.dims.contains($0.dimension) }
                     for dim in v.dims where scales[v.domain]![dim] == nil {
                         let values: [Double]
                         switch dim {
@@ -66,6 +80,12 @@ extension EntityComparison {
                         try d.setAttribute("units", units)
                         try d.setAttribute("long_name", long)
                         for (i, dim) in v.dims.enumerated() { try d.attach(scale: scales[v.domain]![dim]!, dim: i) }
+                        if mapped, v.dims.contains("x") || geometry != nil {
+                            try d.setAttribute("grid_mapping", GeoReference.variable)
+                            let points = geometry.map { $0.kind == .point ? "\($0.x) \($0.y) " : "" } ?? ""
+                            try d.setAttribute("coordinates", points + GeoReference.variable)
+                        }
+                        if let geometry { try d.setAttribute("geometry", geometry.name) }
                     }
                     try dg.setAttribute(v.name + "_significant_count", Int64(v.significantCount))
                 }

@@ -33,6 +33,8 @@ public struct EntityComparison: Sendable {
         public var contingency: Contingency?
         /// Resolved job keys that differ from the base's (key path, base value, this value).
         public var configuration: [(key: String, base: String, value: String)]
+        /// The base's first result: where the comparison's CRS and entity geometries come from.
+        public var baseResult: String?
     }
     public var alternatives: [Alternative]
     public var confidence: Double
@@ -244,7 +246,7 @@ public struct EntityComparison: Sendable {
             out.append(
                 Alternative(
                     name: alt, base: base, variables: variables, contingency: contingency,
-                    configuration: configurationDifference(bv[0].jobYAML, av[0].jobYAML)))
+                    configuration: configurationDifference(bv[0].jobYAML, av[0].jobYAML), baseResult: b[seeds[0]]))
         }
         return EntityComparison(
             alternatives: out, confidence: confidence, fdr: fdr, gridX: gridX, gridY: gridY,

@@ -76,6 +76,8 @@ public final class VectorFile {
     /// Runs `body` in one transaction (GeoPackage: one SQLite commit instead of one per feature).
     public func transaction(_ body: () throws -> Void) throws {
         guard let ds = dataset else { return }
+        // drivers without transactions (GeoJSON) write as they go
+        guard GDALDatasetTestCapability(ds, "Transactions") != 0 else { return try body() }
         try GDAL.ogr("GDALDatasetStartTransaction", path) { GDALDatasetStartTransaction(ds, 1) }
         do {
             try body()

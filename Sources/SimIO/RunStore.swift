@@ -425,6 +425,8 @@ public final class RunStore: SimulationObserver {
             func decorate(_ d: H5Dataset, _ v: Variable, dims: [String]) throws {
                 try d.setAttribute("units", v.units)
                 try d.setAttribute("long_name", v.longName)
+                // dimension names in order (the dimension scales say the same through references)
+                try d.setAttribute("dimensions", dims.joined(separator: " "))
                 if let fv = v.fillValue { try d.setAttribute("_FillValue", [fv]) }
                 let geometry = schema.geometries.first { dims.contains($0.dimension) }
                 if mapped, raster && dims.contains("x") || geometry != nil && !coordinateNames.contains(v.name) {
@@ -494,6 +496,8 @@ public final class RunStore: SimulationObserver {
             for geometry in schema.geometries {
                 try GeoReference.writeGeometry(in: g, geometry, gridMapped: mapped)
             }
+            // the domain's side tables (also written beside the result) travel with it
+            for name in dom.sideFiles { try g.setAttribute("table_" + name, dom.sideFile(name)) }
             for kpi in dom.kpis() {
                 try g.setAttribute("kpi_" + kpi.name, kpi.value)
                 try g.setAttribute("kpi_" + kpi.name + "_units", kpi.units)

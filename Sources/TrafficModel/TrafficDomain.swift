@@ -680,6 +680,14 @@ extension TrafficDomain {
                 Variable(
                     "link_y_to", units: "m", longName: "northing of the link's end node", dims: ["link"], type: .float64
                 ),
+                Variable("link_length", units: "m", longName: "link length", dims: ["link"], type: .float64),
+                Variable("link_lanes", units: "1", longName: "lanes", dims: ["link"], type: .float64),
+                Variable(
+                    "link_capacity", units: "h-1", longName: "flow capacity (vehicles per hour)", dims: ["link"],
+                    type: .float64),
+                Variable(
+                    "link_free_flow_time", units: "s", longName: "free-flow travel time", dims: ["link"],
+                    type: .float64),
                 Variable(
                     "link_node_count", units: "1", longName: "points in the link's shape", dims: ["link"],
                     type: .int32),
@@ -806,6 +814,10 @@ extension TrafficDomain {
             .float64(network.to.map { network.nodeX[Int($0)] }), .float64(network.to.map { network.nodeY[Int($0)] }),
         ]
         let shapes = network.linkShapes
+        out += [
+            .float64(network.length), .float64(network.lanes), .float64(network.capacity),
+            .float64(network.freeFlowTime),
+        ]
         out += [
             .int32((0..<network.linkCount).map { shapes.start[$0 + 1] - shapes.start[$0] }), .float64(shapes.x),
             .float64(shapes.y),

@@ -13,8 +13,8 @@ struct CityTwin: ParsableCommand {
         abstract: "City-scale simulation batch engine: flood, traffic and energy on a real city.",
         version: CityTwinVersion.string,
         subcommands: [
-            Run.self, Validate.self, StudyCommand.self, Inspect.self, Compare.self, Import.self, Assign.self,
-            PowerFlowCommand.self,
+            Run.self, Validate.self, StudyCommand.self, Inspect.self, Compare.self, Export.self,
+            Import.self, Assign.self, PowerFlowCommand.self,
             Bench.self,
         ])
 }
@@ -292,7 +292,7 @@ struct Compare: ParsableCommand {
             if let csvPath { try writeFileAtomically(csvPath, c.csv, overwrite: true) }
             let h5Path = h5 ?? input.folder.map { $0 + "/compare.h5" }
             if let h5Path {
-                try entities.write(to: h5Path)
+                try entities.write(to: h5Path, kpiTable: c.csv)
                 print("per-entity differences: \(h5Path)")
             }
         } catch { throw Exit.fail(error) }
