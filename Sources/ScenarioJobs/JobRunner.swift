@@ -178,6 +178,7 @@ public enum JobRunner {
                 cellUpdatesPerSecond: nil,
                 resumedFrom: resumedFrom, completed: false, workDir: workDir)
         }
+        store.metadata.wallSeconds = wall
         try store.finish(sim, overwrite: o.overwrite || o.resume) {
             for (d, name, path) in sidePaths {
                 try writeFileAtomically(path, d.sideFile(name), overwrite: o.overwrite || o.resume)

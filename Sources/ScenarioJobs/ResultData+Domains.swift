@@ -187,7 +187,15 @@ extension ResultData {
                     text: text.map { (name: $0.0, values: $0.1) }))
         }
         let buses = (try array(g, "bus_x"))?.count ?? 0
-        if buses > 0, let vm = try array(g, "vm_pu") {
+        if buses > 0, var vm = try array(g, "vm_pu") {
+            // snapshots before the first power flow (only the slack buses set) say nothing about supply: from the
+            // first snapshot with most buses energised on
+            let snapshots = vm.count / buses
+            let first =
+                (0..<snapshots).first { t in
+                    (0..<buses).reduce(0) { $0 + (vm[t * buses + $1] > 0 ? 1 : 0) } * 2 > buses
+                } ?? snapshots
+            vm = Array(vm[(first * buses)...])
             let on = vm.map { $0 > 0 ? $0 : .nan }
             let low = Self.reduce(on, entities: buses, { $1.isNaN ? $0 : min($0, $1) }, initial: .infinity)
             let high = Self.reduce(on, entities: buses, { $1.isNaN ? $0 : max($0, $1) }, initial: 0)

@@ -114,7 +114,7 @@ public struct ResultData: Sendable {
             root,
             keys: [
                 "job_name", "seed", "job_hash", "engine_version", "git_commit", "workers", "partitions", "start_time",
-                "created",
+                "created", "wall_time_s",
             ])
         for group in try root.memberNames() where try root.isGroup(group) {
             let g = try root.group(group)

@@ -65,3 +65,45 @@ extension GDAL {
         try call("GDALClose", path, ok: { (_: Void) in true }) { GDALClose(out) }
     }
 }
+
+extension GDAL {
+    /// A PNG (GDAL's PNG driver, written to /vsimem/) of 8-bit RGBA pixels, rows north first: for data-URI images.
+    public static func png(rgba: [UInt8], width: Int, height: Int) throws -> [UInt8] {
+        let name = "/vsimem/citytwin-\(getpid())-\(pngCounter.next()).png"
+        let mem = try driver("MEM", for: name)
+        let ds = try handle("GDALCreate MEM", name) {
+            GDALCreate(mem, "", Int32(width), Int32(height), 4, GDT_Byte, nil)
+        }
+        defer { GDALClose(ds) }
+        for b in 0..<4 {
+            let band = try handle("GDALGetRasterBand", name) { GDALGetRasterBand(ds, Int32(b + 1)) }
+            var plane = [UInt8](repeating: 0, count: width * height)
+            for k in 0..<(width * height) { plane[k] = rgba[4 * k + b] }
+            try status("GDALRasterIO", name) {
+                plane.withUnsafeMutableBytes { p in
+                    GDALRasterIO(
+                        band, GF_Write, 0, 0, Int32(width), Int32(height), p.baseAddress, Int32(width), Int32(height),
+                        GDT_Byte, 0, 0)
+                }
+            }
+        }
+        let pngDriver = try driver("PNG", for: name)
+        let out = try handle("GDALCreateCopy PNG", name) { GDALCreateCopy(pngDriver, name, ds, 0, nil, nil, nil) }
+        GDALClose(out)
+        var length: vsi_l_offset = 0
+        let bytes = try handle("VSIGetMemFileBuffer", name) { VSIGetMemFileBuffer(name, &length, 1) }
+        defer { VSIFree(bytes) }
+        return Array(UnsafeBufferPointer(start: bytes, count: Int(length)))
+    }
+    private static let pngCounter = Counter()
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var n = 0
+        func next() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            n += 1
+            return n
+        }
+    }
+}

@@ -17,6 +17,8 @@ public struct RunMetadata: Sendable {
     public var startISO: String
     /// The city model's CRS (0: none), written as each group's `spatial_ref`.
     public var epsg: Int
+    /// Wall-clock seconds of the simulation (of the last session when resumed), set before the result is written.
+    public var wallSeconds: Double?
     public init(
         jobName: String, jobYAML: String, jobHash: String, seed: UInt64, engineVersion: String, gitCommit: String,
         workers: Int, partitions: Int, startISO: String, epsg: Int = 0
@@ -45,7 +47,7 @@ public struct RunMetadata: Sendable {
 public final class RunStore: SimulationObserver {
     public let resultPath: String
     public let workDir: String
-    public let metadata: RunMetadata
+    public var metadata: RunMetadata
     public let keep: Int
     let schemas: [OutputSchema]
     var snapTimes: [Int64] = []
@@ -364,6 +366,7 @@ public final class RunStore: SimulationObserver {
         try root.setAttribute("partitions", Int64(m.partitions))
         try root.setAttribute("start_time", m.startISO)
         try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+        if let w = m.wallSeconds { try root.setAttribute("wall_time_s", w) }
         let srs = m.epsg > 0 ? try SpatialReference(epsg: m.epsg) : nil
 
         // gather segment times

@@ -13,7 +13,7 @@ struct CityTwin: ParsableCommand {
         abstract: "City-scale simulation batch engine: flood, traffic and energy on a real city.",
         version: CityTwinVersion.string,
         subcommands: [
-            Run.self, Validate.self, StudyCommand.self, Inspect.self, Compare.self, Export.self,
+            Run.self, Validate.self, StudyCommand.self, Inspect.self, Compare.self, Export.self, Report.self,
             Import.self, Assign.self, PowerFlowCommand.self,
             Bench.self,
         ])

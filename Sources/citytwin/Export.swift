@@ -46,3 +46,28 @@ struct Export: ParsableCommand {
         } catch { throw Exit.fail(error) }
     }
 }
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write one self-contained HTML report of a result or compare.h5 (no network, no server).",
+        discussion:
+            "Provenance, the KPI table (Δ and intervals for a compare), maps with legends and scale bars, "
+                + "time-series charts and hotspot tables, in one file that opens from file:// offline.")
+    @Argument(help: "A result file or a compare.h5.") var input: String
+    @Option(name: .shortAndLong, help: "The HTML file to write (default: the input with .html).") var output: String?
+    @Flag(help: "Replace an existing report.") var overwrite = false
+
+    func run() throws {
+        do {
+            let t0 = Date()
+            let target = output ?? (input as NSString).deletingPathExtension + ".html"
+            let data = try ResultData.read(input)
+            let html = try ResultReport().render(data)
+            try writeFileAtomically(target, html, overwrite: overwrite)
+            print(target)
+            print(
+                String(
+                    format: "report: %.1f MB in %.2f s", Double(html.utf8.count) / 1e6, Date().timeIntervalSince(t0)))
+        } catch { throw Exit.fail(error) }
+    }
+}
