@@ -40,7 +40,8 @@ extension ResultReport {
         let tmax = t1 > t0 ? t1 : t0 + 1
         func x(_ t: Double) -> String { Frame.fmt(left + (t - t0) / (tmax - t0) * (w - left - right)) }
         func y(_ v: Double) -> String { Frame.fmt(h - bottom - (v - v0) / (vmax - v0) * (h - top - bottom)) }
-        var s = "<figure class=\"chart\" id=\"chart-\(id)\"><svg viewBox=\"0 0 \(Int(w)) \(Int(h))\" width=\"\(Int(w))\" "
+        var s =
+            "<figure class=\"chart\" id=\"chart-\(id)\"><svg viewBox=\"0 0 \(Int(w)) \(Int(h))\" width=\"\(Int(w))\" "
         s += "height=\"\(Int(h))\" role=\"img\" aria-label=\"\(html(title))\">"
         s += "<rect x=\"\(Int(left))\" y=\"\(Int(top))\" width=\"\(Int(w - left - right))\" "
         s += "height=\"\(Int(h - top - bottom))\" fill=\"#fafafa\" stroke=\"#999\"/>"
@@ -53,7 +54,8 @@ extension ResultReport {
         let step = hours > 12 ? 3.0 : hours > 4 ? 1.0 : 0.25
         var th = (t0 / 3600 / step).rounded(.up) * step
         while th * 3600 <= tmax {
-            s += "<text x=\"\(x(th * 3600))\" y=\"\(Int(h - 12))\" text-anchor=\"middle\">\(String(format: "%g", th)) h</text>"
+            s +=
+                "<text x=\"\(x(th * 3600))\" y=\"\(Int(h - 12))\" text-anchor=\"middle\">\(String(format: "%g", th)) h</text>"
             th += step
         }
         s += "<text x=\"\(Int(left))\" y=\"\(Int(top - 8))\" class=\"lt\">\(html(units))</text>"
@@ -61,7 +63,8 @@ extension ResultReport {
             let p = pts[k].filter { $0.1.isFinite }.map { "\(x($0.0)),\(y($0.1))" }.joined(separator: " ")
             s += "<polyline fill=\"none\" stroke=\"\(line.colour)\" stroke-width=\"1.5\" points=\"\(p)\"/>"
             let lx = w - right - 8 - Double(lines.count - k) * 150
-            s += "<rect x=\"\(Frame.fmt(lx))\" y=\"\(Int(top + 6))\" width=\"12\" height=\"3\" fill=\"\(line.colour)\"/>"
+            s +=
+                "<rect x=\"\(Frame.fmt(lx))\" y=\"\(Int(top + 6))\" width=\"12\" height=\"3\" fill=\"\(line.colour)\"/>"
             s += "<text x=\"\(Frame.fmt(lx + 16))\" y=\"\(Int(top + 11))\">\(html(line.label))</text>"
         }
         return s + "</svg><figcaption>\(html(title))</figcaption></figure>"

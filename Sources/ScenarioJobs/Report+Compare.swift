@@ -46,7 +46,8 @@ extension ResultReport {
                     "\(alt)-links", "\(alt): Δ \(v) per link; grey: not significant (FDR 5 %)", f,
                     paths
                         + Self.legend(
-                            "Δ \(v)", zip(ramp.colours, ramp.labels).map { ($0, $1) } + [(Self.grey, "not significant")],
+                            "Δ \(v)",
+                            zip(ramp.colours, ramp.labels).map { ($0, $1) } + [(Self.grey, "not significant")],
                             f))
             }
             if let b = d.layers.first(where: { $0.name == "\(alt).buses" }),
@@ -66,7 +67,8 @@ extension ResultReport {
                     "\(alt)-grid", "\(alt): Δ \(v) per bus; grey: not significant (FDR 5 %)", f,
                     s
                         + Self.legend(
-                            "Δ \(v)", zip(ramp.colours, ramp.labels).map { ($0, $1) } + [(Self.grey, "not significant")],
+                            "Δ \(v)",
+                            zip(ramp.colours, ramp.labels).map { ($0, $1) } + [(Self.grey, "not significant")],
                             f))
             }
         }
@@ -76,7 +78,8 @@ extension ResultReport {
     func compareHotspots(_ d: ResultData) -> String {
         var out = ""
         for l in d.layers {
-            guard let v = Self.mapped(l, preferred: ["mean_travel_time", "building_unserved", "vm_pu", "total_entries"]),
+            guard
+                let v = Self.mapped(l, preferred: ["mean_travel_time", "building_unserved", "vm_pu", "total_entries"]),
                 let delta = l.field(v + "_delta")?.values, let sig = l.field(v + "_significant")?.values
             else { continue }
             let half = l.field(v + "_halfwidth")?.values ?? []

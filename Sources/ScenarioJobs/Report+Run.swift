@@ -26,7 +26,8 @@ extension ResultReport {
             let uri = try Self.image(depth) { k, v in
                 atStart(k) ? Self.waterAtStart : Self.depthClasses.colour(Double(v))
             }
-            let legend = [(Self.waterAtStart, "water at the start")]
+            let legend =
+                [(Self.waterAtStart, "water at the start")]
                 + zip(Self.depthClasses.colours, Self.depthClasses.labels).map { ($0, $1) }
             out += map(
                 "flood", "Maximum water depth over the city's streets", f,
@@ -89,7 +90,8 @@ extension ResultReport {
             for k in 0..<st.count where st.x[k].isFinite {
                 let c = (trips.isEmpty ? 0 : trips[k]) > 0 ? red : Self.rgb(0x404040)
                 s += "<rect x=\"\(Frame.fmt((st.x[k] - f.minX) * f.scale - 2.5))\" "
-                s += "y=\"\(Frame.fmt((f.maxY - st.y[k]) * f.scale - 2.5))\" width=\"5\" height=\"5\" fill=\"\(c.hex)\"/>"
+                s +=
+                    "y=\"\(Frame.fmt((f.maxY - st.y[k]) * f.scale - 2.5))\" width=\"5\" height=\"5\" fill=\"\(c.hex)\"/>"
             }
         }
         return s
@@ -103,14 +105,16 @@ extension ResultReport {
 
     func charts(_ d: ResultData) -> String {
         func column(_ series: String, _ name: String) -> (ResultData.Series, ResultData.Field)? {
-            guard let s = d.series.first(where: { $0.name == series }), let c = s.columns.first(where: { $0.name == name })
+            guard let s = d.series.first(where: { $0.name == series }),
+                let c = s.columns.first(where: { $0.name == name })
             else { return nil }
             return (s, c)
         }
         var out = ""
         if let (s, c) = column("traffic", "en_route") {
             out += Self.chart(
-                "en-route", "Vehicles en route", units: "vehicles", [Line(label: "en route", colour: "#3182bd", time: s.time, values: c.values)])
+                "en-route", "Vehicles en route", units: "vehicles",
+                [Line(label: "en route", colour: "#3182bd", time: s.time, values: c.values)])
         }
         if let (s, c) = column("traffic_snapshots", "mean_speed") {
             out += Self.chart(
@@ -151,7 +155,8 @@ extension ResultReport {
             let speed = l.field("mean_speed")?.values ?? []
             let closed = l.field("hours_closed")?.values
             out += Self.table(
-                "hot-links", "Links by mean delay", ["link", "delay (s)", "vehicles", "mean speed (km/h)", "hours closed"],
+                "hot-links", "Links by mean delay",
+                ["link", "delay (s)", "vehicles", "mean speed (km/h)", "hours closed"],
                 Self.top(delay, hotspots).map { k in
                     [
                         l.ids[k], Self.num(delay[k]), Self.num(flow.isEmpty ? .nan : flow[k]),
@@ -171,7 +176,8 @@ extension ResultReport {
                     let (i, j) = (k % depth.width, k / depth.width)
                     let h = hr.map { Double($0[k]) } ?? .nan
                     return [
-                        String(format: "%.0f, %.0f", gt[0] + (Double(i) + 0.5) * gt[1], gt[3] + (Double(j) + 0.5) * gt[5]),
+                        String(
+                            format: "%.0f, %.0f", gt[0] + (Double(i) + 0.5) * gt[1], gt[3] + (Double(j) + 0.5) * gt[5]),
                         Self.num(v[k]), Self.num(h), h.isFinite ? FloodHazard.className(h) : "",
                     ]
                 })
@@ -180,7 +186,9 @@ extension ResultReport {
             let off = b.field("hours_off")?.values
             out += Self.table(
                 "hot-buildings", "Buildings by unserved energy", ["building", "unserved (kWh)", "hours off"],
-                Self.top(u, hotspots, where: { u[$0] > 0 }).map { [b.ids[$0], Self.num(u[$0]), Self.num(off?[$0] ?? .nan)] })
+                Self.top(u, hotspots, where: { u[$0] > 0 }).map {
+                    [b.ids[$0], Self.num(u[$0]), Self.num(off?[$0] ?? .nan)]
+                })
         }
         if let s = d.layers.first(where: { $0.name == "substations" }), let trips = s.field("trips")?.values {
             let outage = s.field("outage")?.values ?? []

@@ -75,7 +75,9 @@ public struct ResultReport: Sendable {
         }
         let label = ["wall_time_s": "wall time (s)", "job_name": "job", "job_hash": "job hash"]
         return "<section id=\"provenance\"><h2>Provenance</h2><table>"
-            + rows.map { "<tr><th class=\"l\">\(Self.html(label[$0.0] ?? $0.0))</th><td class=\"l\">\(Self.html($0.1))</td></tr>" }
+            + rows.map {
+                "<tr><th class=\"l\">\(Self.html(label[$0.0] ?? $0.0))</th><td class=\"l\">\(Self.html($0.1))</td></tr>"
+            }
             .joined() + "</table></section>"
     }
 
@@ -94,11 +96,13 @@ public struct ResultReport: Sendable {
             }
         } else {
             s += "<tr><th class=\"l\">domain</th><th class=\"l\">KPI</th><th class=\"l\">alternative</th><th>n</th>"
-            s += "<th>base mean</th><th>mean</th><th>Δ</th><th>interval</th><th>Holm p</th><th class=\"l\">units</th></tr>"
+            s +=
+                "<th>base mean</th><th>mean</th><th>Δ</th><th>interval</th><th>Holm p</th><th class=\"l\">units</th></tr>"
             for k in d.kpis {
                 let interval = k.low.isFinite ? "[\(Self.num(k.low)), \(Self.num(k.high))]" : "one seed"
                 s += "<tr><td class=\"l\">\(k.domain)</td><td class=\"l\">\(Self.html(k.name))</td>"
-                s += "<td class=\"l\">\(Self.html(k.alternative ?? "")) vs \(Self.html(k.base ?? ""))</td><td>\(k.n)</td>"
+                s +=
+                    "<td class=\"l\">\(Self.html(k.alternative ?? "")) vs \(Self.html(k.base ?? ""))</td><td>\(k.n)</td>"
                 s += "<td>\(Self.num(k.meanBase))</td><td>\(Self.num(k.value))</td><td>\(Self.num(k.delta))</td>"
                 s += "<td>\(interval)</td><td>\(Self.num(k.p))</td><td class=\"l\">\(Self.html(k.units))</td></tr>"
             }
@@ -112,7 +116,9 @@ public struct ResultReport: Sendable {
         s += head.enumerated().map { "<th\($0.offset == 0 ? " class=\"l\"" : "")>\(html($0.element))</th>" }.joined()
         s += "</tr>"
         for r in rows {
-            s += "<tr>" + r.enumerated().map { "<td\($0.offset == 0 ? " class=\"l\"" : "")>\(html($0.element))</td>" }
+            s +=
+                "<tr>"
+                + r.enumerated().map { "<td\($0.offset == 0 ? " class=\"l\"" : "")>\(html($0.element))</td>" }
                 .joined() + "</tr>"
         }
         return s + "</table>"

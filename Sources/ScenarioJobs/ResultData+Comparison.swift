@@ -21,7 +21,8 @@ extension ResultData {
                 epsg = try epsg ?? GeoReference.epsg(of: g)
                 let names = try g.memberNames()
                 let variables = names.filter { $0.hasSuffix("_delta") }.map { String($0.dropLast(6)) }
-                if let x = try array(g, "x"), let y = try array(g, "y"), let gt = GeoReference.geoTransform(x: x, y: y) {
+                if let x = try array(g, "x"), let y = try array(g, "y"), let gt = GeoReference.geoTransform(x: x, y: y)
+                {
                     try readComparisonGrids(g, alt: alt, domain: domain, variables: variables, x: x, y: y, gt: gt)
                 }
                 for geometry in try GeoReference.geometries(in: g) {
@@ -50,7 +51,8 @@ extension ResultData {
             }
             rasters.append(
                 Raster(
-                    name: "\(alt).\(domain).\(v)", longName: "\(alt) against its base: \(v) (Δ, half-width, significant)",
+                    name: "\(alt).\(domain).\(v)",
+                    longName: "\(alt) against its base: \(v) (Δ, half-width, significant)",
                     width: w, height: h, geoTransform: gt, bands: bands))
         }
         if let delta = try array(g, "max_depth_delta"), let base = try array(g, "max_depth_mean_base") {
@@ -61,7 +63,8 @@ extension ResultData {
                 let north = Self.northUp(cells.map(Double.init), width: w, height: h, yIncreasing: up)
                 masks.append(
                     Mask(
-                        name: "\(alt).\(name)", longName: "\(name.replacingOccurrences(of: "_", with: " ")) (mean max depth "
+                        name: "\(alt).\(name)",
+                        longName: "\(name.replacingOccurrences(of: "_", with: " ")) (mean max depth "
                             + "over the seeds on either side of \(t) m)", width: w, height: h, geoTransform: gt,
                         cells: north.map { $0 > 0 ? 1 : 0 }))
             }
@@ -92,7 +95,8 @@ extension ResultData {
         let ids = try g.exists(dim + "_id") ? try g.dataset(dim + "_id").readStrings() : (0..<count).map(String.init)
         layers.append(
             Layer(
-                name: "\(alt).\(Self.layerNames[dim] ?? dim + "s")", kind: start.isEmpty ? .point : .line, ids: ids, x: x,
+                name: "\(alt).\(Self.layerNames[dim] ?? dim + "s")", kind: start.isEmpty ? .point : .line, ids: ids,
+                x: x,
                 y: y, start: start, fields: fields))
     }
 

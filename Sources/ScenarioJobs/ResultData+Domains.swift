@@ -38,7 +38,8 @@ extension ResultData {
             let d = try g.dataset(name)
             rasters.append(
                 raster(
-                    name, v, units: try d.stringAttribute("units") ?? "", long: try d.stringAttribute("long_name") ?? "",
+                    name, v, units: try d.stringAttribute("units") ?? "",
+                    long: try d.stringAttribute("long_name") ?? "",
                     noData: name == "arrival_time" ? .nan : nil))
         }
         if let d = finals["max_depth"], let v = finals["max_speed"] {
@@ -163,8 +164,12 @@ extension ResultData {
                         columns: [Field("mean_speed", "m s-1", speed), Field("vehicles_on_links", "1", onLinks)]))
             }
         }
-        if let v = try array(g, "vehicles") { fields.append(Field("max_vehicles", "1", Self.reduce(v, entities: m, max, initial: 0))) }
-        if let v = try array(g, "queue") { fields.append(Field("max_queue", "1", Self.reduce(v, entities: m, max, initial: 0))) }
+        if let v = try array(g, "vehicles") {
+            fields.append(Field("max_vehicles", "1", Self.reduce(v, entities: m, max, initial: 0)))
+        }
+        if let v = try array(g, "queue") {
+            fields.append(Field("max_queue", "1", Self.reduce(v, entities: m, max, initial: 0)))
+        }
         if let v = try array(g, "link_speed_limit") {
             let closed = Self.reduce(v, entities: m, { $0 + ($1 == 0 ? 1 : 0) }, initial: 0)
             fields.append(Field("hours_closed", "h", closed.map { $0 * dt / 3600 }))

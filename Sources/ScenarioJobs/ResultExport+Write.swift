@@ -16,7 +16,8 @@ extension ResultExport {
         if !existing.isEmpty, !overwrite {
             throw RunError(
                 "\(existing.count) of the export's files exist already: "
-                    + existing.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (existing.count > 3 ? ", ..." : ""),
+                    + existing.prefix(3).map { "'\($0)'" }.joined(separator: ", ")
+                    + (existing.count > 3 ? ", ..." : ""),
                 hint: "pass --overwrite to replace them, or export --to another folder")
         }
         do {
@@ -114,7 +115,8 @@ extension ResultExport {
 
     static func csv(_ kpis: [ResultData.KPI], _ kind: ResultData.Kind) -> String {
         if kind == .run {
-            return "domain,kpi,value,units\n" + kpis.map { "\($0.domain),\($0.name),\($0.value),\($0.units)\n" }.joined()
+            return "domain,kpi,value,units\n"
+                + kpis.map { "\($0.domain),\($0.name),\($0.value),\($0.units)\n" }.joined()
         }
         var out = "domain,kpi,units,alternative,base,n,mean,mean_base,delta,ci_low,ci_high,p_holm\n"
         for k in kpis {

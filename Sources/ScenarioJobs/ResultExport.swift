@@ -42,7 +42,9 @@ public struct ResultExport: Sendable {
     @discardableResult
     public func run() throws -> [String] {
         let data = try ResultData.read(input, depthAt: [])
-        let seconds = try times.map { try Self.seconds($0, start: data.provenance.first { $0.key == "start_time" }?.value) }
+        let seconds = try times.map {
+            try Self.seconds($0, start: data.provenance.first { $0.key == "start_time" }?.value)
+        }
         for (t, s) in zip(times, seconds) where !data.depthTimes.contains(where: { abs($0 - s) < 0.5 }) {
             guard let near = data.depthTimes.min(by: { abs($0 - s) < abs($1 - s) }) else {
                 throw RunError(
@@ -144,24 +146,22 @@ public struct ResultExport: Sendable {
         return out
     }
 
-    /// Seconds since the job's start of `2h`, `90m`, `7200s`, `1h30m`, `3600` or an ISO 8601 date-time.
+    /// Seconds since the job's start of `2h`, `90min`, `90m`, `7200s`, `1h30m`, `3600` or an ISO 8601 date-time.
     static func seconds(_ s: String, start: String?) throws -> Double {
         if let v = Double(s), v.isFinite, v >= 0 { return v }
         var total = 0.0
-        var number = ""
-        var ok = !s.isEmpty
-        for c in s {
-            if c.isNumber || c == "." {
-                number.append(c)
-            } else if let v = Double(number), let unit = ["h": 3600.0, "m": 60, "s": 1][String(c)] {
-                total += v * unit
-                number = ""
-            } else {
-                ok = false
+        var rest = Substring(s)
+        while let first = rest.first, first.isNumber {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            guard let v = Double(number), let scale = ["h": 3600.0, "min": 60, "m": 60, "s": 1][String(unit)] else {
                 break
             }
+            total += v * scale
+            if rest.isEmpty { return total }
         }
-        if ok, number.isEmpty { return total }
         let iso = ISO8601DateFormatter()
         if let t = iso.date(from: s), let st = start.flatMap({ iso.date(from: $0) }) {
             return t.timeIntervalSince(st)

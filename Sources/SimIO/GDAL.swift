@@ -87,7 +87,9 @@ public final class SpatialReference: @unchecked Sendable {
     func wkt(_ format: String) throws -> String {
         var out: UnsafeMutablePointer<CChar>? = nil
         try GDAL.withOptions(["FORMAT=\(format)"]) { o in
-            try GDAL.ogr("OSRExportToWktEx \(format)", "EPSG:\(epsg)") { OSRExportToWktEx(handle, &out, UnsafeRawPointer(o)?.assumingMemoryBound(to: UnsafePointer<CChar>?.self)) }
+            try GDAL.ogr("OSRExportToWktEx \(format)", "EPSG:\(epsg)") {
+                OSRExportToWktEx(handle, &out, UnsafeRawPointer(o)?.assumingMemoryBound(to: UnsafePointer<CChar>?.self))
+            }
         }
         defer { VSIFree(out) }
         return out.map { String(cString: $0) } ?? ""

@@ -31,7 +31,8 @@ struct Export: ParsableCommand {
                     guard let f = ResultExport.Format(rawValue: n.lowercased()) else {
                         let all = ResultExport.Format.allCases.map(\.rawValue)
                         let hint = DidYouMean.suggest(n, from: all).map { "did you mean '\($0)'? " } ?? ""
-                        throw RunError("--format \(n): not a format", hint: hint + "formats: " + all.joined(separator: ", "))
+                        throw RunError(
+                            "--format \(n): not a format", hint: hint + "formats: " + all.joined(separator: ", "))
                     }
                     return f
                 }
@@ -52,17 +53,25 @@ struct Report: ParsableCommand {
         abstract: "Write one self-contained HTML report of a result or compare.h5 (no network, no server).",
         discussion:
             "Provenance, the KPI table (Δ and intervals for a compare), maps with legends and scale bars, "
-                + "time-series charts and hotspot tables, in one file that opens from file:// offline.")
+            + "time-series charts and hotspot tables, in one file that opens from file:// offline.")
     @Argument(help: "A result file or a compare.h5.") var input: String
     @Option(name: .shortAndLong, help: "The HTML file to write (default: the input with .html).") var output: String?
+    @Option(help: "Links drawn per map at most (the most important: by flow, or by |Δ| for a compare).")
+    var maxLinks = 25_000
     @Flag(help: "Replace an existing report.") var overwrite = false
+
+    func validate() throws {
+        guard maxLinks > 0 else { throw ValidationError("--max-links must be at least 1") }
+    }
 
     func run() throws {
         do {
             let t0 = Date()
             let target = output ?? (input as NSString).deletingPathExtension + ".html"
             let data = try ResultData.read(input)
-            let html = try ResultReport().render(data)
+            var report = ResultReport()
+            report.maxLinks = maxLinks
+            let html = try report.render(data)
             try writeFileAtomically(target, html, overwrite: overwrite)
             print(target)
             print(
