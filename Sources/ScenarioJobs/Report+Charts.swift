@@ -55,7 +55,8 @@ extension ResultReport {
         var th = (t0 / 3600 / step).rounded(.up) * step
         while th * 3600 <= tmax {
             s +=
-                "<text x=\"\(x(th * 3600))\" y=\"\(Int(h - 12))\" text-anchor=\"middle\">\(String(format: "%g", th)) h</text>"
+                "<text x=\"\(x(th * 3600))\" y=\"\(Int(h - 12))\" text-anchor=\"middle\">"
+                + "\(String(format: "%g", th)) h</text>"
             th += step
         }
         s += "<text x=\"\(Int(left))\" y=\"\(Int(top - 8))\" class=\"lt\">\(html(units))</text>"

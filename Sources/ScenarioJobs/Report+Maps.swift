@@ -123,7 +123,8 @@ extension ResultReport {
         for (k, e) in entries.enumerated() {
             let y = 30 + 16 * k
             s +=
-                "<rect x=\"\(Frame.fmt(x + 6))\" y=\"\(y)\" width=\"14\" height=\"12\" fill=\"\(e.0.hex)\" stroke=\"#444\"/>"
+                "<rect x=\"\(Frame.fmt(x + 6))\" y=\"\(y)\" width=\"14\" height=\"12\" "
+                + "fill=\"\(e.0.hex)\" stroke=\"#444\"/>"
             s += "<text x=\"\(Frame.fmt(x + 26))\" y=\"\(y + 10)\">\(html(e.1))</text>"
         }
         return s + "</g>" + scaleBar(f)

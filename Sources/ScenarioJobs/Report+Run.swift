@@ -91,7 +91,8 @@ extension ResultReport {
                 let c = (trips.isEmpty ? 0 : trips[k]) > 0 ? red : Self.rgb(0x404040)
                 s += "<rect x=\"\(Frame.fmt((st.x[k] - f.minX) * f.scale - 2.5))\" "
                 s +=
-                    "y=\"\(Frame.fmt((f.maxY - st.y[k]) * f.scale - 2.5))\" width=\"5\" height=\"5\" fill=\"\(c.hex)\"/>"
+                    "y=\"\(Frame.fmt((f.maxY - st.y[k]) * f.scale - 2.5))\" width=\"5\" height=\"5\" "
+                    + "fill=\"\(c.hex)\"/>"
             }
         }
         return s

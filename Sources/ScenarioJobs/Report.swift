@@ -97,12 +97,14 @@ public struct ResultReport: Sendable {
         } else {
             s += "<tr><th class=\"l\">domain</th><th class=\"l\">KPI</th><th class=\"l\">alternative</th><th>n</th>"
             s +=
-                "<th>base mean</th><th>mean</th><th>Δ</th><th>interval</th><th>Holm p</th><th class=\"l\">units</th></tr>"
+                "<th>base mean</th><th>mean</th><th>Δ</th><th>interval</th><th>Holm p</th>"
+                + "<th class=\"l\">units</th></tr>"
             for k in d.kpis {
                 let interval = k.low.isFinite ? "[\(Self.num(k.low)), \(Self.num(k.high))]" : "one seed"
                 s += "<tr><td class=\"l\">\(k.domain)</td><td class=\"l\">\(Self.html(k.name))</td>"
                 s +=
-                    "<td class=\"l\">\(Self.html(k.alternative ?? "")) vs \(Self.html(k.base ?? ""))</td><td>\(k.n)</td>"
+                    "<td class=\"l\">\(Self.html(k.alternative ?? "")) vs \(Self.html(k.base ?? ""))</td>"
+                    + "<td>\(k.n)</td>"
                 s += "<td>\(Self.num(k.meanBase))</td><td>\(Self.num(k.value))</td><td>\(Self.num(k.delta))</td>"
                 s += "<td>\(interval)</td><td>\(Self.num(k.p))</td><td class=\"l\">\(Self.html(k.units))</td></tr>"
             }

@@ -59,7 +59,7 @@ import Testing
             assert content.mean() > 0.05, "map not blank: %.3f" % content.mean()
             legend = box[:, : 150, -220:]
             def has(rgb, n):
-                m = (np.abs(legend[0] - rgb[0]) <= 3) & (np.abs(legend[1] - rgb[1]) <= 3) & (np.abs(legend[2] - rgb[2]) <= 3)
+                m = np.all(np.abs(legend - np.array(rgb).reshape(3, 1, 1)) <= 3, axis=0)
                 return m.sum() >= n
             assert has((8, 48, 107), 40) and has((158, 202, 225), 40), "legend swatches"
             white = (legend[0] > 250) & (legend[1] > 250) & (legend[2] > 250)
