@@ -101,9 +101,15 @@ extension Import {
         @Flag(help: "Route every car leg of --plans on free-flow travel times, ignoring the plans' routes.")
         var reroute = false
         @Option(help: "Model name.") var name: String?
+        @Option(
+            help: "The network's CRS (MATSim files do not say it), e.g. EPSG:31468 for the Berlin scenario's DHDN / GK4.")
+        var crs: String?
         @Option(name: .shortAndLong, help: "Output model directory.") var output: String
         @Flag(help: "Replace an existing model in the output directory.") var overwrite = false
         func validate() throws {
+            if let crs, !(crs.hasPrefix("EPSG:") && Int(crs.dropFirst(5)).map { $0 > 0 } == true) {
+                throw ValidationError("--crs must look like EPSG:31468 (got '\(crs)')")
+            }
             if plans != nil && routes != nil { throw ValidationError("give --plans or --routes, not both") }
             if reroute && plans == nil { throw ValidationError("--reroute needs --plans") }
         }
@@ -132,7 +138,8 @@ extension Import {
                     description: "MATSim network \(URL(fileURLWithPath: network).lastPathComponent)"
                         + (plans.map { "; plans \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? "")
                         + (routes.map { "; routes \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? ""),
-                    provenance: "MATSim files (see their own provenance and licence)", to: output, overwrite: overwrite)
+                    provenance: "MATSim files (see their own provenance and licence)", crs: crs, to: output,
+                    overwrite: overwrite)
                 print(
                     "wrote \(output): \(net.nodeCount) nodes, \(net.linkCount) links"
                         + (vehicles.map { ", \($0.count) vehicles" } ?? "") + note)
