@@ -52,13 +52,14 @@ extension ResultData {
         }
         depthTimes = try array(g, "time") ?? []
         guard try g.exists("depth"), !depthTimes.isEmpty else { return }
-        let depth = try g.dataset("depth").read().doubles
-        let cells = w * h
+        // one snapshot at a time: a large grid's (time, y, x) need not fit in memory
+        let depth = try g.dataset("depth")
+        func snapshot(_ k: Int) throws -> [Float] { try depth.readFloats(start: [k, 0, 0], count: [1, h, w]) }
         var area: [Double] = []
         let cellArea = gt[1] * -gt[5]
+        let wet = Float(Self.wetThreshold)
         for k in depthTimes.indices {
-            var n = 0
-            for c in (k * cells)..<((k + 1) * cells) where depth[c] > Self.wetThreshold { n += 1 }
+            let n = try snapshot(k).reduce(0) { $0 + ($1 > wet ? 1 : 0) }
             area.append(Double(n) * cellArea)
         }
         series.append(
@@ -69,7 +70,7 @@ extension ResultData {
             guard let k = depthTimes.firstIndex(where: { abs($0 - t) < 0.5 }) else { continue }
             rasters.append(
                 raster(
-                    "depth_t\(Int(t.rounded()))s", Array(depth[(k * cells)..<((k + 1) * cells)]), units: "m",
+                    "depth_t\(Int(t.rounded()))s", try snapshot(k).map(Double.init), units: "m",
                     long: "water depth at \(ResultData.clock(t)) since start"))
         }
     }

@@ -492,6 +492,23 @@ public final class H5Dataset: H5Object {
         }
     }
 
+    /// Reads the block at `start` with extent `count` as float32 (libhdf5 converts), e.g. one snapshot of a
+    /// (time, y, x) variable without holding the others.
+    public func readFloats(start: [Int], count: [Int]) throws -> [Float] {
+        let fs = try HDF5.call("H5Dget_space", path) { H5Dget_space(id) }
+        defer { HDF5.quiet { H5Sclose(fs) } }
+        var st = start.map { hsize_t($0) }
+        var ct = count.map { hsize_t($0) }
+        try HDF5.call("H5Sselect_hyperslab", path) { H5Sselect_hyperslab(fs, H5S_SELECT_SET, &st, nil, &ct, nil) }
+        let ms = try HDF5.call("H5Screate_simple", path) { H5Screate_simple(Int32(ct.count), &ct, nil) }
+        defer { HDF5.quiet { H5Sclose(ms) } }
+        var a = [Float](repeating: 0, count: count.reduce(1, *))
+        _ = try a.withUnsafeMutableBytes { b in
+            try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_FLOAT(), ms, fs, ct_H5P_DEFAULT(), b.baseAddress) }
+        }
+        return a
+    }
+
     /// Reads a 1-D dataset of variable-length strings (ids written by `writeStrings`).
     public func readStrings() throws -> [String] {
         let n = try shape.reduce(1, *)
