@@ -31,7 +31,7 @@ extension ResultReport {
                         + Self.legend("Δ max depth", zip(ramp.colours, ramp.labels).map { ($0, $1) }, f))
             }
             if let l = d.layers.first(where: { $0.name == "\(alt).links" }),
-                let v = Self.mapped(l, preferred: ["mean_travel_time", "total_entries", "entries"]),
+                let v = Self.mapped(l, preferred: ["link_travel_time", "link_flow"]),
                 let delta = l.field(v + "_delta")?.values, let sig = l.field(v + "_significant")?.values
             {
                 let ramp = Self.diverging(extent: Self.extent(delta, sig), units: "")
@@ -51,7 +51,7 @@ extension ResultReport {
                             f))
             }
             if let b = d.layers.first(where: { $0.name == "\(alt).buses" }),
-                let v = Self.mapped(b, preferred: ["vm_pu"]), let delta = b.field(v + "_delta")?.values,
+                let v = Self.mapped(b, preferred: ["bus_min_voltage"]), let delta = b.field(v + "_delta")?.values,
                 let sig = b.field(v + "_significant")?.values
             {
                 let ramp = Self.diverging(extent: Self.extent(delta, sig), units: "")
@@ -79,7 +79,11 @@ extension ResultReport {
         var out = ""
         for l in d.layers {
             guard
-                let v = Self.mapped(l, preferred: ["mean_travel_time", "building_unserved", "vm_pu", "total_entries"]),
+                let v = Self.mapped(
+                    l,
+                    preferred: [
+                        "link_travel_time", "building_unserved", "bus_min_voltage", "trafo_max_loading", "link_flow",
+                    ]),
                 let delta = l.field(v + "_delta")?.values, let sig = l.field(v + "_significant")?.values
             else { continue }
             let half = l.field(v + "_halfwidth")?.values ?? []

@@ -504,7 +504,9 @@ public final class H5Dataset: H5Object {
         defer { HDF5.quiet { H5Sclose(ms) } }
         var a = [Float](repeating: 0, count: count.reduce(1, *))
         _ = try a.withUnsafeMutableBytes { b in
-            try HDF5.call("H5Dread", path) { H5Dread(id, ct_H5T_NATIVE_FLOAT(), ms, fs, ct_H5P_DEFAULT(), b.baseAddress) }
+            try HDF5.call("H5Dread", path) {
+                H5Dread(id, ct_H5T_NATIVE_FLOAT(), ms, fs, ct_H5P_DEFAULT(), b.baseAddress)
+            }
         }
         return a
     }

@@ -102,7 +102,8 @@ extension Import {
         var reroute = false
         @Option(help: "Model name.") var name: String?
         @Option(
-            help: "The network's CRS (MATSim files do not say it), e.g. EPSG:31468 for the Berlin scenario's DHDN / GK4.")
+            help:
+                "The network's CRS (MATSim files do not say it), e.g. EPSG:31468 for the Berlin scenario's DHDN / GK4.")
         var crs: String?
         @Option(name: .shortAndLong, help: "Output model directory.") var output: String
         @Flag(help: "Replace an existing model in the output directory.") var overwrite = false
