@@ -98,7 +98,11 @@ public struct ResultExport: Sendable {
                     Product(file: r.name + ".tif") { path in
                         try GDAL.writeCOG(
                             path, width: r.width, height: r.height, geoTransform: r.geoTransform, srs: srs,
-                            bands: r.bands, metadata: ["TIFFTAG_IMAGEDESCRIPTION": r.longName, "SOURCE": data.path])
+                            bands: r.bands,
+                            metadata: [
+                                "TIFFTAG_IMAGEDESCRIPTION": r.longName, "SOURCE": data.path,
+                                "TIFFTAG_SOFTWARE": "CityTwin \(CityTwinVersion.string) (GDAL \(GDAL.version))",
+                            ])
                     })
             }
         }
