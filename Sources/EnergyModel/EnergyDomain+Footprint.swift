@@ -18,8 +18,10 @@ extension EnergyDomain {
         var f = Footprint()
         f.state = d * 240 + b * 120 + n * 600
         f.building = Double(gridBytes) * 25 + b * 1000
-        f.snapshot = 4 * (Double(buses) + Double(trafos) + 2 * b)
-        f.finals = b * 8 * 2 + 4096
+        // per output: bus voltages, transformer and line loadings (branches), building demand and supply
+        f.snapshot = 4 * (Double(buses) + Double(branches) + 2 * b)
+        // unserved energy and positions of buildings, positions of buses, transformers and line ends
+        f.finals = b * 8 * 3 + n * 40 + 4096
         f.diagnostics = 9
         f.checkpoint = d * 80 + b * 40 + n * 16 + 4096
         f.ticks = Double(duration.milliseconds) / Double(max(1, step.milliseconds))

@@ -479,10 +479,19 @@ public final class EnergyDomain: DomainModel {
                 Coordinate(
                     "asset", units: "1", longName: "substation that can flood",
                     values: (0..<setup.assets.count).map(Double.init), labels: setup.assets.map(\.name)),
+                Coordinate(
+                    "line", units: "1", longName: "line or cable", values: (0..<g.lines.count).map(Double.init),
+                    labels: g.lines.map(\.name)),
+                Coordinate(
+                    "line_node", units: "1", longName: "end of a line (from, to)",
+                    values: (0..<(2 * g.lines.count)).map(Double.init)),
             ],
             snapshots: [
                 Variable("vm_pu", units: "1", longName: "bus voltage magnitude (0: not energised)", dims: ["bus"]),
                 Variable("trafo_loading", units: "percent", longName: "transformer loading", dims: ["trafo"]),
+                Variable(
+                    "line_loading", units: "percent", longName: "line loading (current / rated current)",
+                    dims: ["line"]),
                 Variable(
                     "building_demand", units: "kW", longName: "building net demand (load + EV − PV)",
                     dims: ["building"]
@@ -498,7 +507,15 @@ public final class EnergyDomain: DomainModel {
                 Variable(
                     "building_unserved", units: "kWh", longName: "energy the building would have drawn while cut off",
                     dims: ["building"], type: .float64),
-            ] + ["bus", "trafo", "building", "asset"].flatMap(Self.positionVariables),
+            ] + ["bus", "trafo", "building", "asset"].flatMap(Self.positionVariables) + [
+                Variable("line_node_count", units: "1", longName: "points of the line", dims: ["line"], type: .int32),
+                Variable(
+                    "line_node_x", units: "m", longName: "easting of a line end (its bus)", dims: ["line_node"],
+                    type: .float64),
+                Variable(
+                    "line_node_y", units: "m", longName: "northing of a line end (its bus)", dims: ["line_node"],
+                    type: .float64),
+            ],
             diagnostics: [
                 Variable(
                     "demand", units: "MW",
@@ -523,7 +540,9 @@ public final class EnergyDomain: DomainModel {
                     + "PVWatts v5 (Dobos 2014); AC power flow per feeder (Newton / current injection, KLU)",
                 "step_s": String(stepMs / 1000),
             ],
-            geometries: ["bus", "trafo", "building", "asset"].map(Geometry.points))
+            geometries: ["bus", "trafo", "building", "asset"].map(Geometry.points) + [
+                Geometry("line", kind: .line, x: "line_node_x", y: "line_node_y", nodeCount: "line_node_count")
+            ])
     }
 
     static func positionVariables(_ dim: String) -> [Variable] {
@@ -551,6 +570,7 @@ public final class EnergyDomain: DomainModel {
         var branchLoading = [Double](repeating: 0, count: network.branchCount)
         for st in feeders { for (k, gb) in st.feeder.branches.enumerated() { branchLoading[Int(gb)] = st.loading[k] } }
         for (t, b) in mapping.trafoBranch.enumerated() where b >= 0 { tl[t] = Float(branchLoading[Int(b)]) }
+        let ll = mapping.lineBranch.map { $0 >= 0 ? Float(branchLoading[Int($0)]) : 0 }
         var demand = [Float](repeating: 0, count: setup.buildings.count)
         var served = [UInt8](repeating: 1, count: setup.buildings.count)
         for st in feeders {
@@ -559,7 +579,7 @@ public final class EnergyDomain: DomainModel {
                 served[b] = st.served[k]
             }
         }
-        return [.float32(vm), .float32(tl), .float32(demand), .uint8(served)]
+        return [.float32(vm), .float32(tl), .float32(ll), .float32(demand), .uint8(served)]
     }
 
     public func finals() -> [ArrayData] {
@@ -568,7 +588,9 @@ public final class EnergyDomain: DomainModel {
             .int32(trips), .float64(outageMs.map { Double($0) / 60_000 }), .float64(buildingUnservedKWh),
             .float64(p.bus.x), .float64(p.bus.y), .float64(p.trafo.x), .float64(p.trafo.y),
             .float64(setup.buildings.map(\.x)), .float64(setup.buildings.map(\.y)), .float64(setup.assets.map(\.x)),
-            .float64(setup.assets.map(\.y)),
+            .float64(setup.assets.map(\.y)), .int32([Int32](repeating: 2, count: setup.grid.lines.count)),
+            .float64(setup.grid.lines.flatMap { [p.bus.x[$0.fromBus], p.bus.x[$0.toBus]] }),
+            .float64(setup.grid.lines.flatMap { [p.bus.y[$0.fromBus], p.bus.y[$0.toBus]] }),
         ]
     }
 

@@ -115,7 +115,7 @@ extension ResultReport {
 
     /// Legend boxes at the frame's top right, and a scale bar (a round length near a fifth of the width) below left.
     static func legend(_ title: String, _ entries: [(Colour, String)], _ f: Frame) -> String {
-        let w = 190.0
+        let w = 200.0
         let x = f.width - w - 8
         var s = "<g class=\"legend\"><rect x=\"\(Frame.fmt(x))\" y=\"8\" width=\"\(Frame.fmt(w))\" "
         s += "height=\"\(20 + 16 * entries.count)\" fill=\"#ffffff\" fill-opacity=\"0.9\" stroke=\"#666\"/>"

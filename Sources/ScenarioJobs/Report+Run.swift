@@ -82,7 +82,16 @@ extension ResultReport {
             let c = (off.isEmpty ? 0 : off[k]) > 0 ? red : (low.isEmpty ? 1 : low[k]) < 0.95 ? orange : green
             groups[c.hex, default: []].append("M\(f.px(buses.x[k])) \(f.py(buses.y[k]))h0")
         }
-        var s = groups.keys.sorted().map {
+        // lines under the buses: dark grey, red above 100 % loading at some output time
+        var s = ""
+        if let lines = d.layers.first(where: { $0.name == "lines" }), let top = lines.field("loading_max")?.values {
+            let finite = (0..<lines.count).filter { k in
+                (lines.start[k]..<lines.start[k + 1]).allSatisfy { lines.x[$0].isFinite && lines.y[$0].isFinite }
+            }
+            s += Self.linkPaths(lines, f, width: 0.8, order: finite) { top[$0] > 100 ? nil : Self.rgb(0x737373) }
+            s += Self.linkPaths(lines, f, width: 1.6, order: finite) { top[$0] > 100 ? red : nil }
+        }
+        s += groups.keys.sorted().map {
             "<path stroke=\"\($0)\" stroke-width=\"3\" stroke-linecap=\"round\" d=\"\(groups[$0]!.joined())\"/>"
         }.joined()
         if let st = d.layers.first(where: { $0.name == "substations" }) {
@@ -99,8 +108,8 @@ extension ResultReport {
             + Self.legend(
                 "grid",
                 [
-                    (red, "off supply / substation tripped"), (orange, "lowest voltage < 0.95 pu"),
-                    (green, "supplied"), (Self.rgb(0x404040), "substation"),
+                    (red, "off supply, tripped, > 100 %"), (orange, "lowest voltage < 0.95 pu"),
+                    (green, "supplied"), (Self.rgb(0x404040), "substation"), (Self.rgb(0x737373), "line"),
                 ], f)
     }
 

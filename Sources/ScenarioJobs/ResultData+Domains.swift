@@ -224,6 +224,23 @@ extension ResultData {
                     Field("loading_mean", "percent", sum.map { times.isEmpty ? .nan : $0 / Double(times.count) }),
                 ])
         }
+        if let load = try array(g, "line_loading"), let counts = try array(g, "line_node_count"),
+            let x = try array(g, "line_node_x"), let y = try array(g, "line_node_y")
+        {
+            let n = counts.count
+            var start = [0]
+            for c in counts { start.append(start.last! + Int(c)) }
+            let top = Self.reduce(load, entities: n, max, initial: 0)
+            let sum = Self.reduce(load, entities: n, +, initial: 0)
+            let ids = try g.exists("line_id") ? try g.dataset("line_id").readStrings() : (0..<n).map(String.init)
+            layers.append(
+                Layer(
+                    name: "lines", kind: .line, ids: ids, x: x, y: y, start: start,
+                    fields: [
+                        Field("loading_max", "percent", top),
+                        Field("loading_mean", "percent", sum.map { times.isEmpty ? .nan : $0 / Double(times.count) }),
+                    ]))
+        }
         if let trips = try array(g, "asset_trips"), let outage = try array(g, "asset_outage") {
             let names = try g.exists("asset_id") ? try g.dataset("asset_id").readStrings() : []
             let table = try g.stringAttribute("table_energy-events.csv") ?? ""

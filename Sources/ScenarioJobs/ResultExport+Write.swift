@@ -83,7 +83,8 @@ extension ResultExport {
                         shape = l.x[k].isFinite && l.y[k].isFinite ? .point(l.x[k], l.y[k]) : .none
                     } else {
                         let r = l.start[k]..<l.start[k + 1]
-                        shape = .line(x: l.x[r], y: l.y[r])
+                        let placed = r.allSatisfy { l.x[$0].isFinite && l.y[$0].isFinite }
+                        shape = placed ? .line(x: l.x[r], y: l.y[r]) : .none
                     }
                     let values: [VectorFile.Value] =
                         [.text(l.ids[k])] + l.text.map { .text($0.values[k]) } + l.fields.map { .real($0.values[k]) }

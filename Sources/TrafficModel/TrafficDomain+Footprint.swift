@@ -28,7 +28,8 @@ extension TrafficDomain {
         // building: the tables as text and their rows, the unscaled plans beside the scaled ones
         f.building = l * 300 + Double(nodes) * 120 + v * 60 + e * 4
         f.snapshot = 6 * 4 * l
-        f.finals = 7 * 4 * v + l * 4 * 4
+        // per link: flows and end points, its attributes, its shape (about three points on a city network)
+        f.finals = 7 * 4 * v + l * 100
         f.diagnostics = 3
         f.checkpoint = l * 80 + v * 24 + e * 0 + 4096
         f.ticks = Double(duration.milliseconds) / Double(max(1, tick.milliseconds))

@@ -127,6 +127,9 @@ import Testing
             st = gpd.read_file(to + "/city.gpkg", layer="substations")
             assert same(st["trips"].values, en["asset_trips"][:].astype(np.float64))
             assert any("trip at" in e for e in st["events"]), list(st["events"])
+            lines = gpd.read_file(to + "/city.gpkg", layer="lines")
+            assert len(lines) == en["line_id"].shape[0] > 0
+            assert same(lines["loading_max"].values, en["line_loading"][:].max(axis=0).astype(np.float64))
             gj = gpd.read_file(to + "/links.geojson")
             assert gj.crs.to_epsg() == 4326 and len(gj) == len(links)
             lon, lat = gj.geometry.iloc[0].coords[0]
