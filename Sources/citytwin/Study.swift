@@ -6,8 +6,8 @@ import SimCore
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
-        abstract: "Run a planning study (alternatives × seeds) on this node, and show where it stands.",
-        subcommands: [StudyRun.self, StudyStatusCommand.self])
+        abstract: "Run a planning study (alternatives × seeds) on this node or as Slurm jobs; show where it stands.",
+        subcommands: [StudyRun.self, StudyStatusCommand.self, StudySlurmCommand.self, StudyTask.self])
 }
 
 struct StudyRun: ParsableCommand {
@@ -87,6 +87,96 @@ struct StudyStatusCommand: ParsableCommand {
         do {
             print(try StudyPlan.read(folder: folder).statusTable(folder: folder))
         } catch { throw Exit.fail(error) }
+    }
+}
+
+struct StudySlurmCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slurm",
+        abstract: "Write (and with --submit, submit) a study as a Slurm array job and a compare job after it.",
+        discussion:
+            "DIR/<study>/slurm/runs.sbatch has one task per run (--array=0-N%K), each resuming its run from the "
+            + "newest checkpoint when requeued; compare.sbatch runs compare and report once every task has ended "
+            + "(submitted with --dependency=afterany). Status: citytwin study status DIR/<study>.")
+    @Argument(help: "Study file (*.study.yaml).") var study: String
+    @Option(name: .shortAndLong, help: "Results folder (the study's folder is made inside it).")
+    var output: String = "results"
+    @Option(help: "Slurm partition.") var partition: String?
+    @Option(help: "Time limit of each task (Slurm's --time: MM, HH:MM:SS, D-HH).") var time: String?
+    @Option(name: .customLong("max-parallel"), help: "At most K tasks at once (--array=0-N%K).") var maxParallel: Int?
+    @Option(help: "Worker threads of each run (--cpus-per-task).") var workers: Int = 1
+    @Flag(help: "Submit both jobs with sbatch.") var submit = false
+    @OptionGroup var access: AccessOptions
+
+    func validate() throws {
+        if let k = maxParallel, k < 1 { throw ValidationError("--max-parallel must be at least 1 (got \(k))") }
+        if workers < 1 { throw ValidationError("--workers must be at least 1 (got \(workers))") }
+        if let t = time, t.isEmpty || !t.allSatisfy({ $0.isNumber || $0 == ":" || $0 == "-" }) {
+            throw ValidationError("--time must be Slurm's MM, MM:SS, HH:MM:SS or D-HH[:MM[:SS]] (got '\(t)')")
+        }
+    }
+
+    func run() throws {
+        do {
+            let s = try Study.load(path: study, access: try access.access())
+            let check = try s.check(workers: workers)
+            var o = StudySlurm.Options(executable: selfExecutable())
+            o.output = output
+            o.partition = partition
+            o.time = time
+            o.maxParallel = maxParallel
+            o.workers = workers
+            o.extraArguments = access.allowPaths.flatMap { ["--allow-path", $0] }
+            let slurm = StudySlurm(study: s, options: o, memory: check.largest?.memory ?? 0)
+            let scripts = try slurm.write()
+            print("\(s.runs.count) tasks, \(workers) CPU and \(slurm.memoryMiB) MiB each: \(scripts.runs)")
+            print("compare and report after them: \(scripts.compare)")
+            if submit {
+                let ids = try StudySlurm.submit(runs: scripts.runs, compare: scripts.compare)
+                print("submitted: array job \(ids.runs), compare job \(ids.compare) (afterany:\(ids.runs))")
+            } else {
+                print(
+                    "submit with: j=$(sbatch --parsable \(scripts.runs)) && sbatch --dependency=afterany:$j "
+                        + scripts.compare)
+            }
+            print("status: citytwin study status \(slurm.folder)")
+        } catch { throw Exit.fail(error) }
+    }
+}
+
+struct StudyTask: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "task", abstract: "Run one run of a study by its index (what a Slurm array task calls).",
+        shouldDisplay: false)
+    @Argument(help: "Study file (*.study.yaml).") var study: String
+    @Option(name: .shortAndLong, help: "Results folder.") var output: String = "results"
+    @Option(help: "The run's index (its line in tasks.tsv; $SLURM_ARRAY_TASK_ID).") var index: Int
+    @Option(help: "Worker threads of the run.") var workers: Int = 1
+    @OptionGroup var access: AccessOptions
+
+    func run() throws {
+        signal(SIGXFSZ, SIG_IGN)
+        let stop = StopFlag()
+        stop.install()
+        do {
+            let s = try Study.load(path: study, access: try access.access())
+            var o = StudyRunner.Options(executable: selfExecutable())
+            o.output = output
+            o.workers = workers
+            o.extraArguments = access.allowPaths.flatMap { ["--allow-path", $0] }
+            o.stopRequested = { stop.requested }
+            let runner = StudyRunner(study: s, options: o)
+            switch try runner.runTask(index: index) {
+            case .done(let st):
+                print("done: \(st.alternative)/seed-\(st.seed) (\(st.note ?? "attempt \(st.attempts)"))")
+            case .interrupted(let st):
+                printErr("stopped: \(st.alternative)/seed-\(st.seed), checkpoint kept; the same task resumes it")
+                throw ExitCode(130)
+            case .failed(let st):
+                printErr("failed: \(st.alternative)/seed-\(st.seed): \(st.error ?? "")")
+                throw ExitCode(1)
+            }
+        } catch let e as ExitCode { throw e } catch { throw Exit.fail(error) }
     }
 }
 

@@ -45,3 +45,57 @@ ensure_browser() {
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
     fi
 }
+# A single-node Slurm (slurm-wlm + munge from Debian) on this machine for the Slurm tests: installed, configured
+# (/etc/slurm/slurm.conf for this host: its cores and memory, one partition) and started once; kept running.
+ensure_slurm() {
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+        echo "installing: slurm-wlm munge" >&2
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq slurm-wlm munge >/dev/null
+    fi
+    if sinfo -h -o %t 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then return 0; fi
+    local host mem
+    host=$(hostname -s)
+    mem=$(( $(free -m | awk '/Mem:/{print $2}') - 1024 ))
+    $sudo mkdir -p /run/munge /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /etc/slurm
+    $sudo chown munge:munge /run/munge
+    [ -f /etc/munge/munge.key ] || $sudo mungekey --create >/dev/null 2>&1 \
+        || $sudo dd if=/dev/urandom of=/etc/munge/munge.key bs=128 count=1 status=none
+    $sudo chown munge:munge /etc/munge/munge.key
+    $sudo chmod 400 /etc/munge/munge.key
+    pgrep -x munged >/dev/null || $sudo -u munge /usr/sbin/munged 2>/dev/null \
+        || $sudo su -s /bin/sh munge -c /usr/sbin/munged
+    $sudo tee /etc/slurm/slurm.conf >/dev/null <<CONF
+ClusterName=citytwin
+SlurmctldHost=$host
+SlurmUser=root
+AuthType=auth/munge
+StateSaveLocation=/var/spool/slurmctld
+SlurmdSpoolDir=/var/spool/slurmd
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+SchedulerType=sched/backfill
+ReturnToService=2
+KillWait=30
+SlurmctldLogFile=/var/log/slurm/slurmctld.log
+SlurmdLogFile=/var/log/slurm/slurmd.log
+SlurmctldPidFile=/run/slurmctld.pid
+SlurmdPidFile=/run/slurmd.pid
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MpiDefault=none
+NodeName=$host CPUs=$(nproc) RealMemory=$mem State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+CONF
+    pgrep -x slurmctld >/dev/null || $sudo slurmctld
+    pgrep -x slurmd >/dev/null || $sudo slurmd
+    for _ in $(seq 1 30); do
+        sinfo -h -o %t 2>/dev/null | grep -qE '^(idle|mix|alloc)' && return 0
+        sleep 1
+    done
+    echo "Slurm did not come up: see /var/log/slurm/slurmctld.log and slurmd.log" >&2
+    return 1
+}
