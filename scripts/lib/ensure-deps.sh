@@ -64,8 +64,7 @@ ensure_slurm() {
         || $sudo dd if=/dev/urandom of=/etc/munge/munge.key bs=128 count=1 status=none
     $sudo chown munge:munge /etc/munge/munge.key
     $sudo chmod 400 /etc/munge/munge.key
-    pgrep -x munged >/dev/null || $sudo -u munge /usr/sbin/munged 2>/dev/null \
-        || $sudo su -s /bin/sh munge -c /usr/sbin/munged
+    pgrep -x munged >/dev/null || $sudo su -s /bin/sh munge -c /usr/sbin/munged
     $sudo tee /etc/slurm/slurm.conf >/dev/null <<CONF
 ClusterName=citytwin
 SlurmctldHost=$host
