@@ -19,7 +19,8 @@ extension StudyRunner {
     public func runTask(index: Int) throws -> TaskOutcome {
         guard study.runs.indices.contains(index) else {
             throw RunError(
-                "task \(index): study '\(study.name)' has \(study.runs.count) runs (indices 0...\(study.runs.count - 1))",
+                "task \(index): study '\(study.name)' has \(study.runs.count) runs "
+                    + "(indices 0...\(study.runs.count - 1))",
                 hint: "the array script and the study disagree: write it again with 'citytwin study slurm'")
         }
         let run = study.runs[index]

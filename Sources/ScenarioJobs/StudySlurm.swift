@@ -80,7 +80,8 @@ public struct StudySlurm: Sendable {
         s += "#SBATCH --output=\(scriptFolder)/compare.log\n"
         s += "set -e\n\(exe) study status \(f)\n\(exe) compare \(f)\n"
         s +=
-            "\(exe) report \(Self.quote(folder + "/compare.h5")) -o \(Self.quote(folder + "/report.html")) --overwrite\n"
+            "\(exe) report \(Self.quote(folder + "/compare.h5")) -o \(Self.quote(folder + "/report.html"))"
+            + " --overwrite\n"
         return s
     }
 
