@@ -245,9 +245,11 @@ public final class RunStore: SimulationObserver {
                 let hash = try root.stringAttribute("job_hash") ?? ""
                 if hash != jobHash {
                     throw RunError(
-                        "checkpoint '\(path)' was written by a different job (job hash \(hash.prefix(12)), this job \(jobHash.prefix(12)))",
+                        "checkpoint '\(path)' was written by a different job (job hash \(hash.prefix(12))"
+                            + ", this job \(jobHash.prefix(12)))",
                         hint:
-                            "resume with the unchanged job file (only --workers may differ), or run without --resume and with --overwrite to start afresh"
+                            "resume with the unchanged job file (only --workers may differ)"
+                            + ", or run without --resume and with --overwrite to start afresh"
                     )
                 }
                 var state: [String: [NamedArray]] = [:]

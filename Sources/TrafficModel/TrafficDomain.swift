@@ -676,7 +676,8 @@ extension TrafficDomain {
                     "link_y_from", units: "m", longName: "northing of the link's start node", dims: ["link"],
                     type: .float64),
                 Variable(
-                    "link_x_to", units: "m", longName: "easting of the link's end node", dims: ["link"], type: .float64),
+                    "link_x_to", units: "m", longName: "easting of the link's end node", dims: ["link"],
+                    type: .float64),
                 Variable(
                     "link_y_to", units: "m", longName: "northing of the link's end node", dims: ["link"], type: .float64
                 ),

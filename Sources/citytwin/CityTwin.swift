@@ -99,7 +99,8 @@ struct Validate: ParsableCommand {
             try model.loadRasters()
             let s = try Scenario.assemble(job: j, model: model, workers: workers, partitions: nil, planning: nil)
             print(
-                "\(job): ok — '\(j.name)', \(j.duration) on model '\(model.name)' (\(s.summary.joined(separator: "; ")))"
+                "\(job): ok — '\(j.name)', \(j.duration)"
+                    + " on model '\(model.name)' (\(s.summary.joined(separator: "; ")))"
             )
             if estimate {
                 let e = try ResourceEstimate.of(job: j, model: model, workers: workers)
@@ -216,8 +217,10 @@ struct Run: ParsableCommand {
                 printErr("interrupted: checkpoint written in \(s.workDir); continue with: \(resumeCommand)")
                 throw ExitCode(130)
             }
+            let rate = s.cellUpdatesPerSecond.map { ", \(fmtNum($0 / 1e6)) M cell-updates/s" } ?? ""
             print(
-                "run '\(j.name)' done in \(fmtNum(s.wallSeconds)) s (\(s.ticks) steps\(s.cellUpdatesPerSecond.map { ", \(fmtNum($0 / 1e6)) M cell-updates/s" } ?? ""))"
+                "run '\(j.name)' done in \(fmtNum(s.wallSeconds)) s"
+                    + " (\(s.ticks) steps\(rate))"
             )
             if let r = s.resumedFrom { print("resumed from \(r)") }
             for (domain, kpis) in s.kpis.sorted(by: { $0.key < $1.key }) {
@@ -321,7 +324,9 @@ struct Import: ParsableCommand {
             do {
                 let r = try t.run(outputDirectory: output)
                 print(
-                    "wrote \(output): \(r.geometry.nx) x \(r.geometry.ny) cells of \(fmtNum(cell)) m, EPSG:\(r.geometry.epsg), \(r.voidsFilled) SRTM voids filled, \(r.seaCells) sea cells"
+                    "wrote \(output): \(r.geometry.nx) x \(r.geometry.ny) cells of \(fmtNum(cell)) m"
+                        + ", EPSG:\(r.geometry.epsg)"
+                        + ", \(r.voidsFilled) SRTM voids filled, \(r.seaCells) sea cells"
                 )
             } catch { throw Exit.fail(error) }
         }

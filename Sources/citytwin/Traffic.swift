@@ -33,7 +33,8 @@ extension Import {
                 try NetworkModelWriter.write(
                     net, demand: od, name: name ?? base, description: desc,
                     provenance:
-                        "Transportation Networks for Research (bstabler/TransportationNetworks), research use; cite the source",
+                        "Transportation Networks for Research (bstabler/TransportationNetworks),"
+                        + " research use; cite the source",
                     to: output, overwrite: overwrite)
                 print(
                     "wrote \(output): \(net.nodeCount) nodes, \(net.linkCount) links, \(net.zoneCount) zones"
@@ -76,7 +77,8 @@ extension Import {
                 try NetworkModelWriter.write(
                     network, demand: nil, vehicles: plans, name: name ?? URL(fileURLWithPath: output).lastPathComponent,
                     description:
-                        "SUMO network \(URL(fileURLWithPath: src).lastPathComponent); \(fmtNum(capacityPerLane)) veh/h per lane"
+                        "SUMO network \(URL(fileURLWithPath: src).lastPathComponent)"
+                        + "; \(fmtNum(capacityPerLane)) veh/h per lane"
                         + (routes.map { "; routes \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? ""),
                     provenance: "Eclipse SUMO files (see their own provenance)", to: output, overwrite: overwrite)
                 print(
@@ -92,7 +94,8 @@ extension Import {
         static let configuration = CommandConfiguration(
             commandName: "matsim",
             abstract:
-                "A MATSim network and population (car legs of the selected plans), or SUMO routes on it, as a traffic model directory."
+                "A MATSim network and population (car legs of the selected plans),"
+                + " or SUMO routes on it, as a traffic model directory."
         )
         @Option(help: "MATSim network (network.xml[.gz]).") var network: String
         @Option(help: "MATSim population (plans.xml[.gz]).") var plans: String?
@@ -154,14 +157,14 @@ extension Import {
         static let configuration = CommandConfiguration(
             commandName: "osm",
             abstract:
-                "Roads (and a synthetic population from the buildings) of an OpenStreetMap PBF, added to a model directory."
+                "Roads (and a synthetic population from the buildings) of an OpenStreetMap PBF,"
+                + " added to a model directory."
         )
         @Argument(help: "OpenStreetMap extract (.osm.pbf).") var pbf: String
         @Flag(help: "Also generate a synthetic population from the buildings (see Data/PROVENANCE.md).")
         var population = false
         @Flag(
-            help:
-                "Also rasterise roads, buildings, green areas and water into the model's landcover.asc (flood roughness)."
+            help: "Also rasterise roads, buildings, green areas and water into landcover.asc (flood roughness)."
         ) var landcover = false
         @Option(help: "Seed of the population.") var seed: UInt64 = 1
         @Option(help: "Share of residents who drive.") var carShare: Double = 0.35
@@ -185,7 +188,8 @@ extension Import {
                     let (p, s) = SyntheticPopulation.generate(network: r.network, buildings: r.buildings, options: o)
                     plans = p
                     note =
-                        "; \(r.buildings.count) buildings: \(s.residents) residents, \(s.jobs) jobs, \(s.drivers) drivers, \(s.vehicles) car trips"
+                        "; \(r.buildings.count) buildings: \(s.residents) residents,"
+                        + " \(s.jobs) jobs, \(s.drivers) drivers, \(s.vehicles) car trips"
                 }
                 let hasTerrain =
                     (try? String(contentsOfFile: output + "/model.yaml", encoding: .utf8))?.contains("terrain:") == true
@@ -214,7 +218,9 @@ extension Import {
                         endpointsOnly: population)
                 }
                 print(
-                    "wrote \(output): \(r.network.nodeCount) nodes, \(r.network.linkCount) links (EPSG:\(r.projection.epsg); \(r.droppedLinks) links outside the largest connected part left out; \(r.restrictions) turn restrictions"
+                    "wrote \(output): \(r.network.nodeCount) nodes, \(r.network.linkCount)"
+                        + " links (EPSG:\(r.projection.epsg); \(r.droppedLinks) links outside the largest"
+                        + " connected part left out; \(r.restrictions) turn restrictions"
                         + (r.unmatchedRestrictions > 0 ? ", \(r.unmatchedRestrictions) not matching the roads" : "")
                         + ")" + note)
             } catch { throw Exit.fail(error) }
@@ -261,14 +267,17 @@ struct Assign: ParsableCommand {
             print("  iterations       \(r.iterations)\(r.converged ? "" : " (stopped before the target gap)")")
             print("  relative gap     \(String(format: "%.3e", r.relativeGap))")
             print(
-                "  TSTT             \(String(format: "%.6f", r.tstt)) veh·s/h (\(String(format: "%.4f", r.tstt / 60)) veh·min/h)"
+                "  TSTT             \(String(format: "%.6f", r.tstt))"
+                    + " veh·s/h (\(String(format: "%.4f", r.tstt / 60)) veh·min/h)"
             )
             print(
-                "  Beckmann         \(String(format: "%.6f", r.beckmann)) veh·s/h (\(String(format: "%.4f", r.beckmann / 60)) veh·min/h)"
+                "  Beckmann         \(String(format: "%.6f", r.beckmann))"
+                    + " veh·s/h (\(String(format: "%.4f", r.beckmann / 60)) veh·min/h)"
             )
             print("  avg excess cost  \(String(format: "%.3e", r.averageExcessCost)) s")
             print(
-                "  time             \(String(format: "%.2f", s.wallSeconds)) s wall, \(String(format: "%.2f", s.cpuSeconds)) s CPU"
+                "  time             \(String(format: "%.2f", s.wallSeconds))"
+                    + " s wall, \(String(format: "%.2f", s.cpuSeconds)) s CPU"
             )
             print("result: \(out)")
             if !r.converged { throw ExitCode(1) }
