@@ -20,20 +20,7 @@ import Testing
         return (dir, dir + "/out/city.h5")
     }
 
-    static func tool(_ name: String, _ args: [String]) throws -> ProcResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [name] + args
-        let o = Pipe()
-        let e = Pipe()
-        p.standardOutput = o
-        p.standardError = e
-        try p.run()
-        let out = String(decoding: o.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: e.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return ProcResult(status: p.terminationStatus, out: out, err: err)
-    }
+    static func tool(_ name: String, _ args: [String]) throws -> ProcResult { try runTool(name, args) }
 
     /// GDAL (netCDF driver) and rioxarray georeference the HDF5 itself; every per-entity variable names its
     /// CF-1.8 geometry, whose nodes are the model's link shapes and asset positions.

@@ -130,9 +130,14 @@ func sameBits(_ a: ArrayData, _ b: ArrayData) -> Bool {
 
 /// Runs a Python snippet with arguments (the analyst's view of our results); status, stdout, stderr.
 func runPython(_ script: String, _ args: [String]) throws -> ProcResult {
+    try runTool("python3", ["-c", script] + args)
+}
+
+/// Runs a program found on PATH (gdalinfo, sbatch, chromium, ...); status, stdout, stderr.
+func runTool(_ name: String, _ args: [String]) throws -> ProcResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", script] + args
+    p.arguments = [name] + args
     let o = Pipe()
     let e = Pipe()
     p.standardOutput = o
