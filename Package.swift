@@ -38,6 +38,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
         .systemLibrary(name: "CKLU", providers: [.apt(["libsuitesparse-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // libosmium (header-only C++, Debian libosmium2-dev) behind a small C interface
         .target(
             name: "COSM", cxxSettings: [.unsafeFlags(["-O2"])],
@@ -49,7 +50,7 @@ let package = Package(
         .target(name: "TrafficModel", dependencies: ["SimCore"], swiftSettings: trafficFlags),
         .target(name: "EnergyModel", dependencies: ["CKLU", "SimCore"], swiftSettings: strict),
         // L3
-        .target(name: "SimEngine", dependencies: ["SimCore"]),
+        .target(name: "SimEngine", dependencies: ["CMPI", "SimCore"]),
         // L4
         .target(name: "SimIO", dependencies: ["CHDF5", "CGDAL", "CZlib", "SimCore", "SimEngine"]),
         // L5
@@ -64,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "citytwin",
             dependencies: [
-                "ScenarioJobs", "CityImport", "SimIO", "SimCore", "FloodModel", "TrafficModel",
+                "ScenarioJobs", "CityImport", "SimIO", "SimCore", "SimEngine", "FloodModel", "TrafficModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "SimCoreTests", dependencies: ["SimCore"]),

@@ -96,6 +96,9 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     var hMax: Double = 0
     var uMax: Double = 0
     var stepDiagnostics: [Double] = []
+    /// A distributed run's ranks and the rows each owns (`FloodDomain+Ranks.swift`).
+    var ranks: (any RankGroup)?
+    var bands: [Int] = []
 
     public init(_ setup: FloodSetup, partitions: Int) {
         self.setup = setup
@@ -244,8 +247,9 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
     }
 
     public func exchange(phase: Int) {
-        // In-process partitions share the grid arrays; the barrier after each phase is the halo exchange.
-        // A distributed transport copies the band's first and last rows of h/q (phase 0 reads) here.
+        // In-process partitions share the grid arrays: the barrier after each phase is the halo exchange. Over
+        // ranks, the rows a neighbour's next phase reads are copied (`FloodDomain+Ranks.swift`).
+        if ranks != nil { exchangeRows(phase: phase) }
     }
 
     public func endTick(at now: SimTime) {
@@ -723,6 +727,7 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
 
     public func read(_ field: String, at indices: [Int32], into values: inout [Double]) {
         guard field == "flood.water_depth" else { return }
+        if ranks != nil { return readDistributed(at: indices, into: &values) }
         for (k, i) in indices.enumerated() { values[k] = Double(h[Int(i)]) }
     }
     public var unitDischargeX: [Double] { (0..<qx.count).map { Double(qx[$0]) } }

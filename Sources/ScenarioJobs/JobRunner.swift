@@ -17,6 +17,9 @@ public struct RunOptions {
     public var stopRequested: () -> Bool = { false }
     /// Refuse jobs whose estimate exceeds this many bytes (nil: the memory the kernel says is available).
     public var maxMemory: Double?
+    /// The ranks of a distributed run (`mpirun -np R citytwin run`; nil: this process alone). Rank 0 checks the
+    /// output folder, holds the lock and writes results and checkpoints; every rank steps its share.
+    public var ranks: (any RankGroup)?
     public init() {}
 }
 
@@ -40,6 +43,141 @@ public struct RunSummary {
 /// every file is written through an exclusive temporary and moved into place once complete.
 public enum JobRunner {
     public static func run(_ job: Job, _ o: RunOptions) throws -> RunSummary {
+        let sync = RankSync(ranks: o.ranks)
+        let resultPath = o.outputDirectory + "/" + job.name + ".h5"
+        let workDir = o.outputDirectory + "/" + job.name + ".work"
+        // rank 0 alone looks at (and locks) the output folder; the others learn what it found
+        let (lock, found) = try sync.agree { try sync.leader ? checkOutput(job, o) : (nil, .start(hasWork: false)) }
+        defer { withExtendedLifetime(lock) {} }
+        let status = sync.share(found)
+        let hasWork = status.hasWork
+        if case .complete = status {
+            o.message("'\(resultPath)' is already complete for this job: nothing to resume")
+            return RunSummary(
+                resultPath: resultPath, kpis: [:], wallSeconds: 0, ticks: 0, cellUpdatesPerSecond: nil,
+                resumedFrom: nil, completed: true, workDir: workDir)
+        }
+        let fm = FileManager.default
+        let mayReplace = o.overwrite || (o.resume && hasWork)
+        let workers = o.workers ?? job.workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let (model, mainCheckpoint) = try sync.agree { () throws -> (CityModel, RunStore.Checkpoint?) in
+            var model = try CityModel.load(directory: job.modelDirectory, access: job.access, rasters: false)
+            // resources are checked before anything proportional to the job is read or built
+            let estimate = try ResourceEstimate.of(job: job, model: model, workers: workers)
+            try estimate.check(
+                maxMemory: o.maxMemory ?? ResourceEstimate.availableMemory(),
+                freeDisk: ResourceEstimate.freeDisk(o.outputDirectory), job: job)
+            try model.loadRasters()
+            // a resumed run whose recorded day has no checkpoint yet starts it over; the planning days' stay
+            guard sync.leader else { return (model, nil) }
+            let ck =
+                o.resume && hasWork
+                ? try RunStore.newestCheckpoint(workDir: workDir, jobHash: job.resultHash, warn: o.message) : nil
+            if o.resume && hasWork && ck == nil {
+                for sub in ["checkpoints", "segments"] { try? fm.removeItem(atPath: workDir + "/" + sub) }
+            }
+            return (model, ck)
+        }
+        let checkpoint = try sync.agree { () throws -> RunStore.Checkpoint? in
+            // the other ranks read the checkpoint rank 0 chose
+            let path = sync.share(mainCheckpoint?.path ?? "")
+            guard !sync.leader, !path.isEmpty else { return mainCheckpoint }
+            return try RunStore.checkpoint(at: path, jobHash: job.resultHash)
+        }
+        let planning = PlanningRun(
+            workDir: workDir, jobName: job.name, jobHash: job.resultHash, checkpointInterval: job.checkpointInterval,
+            resume: o.resume && hasWork, stopRequested: sync.leader ? o.stopRequested : { false },
+            message: o.message)
+        planning.writes = sync.leader
+        let scenario = try sync.agree {
+            try Scenario.assemble(
+                job: job, model: model, workers: workers, partitions: o.partitions, planning: planning,
+                message: o.message)
+        }
+        if sync.any(scenario.interrupted) {
+            return RunSummary(
+                resultPath: resultPath, kpis: [:], wallSeconds: 0, ticks: 0, cellUpdatesPerSecond: nil,
+                resumedFrom: nil, completed: false, workDir: workDir)
+        }
+        let domains = scenario.domains
+        // every file the run writes obeys the result's rule: the domains' side tables too
+        let sidePaths = domains.flatMap { d in
+            d.sideFiles.map { (d, $0, o.outputDirectory + "/" + job.name + "-" + $0) }
+        }
+        let schedule = RunSchedule(
+            end: SimTime(milliseconds: job.duration.milliseconds), outputInterval: job.outputInterval,
+            checkpointInterval: job.checkpointInterval)
+        let sim = Simulation(
+            domains: domains, schedule: schedule, workers: workers, couplings: scenario.couplings, ranks: o.ranks)
+        sim.stopRequested = o.stopRequested
+        let meta = RunMetadata(
+            jobName: job.name, jobYAML: job.text, jobHash: job.resultHash, seed: job.seed,
+            engineVersion: o.engineVersion, gitCommit: o.gitCommit, workers: workers,
+            partitions: domains[0].partitionCount,
+            startISO: job.startISO, epsg: scenario.epsg, ranks: o.ranks?.size ?? 1)
+        let store = try sync.agree { () throws -> RunStore? in
+            if sync.leader {
+                for p in sidePaths.map(\.2) where !mayReplace && SafeFile.exists(p) {
+                    throw RunError(
+                        "'\(p)' already exists",
+                        hint: "pass --overwrite to replace it (only once the new run completes), or --output DIR")
+                }
+            }
+            if let ck = checkpoint { try restore(sim, from: ck) }
+            if o.resume && checkpoint == nil {
+                // a re-queued task is always launched with --resume: before the first checkpoint, start over
+                o.message("no checkpoint to resume from: starting '\(job.name)' from the beginning")
+            }
+            guard sync.leader else { return nil }
+            let store = try RunStore(
+                resultPath: resultPath, workDir: workDir, metadata: meta, schemas: sim.domains.map(\.outputSchema),
+                keep: job.checkpointKeep)
+            if let checkpoint { try store.adopt(checkpoint) }
+            return store
+        }
+        if let ck = checkpoint { o.message("resuming from \(ck.path) at \(ck.clock)") }
+        store?.onCheckpoint = { o.message("checkpoint \($0)") }
+        let observer = store.map { ProgressObserver(store: $0, progress: o.progress, end: schedule.end) }
+        let t0 = Date()
+        let startTick = sim.tick
+        let completed = try sim.run(observer: observer)
+        let wall = Date().timeIntervalSince(t0)
+        if !completed {
+            try store?.didReachCheckpoint(sim)
+            return RunSummary(
+                resultPath: resultPath, kpis: [:], wallSeconds: wall, ticks: sim.tick - startTick,
+                cellUpdatesPerSecond: nil,
+                resumedFrom: checkpoint?.path, completed: false, workDir: workDir)
+        }
+        if let store {
+            store.metadata.wallSeconds = wall
+            try store.finish(sim, overwrite: o.overwrite || o.resume) {
+                for (d, name, path) in sidePaths {
+                    try writeFileAtomically(path, d.sideFile(name), overwrite: o.overwrite || o.resume)
+                }
+            }
+        }
+        var kpis: [String: [KPI]] = [:]
+        for d in sim.domains { kpis[d.name] = d.kpis() }
+        let cups: Double? =
+            job.flood != nil && job.traffic == nil
+            ? Double(sim.tick - startTick) * Double(scenario.floodCells) / max(wall, 1e-9) : nil
+        return RunSummary(
+            resultPath: resultPath, kpis: kpis, wallSeconds: wall, ticks: sim.tick - startTick,
+            cellUpdatesPerSecond: cups,
+            resumedFrom: checkpoint?.path, completed: true, workDir: workDir)
+    }
+
+    /// What rank 0 found in the output folder.
+    enum OutputStatus: Equatable {
+        case start(hasWork: Bool)
+        case complete
+        var hasWork: Bool { if case .start(let w) = self { w } else { false } }
+    }
+
+    /// The output folder's checks (made only by rank 0): writable, locked for this job, nothing replaced that
+    /// must not be, an earlier run's folder ours. Returns the lock and what is there.
+    static func checkOutput(_ job: Job, _ o: RunOptions) throws -> (RunLock?, OutputStatus) {
         let fm = FileManager.default
         let outDir = o.outputDirectory
         var isDir: ObjCBool = false
@@ -57,25 +195,17 @@ public enum JobRunner {
                 "results folder '\(outDir)' is not writable", hint: "pass --output DIR with a writable folder")
         }
         let lock = try RunLock(directory: outDir, name: job.name)
-        defer { withExtendedLifetime(lock) {} }
         let resultPath = outDir + "/" + job.name + ".h5"
         let workDir = outDir + "/" + job.name + ".work"
         let hasWork = SafeFile.exists(workDir)
         if o.resume && !hasWork, SafeFile.exists(resultPath), RunStore.resultHash(resultPath) == job.resultHash {
-            o.message("'\(resultPath)' is already complete for this job: nothing to resume")
-            return RunSummary(
-                resultPath: resultPath, kpis: [:], wallSeconds: 0, ticks: 0, cellUpdatesPerSecond: nil,
-                resumedFrom: nil, completed: true, workDir: workDir)
+            return (lock, .complete)
         }
-        let mayReplace = o.overwrite || (o.resume && hasWork)
-        func refuseExisting(_ paths: [String]) throws {
-            for p in paths where !mayReplace && SafeFile.exists(p) {
-                throw RunError(
-                    "'\(p)' already exists",
-                    hint: "pass --overwrite to replace it (only once the new run completes), or --output DIR")
-            }
+        if !(o.overwrite || (o.resume && hasWork)) && SafeFile.exists(resultPath) {
+            throw RunError(
+                "'\(resultPath)' already exists",
+                hint: "pass --overwrite to replace it (only once the new run completes), or --output DIR")
         }
-        try refuseExisting([resultPath])
         if hasWork && !RunStore.isRunFolder(workDir) {
             throw RunError(
                 "'\(workDir)' exists but is not a CityTwin run folder (it has no \(RunStore.markerName) marker)",
@@ -90,109 +220,30 @@ public enum JobRunner {
             do { try fm.removeItem(atPath: workDir) } catch {
                 throw RunError("cannot remove the earlier run folder '\(workDir)': \(error.localizedDescription)")
             }
+            return (lock, .start(hasWork: false))
         }
-        var model = try CityModel.load(directory: job.modelDirectory, access: job.access, rasters: false)
-        let workers = o.workers ?? job.workers ?? ProcessInfo.processInfo.activeProcessorCount
-        // resources are checked before anything proportional to the job is read or built
-        let estimate = try ResourceEstimate.of(job: job, model: model, workers: workers)
-        try estimate.check(
-            maxMemory: o.maxMemory ?? ResourceEstimate.availableMemory(),
-            freeDisk: ResourceEstimate.freeDisk(outDir), job: job)
-        try model.loadRasters()
-        // a resumed run whose recorded day has no checkpoint yet starts it over; the planning days' checkpoints stay
-        let mainCheckpoint =
-            o.resume && hasWork
-            ? try RunStore.newestCheckpoint(workDir: workDir, jobHash: job.resultHash, warn: o.message) : nil
-        if o.resume && hasWork && mainCheckpoint == nil {
-            for sub in ["checkpoints", "segments"] { try? fm.removeItem(atPath: workDir + "/" + sub) }
-        }
-        let planning = PlanningRun(
-            workDir: workDir, jobName: job.name, jobHash: job.resultHash, checkpointInterval: job.checkpointInterval,
-            resume: o.resume && hasWork, stopRequested: o.stopRequested, message: o.message)
-        let scenario = try Scenario.assemble(
-            job: job, model: model, workers: workers, partitions: o.partitions, planning: planning,
-            message: o.message)
-        if scenario.interrupted {
-            return RunSummary(
-                resultPath: resultPath, kpis: [:], wallSeconds: 0, ticks: 0, cellUpdatesPerSecond: nil,
-                resumedFrom: nil, completed: false, workDir: workDir)
-        }
-        let domains = scenario.domains
-        // every file the run writes obeys the result's rule: the domains' side tables too
-        let sidePaths = domains.flatMap { d in d.sideFiles.map { (d, $0, outDir + "/" + job.name + "-" + $0) } }
-        try refuseExisting(sidePaths.map(\.2))
-        let schedule = RunSchedule(
-            end: SimTime(milliseconds: job.duration.milliseconds), outputInterval: job.outputInterval,
-            checkpointInterval: job.checkpointInterval)
-        let sim = Simulation(domains: domains, schedule: schedule, workers: workers, couplings: scenario.couplings)
-        sim.stopRequested = o.stopRequested
-        let meta = RunMetadata(
-            jobName: job.name, jobYAML: job.text, jobHash: job.resultHash, seed: job.seed,
-            engineVersion: o.engineVersion, gitCommit: o.gitCommit, workers: workers,
-            partitions: domains[0].partitionCount,
-            startISO: job.startISO, epsg: scenario.epsg)
-        var resumedFrom: String?
-        var checkpoint: RunStore.Checkpoint?
-        if o.resume {
-            if let ck = mainCheckpoint {
-                for d in sim.domains {
-                    guard let st = ck.state[d.name] else {
-                        throw RunError(
-                            "checkpoint '\(ck.path)' has no '\(d.name)' state", hint: "start afresh with --overwrite")
-                    }
-                    do { try d.restore(from: st) } catch let e as RunError {
-                        throw RunError("checkpoint '\(ck.path)' refused: \(e.message)", hint: e.hint)
-                    }
-                }
-                if !sim.couplings.isEmpty {
-                    guard let st = ck.state[RunStore.exchangeGroup] else {
-                        throw RunError(
-                            "checkpoint '\(ck.path)' has no exchange buffers for the couplings",
-                            hint: "it was written by another version; start afresh with --overwrite")
-                    }
-                    try sim.restoreExchange(from: st)
-                }
-                sim.restoreClock(ck.clock, tick: ck.tick)
-                resumedFrom = ck.path
-                checkpoint = ck
-                o.message("resuming from \(ck.path) at \(ck.clock)")
-            } else {
-                // a re-queued task is always launched with --resume: before the first checkpoint, start over
-                o.message("no checkpoint to resume from: starting '\(job.name)' from the beginning")
+        return (lock, .start(hasWork: hasWork))
+    }
+
+    /// Takes every domain's state and the exchange buffers back from a checkpoint.
+    static func restore(_ sim: Simulation, from ck: RunStore.Checkpoint) throws {
+        for d in sim.domains {
+            guard let st = ck.state[d.name] else {
+                throw RunError("checkpoint '\(ck.path)' has no '\(d.name)' state", hint: "start afresh with --overwrite")
+            }
+            do { try d.restore(from: st) } catch let e as RunError {
+                throw RunError("checkpoint '\(ck.path)' refused: \(e.message)", hint: e.hint)
             }
         }
-        let store = try RunStore(
-            resultPath: resultPath, workDir: workDir, metadata: meta, schemas: sim.domains.map(\.outputSchema),
-            keep: job.checkpointKeep)
-        if let checkpoint { try store.adopt(checkpoint) }
-        store.onCheckpoint = { o.message("checkpoint \($0)") }
-        let observer = ProgressObserver(store: store, progress: o.progress, end: schedule.end)
-        let t0 = Date()
-        let startTick = sim.tick
-        let completed = try sim.run(observer: observer)
-        let wall = Date().timeIntervalSince(t0)
-        if !completed {
-            try store.didReachCheckpoint(sim)
-            return RunSummary(
-                resultPath: resultPath, kpis: [:], wallSeconds: wall, ticks: sim.tick - startTick,
-                cellUpdatesPerSecond: nil,
-                resumedFrom: resumedFrom, completed: false, workDir: workDir)
-        }
-        store.metadata.wallSeconds = wall
-        try store.finish(sim, overwrite: o.overwrite || o.resume) {
-            for (d, name, path) in sidePaths {
-                try writeFileAtomically(path, d.sideFile(name), overwrite: o.overwrite || o.resume)
+        if !sim.couplings.isEmpty {
+            guard let st = ck.state[RunStore.exchangeGroup] else {
+                throw RunError(
+                    "checkpoint '\(ck.path)' has no exchange buffers for the couplings",
+                    hint: "it was written by another version; start afresh with --overwrite")
             }
+            try sim.restoreExchange(from: st)
         }
-        var kpis: [String: [KPI]] = [:]
-        for d in sim.domains { kpis[d.name] = d.kpis() }
-        let cups: Double? =
-            job.flood != nil && job.traffic == nil
-            ? Double(sim.tick - startTick) * Double(scenario.floodCells) / max(wall, 1e-9) : nil
-        return RunSummary(
-            resultPath: resultPath, kpis: kpis, wallSeconds: wall, ticks: sim.tick - startTick,
-            cellUpdatesPerSecond: cups,
-            resumedFrom: resumedFrom, completed: true, workDir: workDir)
+        sim.restoreClock(ck.clock, tick: ck.tick)
     }
 }
 

@@ -15,6 +15,8 @@ public final class PlanningRun {
     public let resume: Bool
     public let stopRequested: () -> Bool
     public let message: (String) -> Void
+    /// False on the other ranks of a distributed run: they read rank 0's planning checkpoints but write none.
+    public var writes = true
     /// True when a stop request ended the planning days (their state is saved).
     public private(set) var interrupted = false
 
@@ -50,6 +52,7 @@ public final class PlanningRun {
         control.checkpointInterval = checkpointInterval
         control.stopRequested = stopRequested
         control.save = { [self] st in
+            guard writes else { return }
             try RunStore.makeRunFolder(workDir, jobName: jobName, jobHash: jobHash)
             let path = try RunStore.writePlanning(Self.checkpoint(st), workDir: workDir, jobHash: jobHash)
             message("planning checkpoint \(path)")

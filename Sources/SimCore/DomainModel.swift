@@ -18,6 +18,13 @@
 /// of the consumer — reads the mapped values from the provider (`read`) into an exchange buffer and hands the
 /// buffer to the consumer (`receive`) before the next tick. Every read happens before any hand-over, so a
 /// consumer sees the provider's state as of the end of the previous exchange, whatever the order of the domains.
+///
+/// Distribution over processes (optional; MPI ranks): the engine offers each domain the run's `RankGroup` once,
+/// before the first tick. A domain that takes it (`distribute` returns true) is stepped by each rank only for the
+/// contiguous partitions `ranks.owned(partitionCount)` and moves what its neighbours need in `exchange(phase:)`;
+/// before snapshots, checkpoints and the end of the run the engine calls `synchronize()` on every rank, after which
+/// the whole state is current everywhere, and `read` must answer the same on every rank. A domain that declines
+/// runs replicated: every rank steps every partition, which gives the same bits.
 public protocol DomainModel: AnyObject {
     /// Group name in result files ("flood", "traffic", "energy").
     var name: String { get }
@@ -60,6 +67,11 @@ public protocol DomainModel: AnyObject {
     /// Consumer: the values of `field` on its own site, as of the last exchange (called before the first tick,
     /// after each exchange and after a restore).
     func receive(_ field: String, _ values: [Double])
+
+    /// Distributed runs: takes the rank group (true) or declines it and runs replicated (false).
+    func distribute(over ranks: any RankGroup) -> Bool
+    /// Distributed runs: makes every rank's copy of the whole state current (a collective call).
+    func synchronize()
 }
 
 extension DomainModel {
@@ -69,6 +81,42 @@ extension DomainModel {
     public var requires: [ExchangeField] { [] }
     public func read(_ field: String, at indices: [Int32], into values: inout [Double]) {}
     public func receive(_ field: String, _ values: [Double]) {}
+    public func distribute(over ranks: any RankGroup) -> Bool { false }
+    public func synchronize() {}
+}
+
+/// The processes of one distributed run (MPI ranks), as the domains see them. Every call is collective over the
+/// ranks it names and is made from the engine's thread only, between the parallel phases. A failed transfer is
+/// kept in `failure` (the engine stops the run with it after the tick).
+public protocol RankGroup: AnyObject {
+    var rank: Int { get }
+    var size: Int { get }
+    /// Sends `send` to rank `to` while receiving `receive` from rank `from` (nil: no partner on that side).
+    func sendReceive(_ send: UnsafeRawBufferPointer, to: Int?, _ receive: UnsafeMutableRawBufferPointer, from: Int?)
+    /// In place: rank r's block (`offsets[r]`, `counts[r]` bytes of `buffer`) is copied to every rank.
+    func allGather(_ buffer: UnsafeMutableRawBufferPointer, offsets: [Int], counts: [Int])
+    /// Element-wise maximum over the ranks, in place (exact, so order-free).
+    func allReduceMax(_ values: UnsafeMutableBufferPointer<Double>)
+    /// Rank `root`'s bytes to every rank (the others' `bytes` are replaced).
+    func broadcast(_ bytes: inout [UInt8], from root: Int)
+    /// Bytes this rank has sent so far (for the benchmark's message volume).
+    var bytesSent: Int { get }
+    /// The first failed transfer, if any.
+    var failure: String? { get }
+}
+
+extension RankGroup {
+    /// The contiguous partitions rank `r` steps: an equal share of `count`, in order.
+    public func owned(_ count: Int, rank r: Int? = nil) -> Range<Int> {
+        let r = r ?? rank
+        return (count * r / size)..<(count * (r + 1) / size)
+    }
+    /// True on every rank when it is true on any.
+    public func any(_ flag: Bool) -> Bool {
+        var v = [flag ? 1.0 : 0.0]
+        v.withUnsafeMutableBufferPointer { allReduceMax($0) }
+        return v[0] > 0
+    }
 }
 
 /// Where the values of an exchanged field live (model CRS metres).

@@ -33,6 +33,10 @@ public final class Simulation {
     public let domains: [any DomainModel]
     public let schedule: RunSchedule
     public let executor: ParallelExecutor
+    /// The processes of a distributed run (nil: this process alone), and which domains took them.
+    public let ranks: (any RankGroup)?
+    let distributed: [Bool]
+    var syncedTick: Int64 = -1
     public private(set) var clock: SimTime
     public private(set) var tick: Int64
     /// Set by the caller (e.g. a signal handler) to stop after the current tick.
@@ -44,9 +48,11 @@ public final class Simulation {
 
     public init(
         domains: [any DomainModel], schedule: RunSchedule, workers: Int, start: SimTime = .zero, tick: Int64 = 0,
-        couplings: [Coupling] = []
+        couplings: [Coupling] = [], ranks: (any RankGroup)? = nil
     ) {
         self.domains = domains
+        self.ranks = ranks
+        distributed = domains.map { d in ranks.map { $0.size > 1 && d.distribute(over: $0) } ?? false }
         self.couplings = couplings
         self.schedule = schedule
         self.executor = ParallelExecutor(workers: workers)
@@ -90,7 +96,28 @@ public final class Simulation {
         for k in due { couplings[k].deliver(domains) }
     }
 
-    /// Runs to the end of the schedule. Returns false if stopped early by `stopRequested`.
+    /// The partitions this process steps of domain k: all of them, or its rank's share in a distributed run.
+    func partitions(_ k: Int) -> Range<Int> {
+        let n = domains[k].partitionCount
+        guard distributed[k], let ranks else { return 0..<n }
+        return ranks.owned(n)
+    }
+
+    /// Makes the whole state of every distributed domain current on every rank (collective; no-op otherwise).
+    public func synchronize() {
+        guard syncedTick != tick else { return }
+        syncedTick = tick
+        for (k, d) in domains.enumerated() where distributed[k] { d.synchronize() }
+    }
+
+    /// A stop request of any rank stops every rank after the same tick.
+    func shouldStop() -> Bool {
+        guard let ranks, ranks.size > 1 else { return stopRequested() }
+        return ranks.any(stopRequested())
+    }
+
+    /// Runs to the end of the schedule. Returns false if stopped early by `stopRequested`. In a distributed run
+    /// every rank calls it; the observer (rank 0's result writer) sees the whole state at every call.
     @discardableResult
     public func run(observer: SimulationObserver?) throws -> Bool {
         if !exchangePrimed {
@@ -100,20 +127,25 @@ public final class Simulation {
         // snapshot() is called at every output time whether or not anyone listens: it may close an output interval.
         if !initialOutputDone {
             initialOutputDone = true
+            synchronize()
             let snaps = domains.map { $0.snapshot() }
             try observer?.didReachOutput(self, snapshots: snaps)
         }
         while clock < schedule.end {
-            if stopRequested() { return false }
+            if shouldStop() {
+                synchronize()
+                return false
+            }
             let nextOutput = min(schedule.next(after: clock, every: schedule.outputInterval), schedule.end)
             // Checkpoints do not shorten steps (so results do not depend on the checkpoint interval): one is
             // written at the end of the first tick that reaches or passes each checkpoint time.
             let stop = nextOutput
             let dt = domains.reduce(stop - clock) { min($0, $1.proposeStep(at: clock, limit: stop - clock)) }
-            for d in domains {
+            for (k, d) in domains.enumerated() {
                 d.beginTick(at: clock, step: dt)
+                let mine = partitions(k)
                 for phase in 0..<d.phaseCount {
-                    executor.forEach(d.partitionCount) { p in d.step(phase: phase, partition: p) }
+                    executor.forEach(mine.count) { p in d.step(phase: phase, partition: mine.lowerBound + p) }
                     d.exchange(phase: phase)
                 }
             }
@@ -122,8 +154,10 @@ public final class Simulation {
             tick += 1
             for d in domains { d.endTick(at: clock) }
             exchange(before: before)
+            if let f = ranks?.failure { throw RunError(f, hint: "a rank of the run failed; see mpirun's report") }
             try observer?.didTick(self, diagnostics: domains.map { $0.diagnostics() })
             if clock == nextOutput {
+                synchronize()
                 let snaps = domains.map { $0.snapshot() }
                 try observer?.didReachOutput(self, snapshots: snaps)
             }
@@ -131,9 +165,11 @@ public final class Simulation {
                 clock.milliseconds / c.milliseconds > before.milliseconds / c.milliseconds,
                 clock < schedule.end
             {
+                synchronize()
                 try observer?.didReachCheckpoint(self)
             }
         }
+        synchronize()
         return true
     }
 }

@@ -19,11 +19,14 @@ public struct RunMetadata: Sendable {
     public var epsg: Int
     /// Wall-clock seconds of the simulation (of the last session when resumed), set before the result is written.
     public var wallSeconds: Double?
+    /// Processes of the run (MPI ranks; 1: one process), like `workers` not part of the results.
+    public var ranks: Int
     public init(
         jobName: String, jobYAML: String, jobHash: String, seed: UInt64, engineVersion: String, gitCommit: String,
-        workers: Int, partitions: Int, startISO: String, epsg: Int = 0
+        workers: Int, partitions: Int, startISO: String, epsg: Int = 0, ranks: Int = 1
     ) {
         self.epsg = epsg
+        self.ranks = ranks
         self.jobName = jobName
         self.jobYAML = jobYAML
         self.jobHash = jobHash
@@ -234,40 +237,11 @@ public final class RunStore: SimulationObserver {
         for name in checkpointFiles(in: dir).reversed() {
             let path = dir + "/" + name
             do {
-                let f = try H5File.open(path)
-                let root = try f.root
-                guard try root.stringAttribute("format") == "citytwin-checkpoint",
-                    try root.intAttribute("complete") == 1
-                else {
+                guard let ck = try checkpoint(at: path, jobHash: jobHash) else {
                     warn("skipping checkpoint '\(path)': incomplete or not a CityTwin checkpoint")
                     continue
                 }
-                let hash = try root.stringAttribute("job_hash") ?? ""
-                if hash != jobHash {
-                    throw RunError(
-                        "checkpoint '\(path)' was written by a different job (job hash \(hash.prefix(12))"
-                            + ", this job \(jobHash.prefix(12)))",
-                        hint:
-                            "resume with the unchanged job file (only --workers may differ)"
-                            + ", or run without --resume and with --overwrite to start afresh"
-                    )
-                }
-                var state: [String: [NamedArray]] = [:]
-                for g in try root.memberNames() where try root.isGroup(g) {
-                    let grp = try root.group(g)
-                    var arrays: [NamedArray] = []
-                    for ds in try grp.memberNames() {
-                        let d = try grp.dataset(ds)
-                        arrays.append(NamedArray(ds, shape: try d.shape, try d.read()))
-                    }
-                    state[g] = arrays
-                }
-                return Checkpoint(
-                    path: path, clock: SimTime(milliseconds: try root.intAttribute("clock_ms") ?? 0),
-                    tick: try root.intAttribute("tick") ?? 0, segments: Int(try root.intAttribute("segments") ?? 0),
-                    snapshots: Int(try root.intAttribute("snapshots") ?? 0),
-                    steps: Int(try root.intAttribute("steps") ?? 0),
-                    state: state)
+                return ck
             } catch let e as RunError {
                 throw e
             } catch {
@@ -275,6 +249,41 @@ public final class RunStore: SimulationObserver {
             }
         }
         return nil
+    }
+
+    /// The checkpoint at `path` (nil: incomplete or not a checkpoint; a RunError: another job's; other errors:
+    /// unreadable). The other ranks of a distributed run read the one rank 0 chose.
+    public static func checkpoint(at path: String, jobHash: String) throws -> Checkpoint? {
+        let f = try H5File.open(path)
+        let root = try f.root
+        guard try root.stringAttribute("format") == "citytwin-checkpoint", try root.intAttribute("complete") == 1
+        else { return nil }
+        let hash = try root.stringAttribute("job_hash") ?? ""
+        if hash != jobHash {
+            throw RunError(
+                "checkpoint '\(path)' was written by a different job (job hash \(hash.prefix(12))"
+                    + ", this job \(jobHash.prefix(12)))",
+                hint:
+                    "resume with the unchanged job file (only --workers may differ)"
+                    + ", or run without --resume and with --overwrite to start afresh"
+            )
+        }
+        var state: [String: [NamedArray]] = [:]
+        for g in try root.memberNames() where try root.isGroup(g) {
+            let grp = try root.group(g)
+            var arrays: [NamedArray] = []
+            for ds in try grp.memberNames() {
+                let d = try grp.dataset(ds)
+                arrays.append(NamedArray(ds, shape: try d.shape, try d.read()))
+            }
+            state[g] = arrays
+        }
+        return Checkpoint(
+            path: path, clock: SimTime(milliseconds: try root.intAttribute("clock_ms") ?? 0),
+            tick: try root.intAttribute("tick") ?? 0, segments: Int(try root.intAttribute("segments") ?? 0),
+            snapshots: Int(try root.intAttribute("snapshots") ?? 0),
+            steps: Int(try root.intAttribute("steps") ?? 0),
+            state: state)
     }
 
     /// The job hash a finished result file was written for (nil if it is not a readable CityTwin result).
@@ -365,6 +374,7 @@ public final class RunStore: SimulationObserver {
         try root.setAttribute("engine_version", m.engineVersion)
         try root.setAttribute("git_commit", m.gitCommit)
         try root.setAttribute("workers", Int64(m.workers))
+        try root.setAttribute("ranks", Int64(m.ranks))
         try root.setAttribute("partitions", Int64(m.partitions))
         try root.setAttribute("start_time", m.startISO)
         try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))

@@ -4,6 +4,7 @@ import FloodModel
 import Foundation
 import ScenarioJobs
 import SimCore
+import SimEngine
 import SimIO
 
 @main
@@ -194,6 +195,10 @@ struct Run: ParsableCommand {
         do {
             j = try StudySelection(alternative: alternative, seed: seed).job(path: job, access: try access.access())
         } catch { throw Exit.fail(error) }
+        // under mpirun every rank runs this; rank 0 reports, the others step their share silently
+        let ranks = try startRanks()
+        defer { ranks?.finalize() }
+        let lead = (ranks?.rank ?? 0) == 0
         var o = RunOptions()
         o.workers = workers
         o.partitions = partitions
@@ -202,9 +207,10 @@ struct Run: ParsableCommand {
         o.overwrite = overwrite
         o.maxMemory = resources.bytes
         o.gitCommit = gitCommit()
-        let progress = Progress(quiet: quiet)
+        o.ranks = ranks
+        let progress = Progress(quiet: quiet || !lead)
         o.progress = { progress.update($0, $1) }
-        o.message = { progress.message($0) }
+        o.message = { m in if lead { progress.message(m) } }
         let stop = StopFlag()
         stop.install()
         let parent = ProcessInfo.processInfo.environment[StudyRunner.parentVariable].flatMap { Int32($0) }
@@ -214,9 +220,10 @@ struct Run: ParsableCommand {
             let s = try JobRunner.run(j, o)
             progress.finish()
             if !s.completed {
-                printErr("interrupted: checkpoint written in \(s.workDir); continue with: \(resumeCommand)")
+                if lead { printErr("interrupted: checkpoint written in \(s.workDir); continue with: \(resumeCommand)") }
                 throw ExitCode(130)
             }
+            guard lead else { return }
             let rate = s.cellUpdatesPerSecond.map { ", \(fmtNum($0 / 1e6)) M cell-updates/s" } ?? ""
             print(
                 "run '\(j.name)' done in \(fmtNum(s.wallSeconds)) s"
@@ -232,11 +239,32 @@ struct Run: ParsableCommand {
                 }
             }
             print("result: \(s.resultPath)")
-        } catch let e as ExitCode { throw e } catch {
+        } catch let e as ExitCode { throw e } catch is RankStopped {
+            throw ExitCode(1)
+        } catch let e as AgreedError {
             progress.finish()
-            throw Exit.fail(error)
+            throw Exit.fail(e.underlying)
+        } catch {
+            progress.finish()
+            let code = Exit.fail(ranks.flatMap { $0.rank > 0 ? RankFailure(rank: $0.rank, error: error) : nil } ?? error)
+            // the other ranks may wait for this one in the step loop: end them all
+            if let ranks, ranks.size > 1 { ranks.abort(code: code.rawValue) }
+            throw code
         }
     }
+
+    /// The ranks when an MPI launcher started this process (nil otherwise).
+    func startRanks() throws -> MPIRanks? {
+        guard MPIRanks.launched(environment: ProcessInfo.processInfo.environment) else { return nil }
+        do { return try MPIRanks() } catch { throw Exit.fail(error) }
+    }
+}
+
+/// An error of one rank of a distributed run, said with the rank.
+struct RankFailure: Error, CustomStringConvertible {
+    let rank: Int
+    let error: any Error
+    var description: String { "rank \(rank): \(error)" }
 }
 
 struct Inspect: ParsableCommand {

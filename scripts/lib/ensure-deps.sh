@@ -13,6 +13,10 @@ ensure_system_packages() {
     # GDAL (C API for `citytwin export`, gdalinfo/ogrinfo for the tests of what it writes)
     pkg-config --exists gdal 2>/dev/null || need+=(libgdal-dev)
     command -v gdalinfo >/dev/null || need+=(gdal-bin)
+    # Open MPI (one scenario over many processes: `mpirun -np R citytwin run`) and METIS (traffic partitions)
+    pkg-config --exists ompi-c 2>/dev/null || need+=(libopenmpi-dev)
+    command -v mpirun >/dev/null || need+=(openmpi-bin)
+    [ -f /usr/include/metis.h ] || need+=(libmetis-dev)
     if [ ${#need[@]} -gt 0 ]; then
         echo "installing: ${need[*]}" >&2
         local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
