@@ -39,6 +39,7 @@ let package = Package(
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
         .systemLibrary(name: "CKLU", providers: [.apt(["libsuitesparse-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(name: "CMETIS", providers: [.apt(["libmetis-dev"])]),
         // libosmium (header-only C++, Debian libosmium2-dev) behind a small C interface
         .target(
             name: "COSM", cxxSettings: [.unsafeFlags(["-O2"])],
@@ -47,7 +48,7 @@ let package = Package(
         .target(name: "SimCore"),
         // L2 domain models (never import each other)
         .target(name: "FloodModel", dependencies: ["SimCore"], swiftSettings: strict),
-        .target(name: "TrafficModel", dependencies: ["SimCore"], swiftSettings: trafficFlags),
+        .target(name: "TrafficModel", dependencies: ["CMETIS", "SimCore"], swiftSettings: trafficFlags),
         .target(name: "EnergyModel", dependencies: ["CKLU", "SimCore"], swiftSettings: strict),
         // L3
         .target(name: "SimEngine", dependencies: ["CMPI", "SimCore"]),

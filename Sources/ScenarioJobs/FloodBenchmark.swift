@@ -12,6 +12,8 @@ public enum FloodBenchmark {
         public var wallSeconds: Double, cpuSeconds: Double
         public var cellUpdatesPerSecond: Double, cellUpdatesPerCPUSecond: Double
         public var massBalanceRelErr: Double, maxDepth: Double
+        /// MPI ranks (1: one process) and the most bytes any rank sent per step.
+        public var ranks: Int = 1, bytesSentPerStepPerRank: Double = 0
     }
 
     public static func valley(
@@ -37,14 +39,16 @@ public enum FloodBenchmark {
     }
 
     public static func run(
-        n: Int, simSeconds: Double, workers: Int, precision: Precision, advection: Bool = false, maxWall: Double = 0
+        n: Int, simSeconds: Double, workers: Int, precision: Precision, advection: Bool = false, maxWall: Double = 0,
+        ranks: (any RankGroup)? = nil
     ) -> Result {
         var setup = valley(n: n, precision: precision)
         setup.parameters.advection = advection
         let dom = makeFloodDomain(setup, partitions: PartitionLayout.defaultCount(rows: n, workers: workers))
         let end = SimTime(milliseconds: Int64(simSeconds * 1000))
         let sim = Simulation(
-            domains: [dom], schedule: RunSchedule(end: end, outputInterval: .seconds(60)), workers: workers)
+            domains: [dom], schedule: RunSchedule(end: end, outputInterval: .seconds(60)), workers: workers,
+            ranks: ranks)
         let w0 = Date()
         let c0 = processCPUSeconds()
         if maxWall > 0 { sim.stopRequested = { Date().timeIntervalSince(w0) > maxWall } }
@@ -53,11 +57,16 @@ public enum FloodBenchmark {
         let cpu = processCPUSeconds() - c0
         let cells = Double(n * n)
         let steps = Double(dom.substeps)
-        return Result(
+        var sent = [Double(ranks?.bytesSent ?? 0) / max(steps, 1)]
+        if let ranks { sent.withUnsafeMutableBufferPointer { ranks.allReduceMax($0) } }
+        var r = Result(
             n: n, workers: workers, precision: precision.rawValue, advection: advection, simSeconds: sim.clock.seconds,
             steps: dom.substeps,
             wallSeconds: wall, cpuSeconds: cpu, cellUpdatesPerSecond: cells * steps / wall,
             cellUpdatesPerCPUSecond: cells * steps / cpu, massBalanceRelErr: dom.massBalance.relativeError,
             maxDepth: dom.depths.max() ?? 0)
+        r.ranks = ranks?.size ?? 1
+        r.bytesSentPerStepPerRank = sent[0]
+        return r
     }
 }

@@ -30,7 +30,7 @@ public final class TrafficDomain: DomainModel {
     let stuckMs: Int64
     let junctionMs: Int64
 
-    // Partitions of nodes (recursive coordinate bisection) and the incoming-link CSR.
+    // Partitions of nodes (METIS, weighted by the routes' link flows) and the incoming-link CSR.
     let partOfNode: [Int32]
     let partNodes: [[Int32]]
     let inStart: [Int32], inLinks: [Int32]
@@ -150,7 +150,12 @@ public final class TrafficDomain: DomainModel {
         inLinks = il
         // partitions
         let pc = max(1, min(partitions, max(n, 1)))
-        partOfNode = Self.bisect(x: network.nodeX, y: network.nodeY, parts: pc)
+        // METIS refuses only a malformed graph; the coordinate bisection then stands in (results never depend on
+        // the partitioning, only the balance and the vehicles crossing between partitions do)
+        partOfNode =
+            (try? GraphPartition.metis(
+                network: network, linkFlow: GraphPartition.linkFlow(plans: plans, links: m), parts: pc))
+            ?? Self.bisect(x: network.nodeX, y: network.nodeY, parts: pc)
         var pn = [[Int32]](repeating: [], count: pc)
         for v in 0..<n { pn[Int(partOfNode[v])].append(Int32(v)) }
         partNodes = pn

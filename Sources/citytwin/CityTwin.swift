@@ -191,14 +191,18 @@ struct Run: ParsableCommand {
     func run() throws {
         // a write beyond a file-size limit fails with EFBIG (reported, exit 1) instead of killing the process
         signal(SIGXFSZ, SIG_IGN)
-        let j: Job
-        do {
-            j = try StudySelection(alternative: alternative, seed: seed).job(path: job, access: try access.access())
-        } catch { throw Exit.fail(error) }
         // under mpirun every rank runs this; rank 0 reports, the others step their share silently
         let ranks = try startRanks()
         defer { ranks?.finalize() }
         let lead = (ranks?.rank ?? 0) == 0
+        let j: Job
+        do {
+            j = try StudySelection(alternative: alternative, seed: seed).job(path: job, access: try access.access())
+        } catch {
+            // every rank reads the same file and fails the same way: rank 0 says it
+            if !lead { throw ExitCode(error is InputError ? 64 : 1) }
+            throw Exit.fail(error)
+        }
         var o = RunOptions()
         o.workers = workers
         o.partitions = partitions
@@ -397,8 +401,13 @@ struct Bench: ParsableCommand {
         guard let p = Precision(rawValue: precision) else {
             throw ValidationError("--precision must be single or double")
         }
+        // under mpirun the grid's row bands are split over the ranks; rank 0 prints
+        let ranks = MPIRanks.launched(environment: ProcessInfo.processInfo.environment) ? try MPIRanks() : nil
+        defer { ranks?.finalize() }
         let r = FloodBenchmark.run(
-            n: n, simSeconds: seconds, workers: workers, precision: p, advection: advection, maxWall: maxWall)
+            n: n, simSeconds: seconds, workers: workers, precision: p, advection: advection, maxWall: maxWall,
+            ranks: ranks)
+        guard (ranks?.rank ?? 0) == 0 else { return }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         print(String(data: try enc.encode(r), encoding: .utf8)!)

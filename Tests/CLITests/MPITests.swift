@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+/// One scenario over several processes with Open MPI (`mpirun`, installed by scripts/test): the results are the
+/// threaded run's bits for 2 and 3 ranks, a run stopped on 2 ranks resumes on 3, and an error on rank 0 ends every
+/// rank with one clear message.
+@Suite(.serialized) struct MPITests {
+    static var mpiUp: Bool { (try? runTool("mpirun", ["--version"]).status) == 0 }
+
+    /// `mpirun -np R citytwin ARGS` as CI runs it (as root, more ranks than cores).
+    static func mpirun(_ ranks: Int, _ args: [String]) throws -> ProcResult {
+        try runTool("mpirun", ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", citytwinBinary] + args)
+    }
+
+    static func rankAttribute(_ path: String) throws -> String {
+        try runPython("import sys, h5py; print(int(h5py.File(sys.argv[1], 'r').attrs['ranks']))", [path]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The shipped storm (flood in row bands over the ranks) and traffic jobs on 2 and 3 ranks.
+    @Test func shippedJobsOverTwoAndThreeRanksEqualTheThreadedRun() throws {
+        #expect(Self.mpiUp, "no mpirun on this machine: scripts/test installs openmpi-bin")
+        guard Self.mpiUp else { return }
+        let dir = tempDir("mpi-shipped")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (job, rankCounts) in [("monaco-storm", [2, 3]), ("monaco-traffic", [2])] {
+            let path = SafetyTests.root + "/Jobs/\(job).yaml"
+            let t = try citytwin(["run", path, "--output", dir + "/threads", "--quiet", "--workers", "2"])
+            #expect(t.status == 0, "\(t.err)")
+            for r in rankCounts {
+                let m = try Self.mpirun(r, ["run", path, "--output", dir + "/ranks\(r)", "--quiet", "--workers", "1"])
+                #expect(m.status == 0, "\(job) on \(r) ranks: \(m.err)")
+                let out = dir + "/ranks\(r)/\(job).h5"
+                let same = try SlurmTests.sameDatasets(dir + "/threads/\(job).h5", out)
+                #expect(same.status == 0, "\(job) on \(r) ranks differs: \(same.err)")
+                #expect(try Self.rankAttribute(out) == "\(r)")
+                // only rank 0 reports
+                #expect(m.out.components(separatedBy: "result: ").count == 2, "\(m.out)")
+            }
+        }
+    }
+
+    /// Flood, traffic and the grid coupled through the engine: the same bits on 1 process and on 2 and 3 ranks.
+    @Test func coupledCityOverRanksEqualsTheThreadedRun() throws {
+        guard Self.mpiUp else { return }
+        let dir = tempDir("mpi-coupled")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try CoupledCityTests.writeValleyCity(dir)
+        try CoupledCityTests.job("city").write(toFile: dir + "/city.yaml", atomically: true, encoding: .utf8)
+        let t = try citytwin(["run", dir + "/city.yaml", "--output", dir + "/threads", "--quiet", "--workers", "2"])
+        #expect(t.status == 0, "\(t.err)")
+        for r in [2, 3] {
+            let m = try Self.mpirun(r, ["run", dir + "/city.yaml", "--output", dir + "/r\(r)", "--quiet"])
+            #expect(m.status == 0, "\(m.err)")
+            let same = try SlurmTests.sameDatasets(dir + "/threads/city.h5", dir + "/r\(r)/city.h5")
+            #expect(same.status == 0, "coupled on \(r) ranks differs: \(same.err)")
+            let events = ["threads", "r\(r)"].map { try? String(contentsOfFile: dir + "/\($0)/city-energy-events.csv") }
+            #expect(events[0] != nil && events[0] == events[1], "energy events on \(r) ranks")
+        }
+    }
+
+    /// SIGTERM to mpirun: every rank stops after the same tick and rank 0 writes one checkpoint; resumed on 3
+    /// ranks, the result is the uninterrupted threaded run's.
+    @Test func stoppedOnTwoRanksResumesOnThree() throws {
+        guard Self.mpiUp else { return }
+        let dir = tempDir("mpi-resume")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = SafetyTests.root + "/Jobs/monaco-storm.yaml"
+        let t = try citytwin(["run", path, "--output", dir + "/threads", "--quiet", "--workers", "2"])
+        #expect(t.status == 0, "\(t.err)")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments =
+            ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", citytwinBinary]
+            + ["run", path, "--output", dir + "/ranks", "--quiet", "--workers", "1"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let ckDir = dir + "/ranks/monaco-storm.work/checkpoints"
+        let t0 = Date()
+        while p.isRunning && Date().timeIntervalSince(t0) < 60 {
+            if ((try? FileManager.default.contentsOfDirectory(atPath: ckDir)) ?? []).contains(where: {
+                $0.hasSuffix(".h5")
+            }) { break }
+            usleep(2000)
+        }
+        #expect(p.isRunning, "the run ended before its first checkpoint")
+        // one rank alone is asked to stop (as a node's scheduler might): every rank stops after the same tick
+        let children = try runTool("pgrep", ["-P", "\(p.processIdentifier)", "citytwin"]).out
+            .split(separator: "\n").compactMap { Int32($0) }.sorted()
+        #expect(children.count == 2, "ranks \(children)")
+        if let last = children.last { kill(last, SIGTERM) }
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0)
+        let r = try Self.mpirun(3, ["run", path, "--output", dir + "/ranks", "--resume", "--workers", "1"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("resumed from"), "\(r.out)")
+        let same = try SlurmTests.sameDatasets(dir + "/threads/monaco-storm.h5", dir + "/ranks/monaco-storm.h5")
+        #expect(same.status == 0, "resumed on 3 ranks differs: \(same.err)")
+    }
+
+    /// An existing result: rank 0 refuses, every rank ends without an abort, the message is said once and the
+    /// result is left as it was. A bad job file is reported once too.
+    @Test func refusalOnRankZeroEndsEveryRankWithOneMessage() throws {
+        guard Self.mpiUp else { return }
+        let dir = tempDir("mpi-refuse")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeModel(dir + "/model")
+        try jobText(name: "lake", model: "model", duration: "20min").write(
+            toFile: dir + "/lake.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
+        try "not a result".write(toFile: dir + "/out/lake.h5", atomically: true, encoding: .utf8)
+        let r = try Self.mpirun(2, ["run", dir + "/lake.yaml", "--output", dir + "/out", "--quiet"])
+        #expect(r.status != 0)
+        #expect(r.err.components(separatedBy: "already exists").count == 2, "\(r.err)")
+        #expect(!r.err.contains("MPI_ABORT"), "\(r.err)")
+        #expect(try String(contentsOfFile: dir + "/out/lake.h5", encoding: .utf8) == "not a result")
+        try jobText(name: "lake", model: "model", duration: "2min").write(
+            toFile: dir + "/short.yaml", atomically: true, encoding: .utf8)
+        let bad = try Self.mpirun(2, ["run", dir + "/short.yaml", "--output", dir + "/out2", "--quiet"])
+        #expect(bad.status != 0)
+        #expect(bad.err.components(separatedBy: "E-JOB-027").count == 2, "\(bad.err)")
+    }
+}
