@@ -14,6 +14,8 @@ static inline MPI_Op ct_mpi_sum(void) { return MPI_SUM; }
 static inline MPI_Errhandler ct_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline void *ct_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Status *ct_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
+static inline int ct_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline MPI_Info ct_mpi_info_null(void) { return MPI_INFO_NULL; }
 static inline int ct_mpi_proc_null(void) { return MPI_PROC_NULL; }
 static inline int ct_mpi_success(void) { return MPI_SUCCESS; }
 static inline int ct_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }

@@ -20,6 +20,8 @@ public struct RunOptions {
     /// The ranks of a distributed run (`mpirun -np R citytwin run`; nil: this process alone). Rank 0 checks the
     /// output folder, holds the lock and writes results and checkpoints; every rank steps its share.
     public var ranks: (any RankGroup)?
+    /// Ranks of the run on this node: each holds the whole state, so each may use only its share of the memory.
+    public var ranksOnNode = 1
     public init() {}
 }
 
@@ -65,7 +67,7 @@ public enum JobRunner {
             // resources are checked before anything proportional to the job is read or built
             let estimate = try ResourceEstimate.of(job: job, model: model, workers: workers)
             try estimate.check(
-                maxMemory: o.maxMemory ?? ResourceEstimate.availableMemory(),
+                maxMemory: (o.maxMemory ?? ResourceEstimate.availableMemory()) / Double(max(o.ranksOnNode, 1)),
                 freeDisk: ResourceEstimate.freeDisk(o.outputDirectory), job: job)
             try model.loadRasters()
             // a resumed run whose recorded day has no checkpoint yet starts it over; the planning days' stay

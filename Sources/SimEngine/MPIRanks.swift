@@ -19,6 +19,8 @@ public struct MPIError: Error, CustomStringConvertible {
 public final class MPIRanks: RankGroup {
     public let rank: Int
     public let size: Int
+    /// Ranks on this rank's node (sharing its memory), for the memory check before a run.
+    public let ranksOnNode: Int
     public private(set) var bytesSent = 0
     public private(set) var failure: String?
     let comm: MPI_Comm
@@ -43,6 +45,13 @@ public final class MPIRanks: RankGroup {
         try Self.check("MPI_Comm_size", MPI_Comm_size(comm, &s))
         rank = Int(r)
         size = Int(s)
+        var node = comm
+        try Self.check(
+            "MPI_Comm_split_type", MPI_Comm_split_type(comm, ct_mpi_comm_type_shared(), r, ct_mpi_info_null(), &node))
+        var local: Int32 = 1
+        try Self.check("MPI_Comm_size", MPI_Comm_size(node, &local))
+        _ = MPI_Comm_free(&node)
+        ranksOnNode = Int(local)
     }
 
     /// Ends MPI (after the last collective call of the process).

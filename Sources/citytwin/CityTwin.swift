@@ -212,6 +212,7 @@ struct Run: ParsableCommand {
         o.maxMemory = resources.bytes
         o.gitCommit = gitCommit()
         o.ranks = ranks
+        o.ranksOnNode = ranks?.ranksOnNode ?? 1
         let progress = Progress(quiet: quiet || !lead)
         o.progress = { progress.update($0, $1) }
         o.message = { m in if lead { progress.message(m) } }
