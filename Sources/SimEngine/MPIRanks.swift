@@ -45,12 +45,14 @@ public final class MPIRanks: RankGroup {
         try Self.check("MPI_Comm_size", MPI_Comm_size(comm, &s))
         rank = Int(r)
         size = Int(s)
-        var node = comm
+        var node: MPI_Comm? = nil
         try Self.check(
             "MPI_Comm_split_type", MPI_Comm_split_type(comm, ct_mpi_comm_type_shared(), r, ct_mpi_info_null(), &node))
         var local: Int32 = 1
-        try Self.check("MPI_Comm_size", MPI_Comm_size(node, &local))
-        _ = MPI_Comm_free(&node)
+        if let n = node {
+            try Self.check("MPI_Comm_size", MPI_Comm_size(n, &local))
+            _ = MPI_Comm_free(&node)
+        }
         ranksOnNode = Int(local)
     }
 
