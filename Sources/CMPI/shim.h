@@ -7,6 +7,7 @@
 static inline MPI_Comm ct_mpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype ct_mpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Datatype ct_mpi_double(void) { return MPI_DOUBLE; }
+static inline MPI_Datatype ct_mpi_int(void) { return MPI_INT; }
 static inline MPI_Datatype ct_mpi_int64(void) { return MPI_INT64_T; }
 static inline MPI_Op ct_mpi_max(void) { return MPI_MAX; }
 static inline MPI_Op ct_mpi_min(void) { return MPI_MIN; }

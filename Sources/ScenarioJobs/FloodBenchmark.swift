@@ -14,6 +14,8 @@ public enum FloodBenchmark {
         public var massBalanceRelErr: Double, maxDepth: Double
         /// MPI ranks (1: one process) and the most bytes any rank sent per step.
         public var ranks: Int = 1, bytesSentPerStepPerRank: Double = 0
+        /// Of them, the bytes of the step's own exchange (halo rows, row accounts), without gathering outputs.
+        public var haloBytesPerStepPerRank: Double = 0
     }
 
     public static func valley(
@@ -57,7 +59,8 @@ public enum FloodBenchmark {
         let cpu = processCPUSeconds() - c0
         let cells = Double(n * n)
         let steps = Double(dom.substeps)
-        var sent = [Double(ranks?.bytesSent ?? 0) / max(steps, 1)]
+        let total = Double(ranks?.bytesSent ?? 0)
+        var sent = [total / max(steps, 1), (total - Double(sim.synchronizeBytes)) / max(steps, 1)]
         if let ranks { sent.withUnsafeMutableBufferPointer { ranks.allReduceMax($0) } }
         var r = Result(
             n: n, workers: workers, precision: precision.rawValue, advection: advection, simSeconds: sim.clock.seconds,
@@ -67,6 +70,7 @@ public enum FloodBenchmark {
             maxDepth: dom.depths.max() ?? 0)
         r.ranks = ranks?.size ?? 1
         r.bytesSentPerStepPerRank = sent[0]
+        r.haloBytesPerStepPerRank = sent[1]
         return r
     }
 }

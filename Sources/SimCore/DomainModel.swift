@@ -97,6 +97,9 @@ public protocol RankGroup: AnyObject {
     func allGather(_ buffer: UnsafeMutableRawBufferPointer, offsets: [Int], counts: [Int])
     /// Element-wise maximum over the ranks, in place (exact, so order-free).
     func allReduceMax(_ values: UnsafeMutableBufferPointer<Double>)
+    func allReduceMax(_ values: UnsafeMutableBufferPointer<Int64>)
+    /// Personalised exchange: `sends[r]` goes to rank r; returns what each rank sent this one, by rank.
+    func allToAll(_ sends: [[Int64]]) -> [[Int64]]
     /// Rank `root`'s bytes to every rank (the others' `bytes` are replaced).
     func broadcast(_ bytes: inout [UInt8], from root: Int)
     /// Bytes this rank has sent so far (for the benchmark's message volume).

@@ -134,6 +134,34 @@ public final class MPIRanks: RankGroup {
         bytesSent += values.count * 8
     }
 
+    public func allReduceMax(_ values: UnsafeMutableBufferPointer<Int64>) {
+        guard let base = values.baseAddress, !values.isEmpty else { return }
+        let code = MPI_Allreduce(
+            ct_mpi_in_place(), base, Int32(values.count), ct_mpi_int64(), ct_mpi_max(), comm)
+        record("MPI_Allreduce", code)
+        bytesSent += values.count * 8
+    }
+
+    public func allToAll(_ sends: [[Int64]]) -> [[Int64]] {
+        var counts = sends.map { Int32(clamping: $0.count) }
+        var incoming = [Int32](repeating: 0, count: size)
+        record("MPI_Alltoall", MPI_Alltoall(&counts, 1, ct_mpi_int(), &incoming, 1, ct_mpi_int(), comm))
+        var sdispl = [Int32](repeating: 0, count: size)
+        var rdispl = [Int32](repeating: 0, count: size)
+        for r in 1..<max(size, 1) {
+            sdispl[r] = sdispl[r - 1] + counts[r - 1]
+            rdispl[r] = rdispl[r - 1] + incoming[r - 1]
+        }
+        var flat = sends.flatMap { $0 }
+        let total = Int(incoming.reduce(0, +))
+        var received = [Int64](repeating: 0, count: max(total, 1))
+        let code = MPI_Alltoallv(
+            &flat, &counts, &sdispl, ct_mpi_int64(), &received, &incoming, &rdispl, ct_mpi_int64(), comm)
+        record("MPI_Alltoallv", code)
+        bytesSent += 8 * (flat.count - sends[rank].count)
+        return (0..<size).map { r in Array(received[Int(rdispl[r])..<Int(rdispl[r] + incoming[r])]) }
+    }
+
     public func broadcast(_ bytes: inout [UInt8], from root: Int) {
         var n = [Int64(bytes.count)]
         record("MPI_Bcast", MPI_Bcast(&n, 1, ct_mpi_int64(), Int32(root), comm))

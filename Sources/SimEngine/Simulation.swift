@@ -37,6 +37,8 @@ public final class Simulation {
     public let ranks: (any RankGroup)?
     let distributed: [Bool]
     var syncedTick: Int64 = -1
+    /// Bytes this rank sent making the state whole (outputs, checkpoints), apart from the step's own exchange.
+    public private(set) var synchronizeBytes = 0
     public private(set) var clock: SimTime
     public private(set) var tick: Int64
     /// Set by the caller (e.g. a signal handler) to stop after the current tick.
@@ -107,7 +109,9 @@ public final class Simulation {
     public func synchronize() {
         guard syncedTick != tick else { return }
         syncedTick = tick
+        let before = ranks?.bytesSent ?? 0
         for (k, d) in domains.enumerated() where distributed[k] { d.synchronize() }
+        synchronizeBytes += (ranks?.bytesSent ?? 0) - before
     }
 
     /// A stop request of any rank stops every rank after the same tick.

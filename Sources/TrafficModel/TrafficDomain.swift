@@ -123,6 +123,14 @@ public final class TrafficDomain: DomainModel {
     /// Results of the re-planning iterations that produced these plans (relative gap, average excess travel
     /// time s, mean travel time s), written with the outputs; set before the run.
     public var iterationResults: [(relativeGap: Double, averageExcess: Double, meanTravelTime: Double)] = []
+    /// A distributed run (`TrafficDomain+Ranks.swift`): the ranks, each node's rank, this rank's partitions, the
+    /// links whose tail is here and head elsewhere (`cutOut`) and the reverse (`cutIn`), and what of their queue
+    /// counters was last sent.
+    var ranks: (any RankGroup)?
+    var rankOfNode: [Int32] = []
+    var ownedParts = 0..<0
+    var cutOut: [Int32] = [], cutIn: [Int32] = []
+    var sentTail: [Int64] = [], sentHead: [Int64] = []
 
     public init(
         network: RoadNetwork, plans: VehiclePlans, parameters: QueueParameters = QueueParameters(), partitions: Int
@@ -298,9 +306,10 @@ public final class TrafficDomain: DomainModel {
         var step = firstTick + tickMs - ms
         if stats.enRoute == 0 && stats.pending == 0 {
             var next = Int64.max
-            for p in parts where p.depNext < p.departures.count {
-                next = min(next, plans.depart[Int(p.departures[p.depNext])])
+            for p in ranks == nil ? 0..<parts.count : ownedParts where parts[p].depNext < parts[p].departures.count {
+                next = min(next, plans.depart[Int(parts[p].departures[parts[p].depNext])])
             }
+            if ranks != nil { next = earliestOverRanks(next) }
             if next == Int64.max {
                 step = limit.milliseconds
             } else {
@@ -326,18 +335,27 @@ public final class TrafficDomain: DomainModel {
     }
 
     public func exchange(phase: Int) {
-        guard phase == 1 else { return }
-        // Wake the end nodes of links that became non-empty (serial, so the active lists are consistent).
+        guard phase == 1 else {
+            // over ranks: the heads that moved on links whose tail is on another rank
+            if ranks != nil && tickDue { sendHeads() }
+            return
+        }
+        // Wake the end nodes of links that became non-empty (serial, so the active lists are consistent); over
+        // ranks, a node of another rank is woken there, by the vehicles sent to it.
+        let me = Int32(ranks?.rank ?? 0)
         for p in parts {
-            for (w, at) in p.activations {
-                let wi = Int(w)
-                if at < nodeWake[wi] { nodeWake[wi] = at }
-                if !nodeActive[wi] {
-                    nodeActive[wi] = true
-                    parts[Int(partOfNode[wi])].active.append(w)
-                }
-            }
+            for (w, at) in p.activations where ranks == nil || rankOfNode[Int(w)] == me { activate(w, at: at) }
             p.activations.removeAll(keepingCapacity: true)
+        }
+        if ranks != nil && tickDue { sendTails() }
+    }
+
+    @inline(__always) func activate(_ w: Int32, at: Int64) {
+        let wi = Int(w)
+        if at < nodeWake[wi] { nodeWake[wi] = at }
+        if !nodeActive[wi] {
+            nodeActive[wi] = true
+            parts[Int(partOfNode[wi])].active.append(w)
         }
     }
 
@@ -356,11 +374,12 @@ public final class TrafficDomain: DomainModel {
         var arrived = 0
         var pending = 0
         var started = 0
-        for p in parts {
-            arrived += p.arrived + p.cancelled
-            pending += p.pending.count
-            started += p.depNext - p.pending.count
+        for p in ranks == nil ? 0..<parts.count : ownedParts {
+            arrived += parts[p].arrived + parts[p].cancelled
+            pending += parts[p].pending.count
+            started += parts[p].depNext - parts[p].pending.count
         }
+        if ranks != nil { (arrived, pending, started) = sumOverRanks(arrived, pending, started) }
         stats = (enRoute: started - arrived, arrived: arrived, pending: pending)
     }
 
@@ -609,6 +628,7 @@ public final class TrafficDomain: DomainModel {
         }
         for h in 0..<plans.count where vArrive[h] >= 0 { parts[0].arrived += 1 }
         for h in 0..<plans.count where vArrive[h] == Self.cancelledMark { parts[0].cancelled += 1 }
+        if ranks != nil { resetSent() }
         updateStats()
     }
 }
@@ -1020,6 +1040,8 @@ extension TrafficDomain {
     public func read(_ field: String, at indices: [Int32], into values: inout [Double]) {
         guard field == "traffic.vehicle_arrival" else { return }
         for (k, i) in indices.enumerated() { values[k] = Double(vArrive[Int(i)]) }
+        // over ranks an arrival is known where it happened; arrivals only grow from −1
+        if let ranks { values.withUnsafeMutableBufferPointer { ranks.allReduceMax($0) } }
     }
 
     /// The water on the links (flood → traffic) and the supply at the signals (energy → traffic).

@@ -1,0 +1,176 @@
+import SimCore
+
+/// The queue model over MPI ranks: each rank steps the METIS partitions it owns, so each node — and with it the
+/// head of every link ending there and the tail of every link starting there — belongs to one rank. A vehicle
+/// crossing to a link whose end node is on another rank travels as a message; nothing else is shared.
+///
+/// - After the junctions phase, the head of each cut link that moved is sent to the rank of its start node: it
+///   admits departures against the current head, and sees it as the link's `outSeen` in the next tick (the value
+///   the threaded run's end node writes in the links phase).
+/// - After the links phase, the vehicles pushed onto each cut link go to the rank of its end node, in push order,
+///   with their state (entry time, distance and free-flow time driven); that rank appends them to its copy of the
+///   link's queue and wakes the end node exactly as the threaded run's `enter` would have.
+/// - The counters of the step (`stats`, the next departure) are reduced over ranks every tick.
+///
+/// `synchronize` makes the whole state current everywhere: counters and per-vehicle times only grow, so an exact
+/// maximum over ranks gives the newest copy; flow accumulators and queue contents come from the link's end node.
+/// The flood and signal responses (which re-route and rescale vehicles serially) keep the domain replicated.
+extension TrafficDomain {
+    public func distribute(over ranks: any RankGroup) -> Bool {
+        guard ranks.size > 1, parts.count >= ranks.size, floodResponse == nil, signalResponse == nil,
+            binCount == nil
+        else { return false }
+        var rankOfPart = [Int32](repeating: 0, count: parts.count)
+        for r in 0..<ranks.size { for p in ranks.owned(parts.count, rank: r) { rankOfPart[p] = Int32(r) } }
+        rankOfNode = partOfNode.map { rankOfPart[Int($0)] }
+        let me = Int32(ranks.rank)
+        for a in 0..<network.linkCount {
+            let s = rankOfNode[Int(network.from[a])]
+            let e = rankOfNode[Int(network.to[a])]
+            if s == e { continue }
+            if s == me { cutOut.append(Int32(a)) }
+            if e == me { cutIn.append(Int32(a)) }
+        }
+        ownedParts = ranks.owned(parts.count)
+        self.ranks = ranks
+        resetSent()
+        return true
+    }
+
+    /// Nothing of the cut links' queues is pending (at the start and after a restore).
+    func resetSent() {
+        sentTail = cutOut.map { qTail[Int($0)] }
+        sentHead = cutIn.map { qHead[Int($0)] }
+    }
+
+    /// Junctions phase done: the new heads of cut links ending here, to the ranks of their start nodes.
+    func sendHeads() {
+        guard let ranks else { return }
+        var sends = [[Int64]](repeating: [], count: ranks.size)
+        for (k, a32) in cutIn.enumerated() {
+            let a = Int(a32)
+            guard qHead[a] != sentHead[k] else { continue }
+            sentHead[k] = qHead[a]
+            sends[Int(rankOfNode[Int(network.from[a])])] += [Int64(a), qHead[a]]
+        }
+        for msg in ranks.allToAll(sends) {
+            for i in stride(from: 0, to: msg.count, by: 2) {
+                let a = Int(msg[i])
+                qHead[a] = msg[i + 1]
+                outSeen[a] = msg[i + 1]
+            }
+        }
+    }
+
+    /// Words per vehicle sent across: link, exit, vehicle, cursor, entry, distance driven (bits), free-flow ms.
+    static var crossingWords: Int { 7 }
+
+    /// Links phase done: the vehicles pushed onto cut links starting here, to the ranks of their end nodes.
+    func sendTails() {
+        guard let ranks else { return }
+        var sends = [[Int64]](repeating: [], count: ranks.size)
+        for (k, a32) in cutOut.enumerated() {
+            let a = Int(a32)
+            guard qTail[a] > sentTail[k] else { continue }
+            let e = Int(rankOfNode[Int(network.to[a])])
+            var i = sentTail[k]
+            while i < qTail[a] {
+                let sl = rings[a][Int(i & qMask[a])]
+                let h = Int(sl.vehicle)
+                sends[e] += [
+                    Int64(a), sl.exit, Int64(sl.vehicle), Int64(sl.cursor), vEnter[h],
+                    Int64(bitPattern: vDriven[h].bitPattern), vDrivenFreeMs[h],
+                ]
+                i += 1
+            }
+            sentTail[k] = qTail[a]
+        }
+        let w = Self.crossingWords
+        for msg in ranks.allToAll(sends) {
+            for i in stride(from: 0, to: msg.count, by: w) {
+                let a = Int(msg[i])
+                let h = Int(msg[i + 2])
+                vEnter[h] = msg[i + 4]
+                vDriven[h] = Double(bitPattern: UInt64(bitPattern: msg[i + 5]))
+                vDrivenFreeMs[h] = msg[i + 6]
+                if qTail[a] == qHead[a] { activate(network.to[a], at: msg[i + 1]) }
+                if qTail[a] - qHead[a] > qMask[a] { grow(a) }
+                rings[a][Int(qTail[a] & qMask[a])] = Slot(exit: msg[i + 1], vehicle: Int32(h), cursor: Int32(msg[i + 3]))
+                qTail[a] += 1
+            }
+        }
+    }
+
+    /// The step's counters summed over ranks (exact integers, in rank order).
+    func sumOverRanks(_ a: Int, _ b: Int, _ c: Int) -> (Int, Int, Int) {
+        guard let ranks else { return (a, b, c) }
+        var v = [Int64](repeating: 0, count: 3 * ranks.size)
+        v[3 * ranks.rank] = Int64(a)
+        v[3 * ranks.rank + 1] = Int64(b)
+        v[3 * ranks.rank + 2] = Int64(c)
+        v.withUnsafeMutableBytes { buf in
+            ranks.allGather(buf, offsets: (0..<ranks.size).map { $0 * 24 }, counts: Array(repeating: 24, count: ranks.size))
+        }
+        var out = (0, 0, 0)
+        for r in 0..<ranks.size {
+            out.0 += Int(v[3 * r])
+            out.1 += Int(v[3 * r + 1])
+            out.2 += Int(v[3 * r + 2])
+        }
+        return out
+    }
+
+    /// The earliest of every rank's next departure.
+    func earliestOverRanks(_ t: Int64) -> Int64 {
+        guard let ranks else { return t }
+        var v = [t == Int64.max ? Int64.min : -t]
+        v.withUnsafeMutableBufferPointer { ranks.allReduceMax($0) }
+        return v[0] == Int64.min ? Int64.max : -v[0]
+    }
+
+    public func synchronize() {
+        guard let ranks else { return }
+        func newest(_ f: FieldBuffer<Int64>) {
+            ranks.allReduceMax(UnsafeMutableBufferPointer(start: f.base, count: f.count))
+        }
+        for f in [qTail, qHead, outSeen, travelSum, stuckMoves, refilled, vStart, vArrive, vEnter, vDrivenFreeMs] {
+            newest(f)
+        }
+        ranks.allReduceMax(UnsafeMutableBufferPointer(start: vDriven.base, count: vDriven.count))
+        // flow accumulators and queues: the end node's rank holds them
+        let me = Int32(ranks.rank)
+        for a in 0..<network.linkCount where rankOfNode[Int(network.to[a])] != me { flowAcc[a] = Int64.min }
+        newest(flowAcc)
+        var mine: [Int64] = []
+        for a in 0..<network.linkCount where rankOfNode[Int(network.to[a])] == me {
+            var i = qHead[a]
+            while i < qTail[a] {
+                let sl = rings[a][Int(i & qMask[a])]
+                mine += [sl.exit, Int64(sl.vehicle), Int64(sl.cursor)]
+                i += 1
+            }
+        }
+        let got = ranks.allToAll((0..<ranks.size).map { $0 == ranks.rank ? [] : mine })
+        var at = [Int](repeating: 0, count: ranks.size)
+        for a in 0..<network.linkCount {
+            let r = Int(rankOfNode[Int(network.to[a])])
+            guard r != ranks.rank else { continue }
+            var size = qMask[a] + 1
+            while size < qTail[a] - qHead[a] + 1 { size *= 2 }
+            if size != qMask[a] + 1 {
+                rings[a].deallocate()
+                rings[a] = UnsafeMutablePointer<Slot>.allocate(capacity: Int(size))
+                qMask[a] = size - 1
+            }
+            var i = qHead[a]
+            while i < qTail[a] {
+                let k = at[r]
+                rings[a][Int(i & qMask[a])] = Slot(
+                    exit: got[r][k], vehicle: Int32(got[r][k + 1]), cursor: Int32(got[r][k + 2]))
+                at[r] += 3
+                i += 1
+            }
+        }
+        resetSent()
+    }
+}
