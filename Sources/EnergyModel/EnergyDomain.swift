@@ -389,7 +389,10 @@ public final class EnergyDomain: DomainModel {
         }
     }
 
-    public func exchange(phase: Int) {}
+    public func exchange(phase: Int) {
+        // over ranks: every feeder's results of this energy step from the rank that solved it
+        if ranks != nil && activeTick { shareHeld() }
+    }
 
     public func endTick(at now: SimTime) {
         var load = 0.0
@@ -458,6 +461,9 @@ public final class EnergyDomain: DomainModel {
     }
     var lastOff = 0
     var unsolvedFeederSteps = 0.0
+    /// A distributed run's ranks and the feeders this rank solves (`EnergyDomain+Ranks.swift`).
+    var ranks: (any RankGroup)?
+    var ownedFeeders = 0..<0
     var lastDiagnostics = [Double](repeating: 0, count: 9)
 
     // MARK: output

@@ -36,6 +36,8 @@ public struct RunSummary {
     public var resumedFrom: String?
     public var completed: Bool
     public var workDir: String
+    /// Distributed runs: bytes this rank sent in the steps and making the state whole (outputs, checkpoints).
+    public var bytesSent: (step: Int, synchronize: Int)?
 }
 
 /// Runs a job end to end: model, setup, simulation, results and checkpoints.
@@ -164,10 +166,12 @@ public enum JobRunner {
         let cups: Double? =
             job.flood != nil && job.traffic == nil
             ? Double(sim.tick - startTick) * Double(scenario.floodCells) / max(wall, 1e-9) : nil
-        return RunSummary(
+        var summary = RunSummary(
             resultPath: resultPath, kpis: kpis, wallSeconds: wall, ticks: sim.tick - startTick,
             cellUpdatesPerSecond: cups,
             resumedFrom: checkpoint?.path, completed: true, workDir: workDir)
+        if let r = o.ranks { summary.bytesSent = (r.bytesSent - sim.synchronizeBytes, sim.synchronizeBytes) }
+        return summary
     }
 
     /// What rank 0 found in the output folder.

@@ -235,6 +235,12 @@ struct Run: ParsableCommand {
                     + " (\(s.ticks) steps\(rate))"
             )
             if let r = s.resumedFrom { print("resumed from \(r)") }
+            if let ranks, let b = s.bytesSent {
+                let perStep = Double(b.step) / Double(max(s.ticks, 1)) / 1e3
+                print(
+                    "ranks: \(ranks.size); rank 0 sent \(fmtNum(perStep)) kB per step"
+                        + " and \(fmtNum(Double(b.synchronize) / 1e6)) MB gathering outputs and checkpoints")
+            }
             for (domain, kpis) in s.kpis.sorted(by: { $0.key < $1.key }) {
                 print("\(domain):")
                 let width = max(16, kpis.map(\.name.count).max() ?? 16)

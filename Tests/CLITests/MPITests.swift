@@ -17,13 +17,14 @@ import Testing
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// The shipped storm (flood in row bands over the ranks) and traffic jobs on 2 and 3 ranks.
+    /// The shipped storm (flood in row bands over the ranks) and traffic (vehicles crossing between the ranks'
+    /// METIS partitions) jobs on 2 and 3 ranks.
     @Test func shippedJobsOverTwoAndThreeRanksEqualTheThreadedRun() throws {
         #expect(Self.mpiUp, "no mpirun on this machine: scripts/test installs openmpi-bin")
         guard Self.mpiUp else { return }
         let dir = tempDir("mpi-shipped")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for (job, rankCounts) in [("monaco-storm", [2, 3]), ("monaco-traffic", [2])] {
+        for (job, rankCounts) in [("monaco-storm", [2, 3]), ("monaco-traffic", [2, 3])] {
             let path = SafetyTests.root + "/Jobs/\(job).yaml"
             let t = try citytwin(["run", path, "--output", dir + "/threads", "--quiet", "--workers", "2"])
             #expect(t.status == 0, "\(t.err)")
@@ -59,32 +60,25 @@ import Testing
         }
     }
 
-    /// SIGTERM to mpirun: every rank stops after the same tick and rank 0 writes one checkpoint; resumed on 3
-    /// ranks, the result is the uninterrupted threaded run's.
-    @Test func stoppedOnTwoRanksResumesOnThree() throws {
-        guard Self.mpiUp else { return }
-        let dir = tempDir("mpi-resume")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = SafetyTests.root + "/Jobs/monaco-storm.yaml"
-        let t = try citytwin(["run", path, "--output", dir + "/threads", "--quiet", "--workers", "2"])
-        #expect(t.status == 0, "\(t.err)")
+    /// Starts `job` on 2 ranks, sends SIGTERM to one rank once a checkpoint exists, waits for the run to end.
+    static func stopOneRankOfTwo(job path: String, name: String, output: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments =
             ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", citytwinBinary]
-            + ["run", path, "--output", dir + "/ranks", "--quiet", "--workers", "1"]
+            + ["run", path, "--output", output, "--quiet", "--workers", "1"]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let ckDir = dir + "/ranks/monaco-storm.work/checkpoints"
+        let ckDir = output + "/\(name).work/checkpoints"
         let t0 = Date()
+        // a checkpoint after the start (the one at t = 0 would leave nothing to resume)
         while p.isRunning && Date().timeIntervalSince(t0) < 60 {
-            if ((try? FileManager.default.contentsOfDirectory(atPath: ckDir)) ?? []).contains(where: {
-                $0.hasSuffix(".h5")
-            }) { break }
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: ckDir)) ?? []
+            if files.contains(where: { $0.hasSuffix(".h5") && $0 != "ckpt-000000000000.h5" }) { break }
             usleep(2000)
         }
-        #expect(p.isRunning, "the run ended before its first checkpoint")
+        #expect(p.isRunning, "\(name) ended before its first checkpoint")
         // one rank alone is asked to stop (as a node's scheduler might): every rank stops after the same tick
         let children = try runTool("pgrep", ["-P", "\(p.processIdentifier)", "citytwin"]).out
             .split(separator: "\n").compactMap { Int32($0) }.sorted()
@@ -92,11 +86,43 @@ import Testing
         if let last = children.last { kill(last, SIGTERM) }
         p.waitUntilExit()
         #expect(p.terminationStatus != 0)
-        let r = try Self.mpirun(3, ["run", path, "--output", dir + "/ranks", "--resume", "--workers", "1"])
-        #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains("resumed from"), "\(r.out)")
-        let same = try SlurmTests.sameDatasets(dir + "/threads/monaco-storm.h5", dir + "/ranks/monaco-storm.h5")
-        #expect(same.status == 0, "resumed on 3 ranks differs: \(same.err)")
+    }
+
+    /// SIGTERM to one rank: every rank stops after the same tick and rank 0 writes a checkpoint; resumed on 3
+    /// ranks, the result is the uninterrupted threaded run's — for the storm (flood bands) and for a SUMO grid's
+    /// traffic (vehicles crossing between the ranks' METIS partitions, queues gathered into the checkpoint).
+    @Test func stoppedOnTwoRanksResumesOnThree() throws {
+        guard Self.mpiUp else { return }
+        let dir = tempDir("mpi-resume")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let g20 = sharedTNTP.replacingOccurrences(of: "/data/tntp", with: "/peers/sumo/data/g20_20k")
+        let imp = try citytwin([
+            "import", "sumo", "--nodes", g20 + "/plain.nod.xml.gz", "--edges", g20 + "/plain.edg.xml.gz",
+            "--routes", g20 + "/routes.rou.xml.gz", "-o", dir + "/g20",
+        ])
+        #expect(imp.status == 0, "\(imp.err)")
+        try """
+        schema: 1
+        name: g20
+        model: g20
+        start: 2026-01-01T00:00:00Z
+        duration: 2h
+        output_interval: 15min
+        checkpoint: {interval: 20min, keep: 2}
+        seed: 42
+        traffic: {stuck_time: 10s}
+        """.write(toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
+        let jobs = [(SafetyTests.root + "/Jobs/monaco-storm.yaml", "monaco-storm"), (dir + "/g20.yaml", "g20")]
+        for (path, name) in jobs {
+            let t = try citytwin(["run", path, "--output", dir + "/threads", "--quiet", "--workers", "2"])
+            #expect(t.status == 0, "\(t.err)")
+            try Self.stopOneRankOfTwo(job: path, name: name, output: dir + "/ranks")
+            let r = try Self.mpirun(3, ["run", path, "--output", dir + "/ranks", "--resume", "--workers", "1"])
+            #expect(r.status == 0, "\(r.err)")
+            #expect(r.out.contains("resumed from"), "\(name): \(r.out)")
+            let same = try SlurmTests.sameDatasets(dir + "/threads/\(name).h5", dir + "/ranks/\(name).h5")
+            #expect(same.status == 0, "\(name) resumed on 3 ranks differs: \(same.err)")
+        }
     }
 
     /// An existing result: rank 0 refuses, every rank ends without an abort, the message is said once and the
