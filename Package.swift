@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // CityTwin: a city-scale, agent-based simulation batch engine.
-// Layers (imports only point down): C shims -> SimCore -> domain models -> SimEngine -> SimIO -> ScenarioJobs -> citytwin.
+// Layers (imports only point down):
+// C shims -> SimCore -> domain models -> SimEngine -> SimIO -> ScenarioJobs -> citytwin.
 import PackageDescription
 
 // The flood kernels are bandwidth-bound loops that LLVM vectorises; AVX2 (x86-64-v3) doubles their width.

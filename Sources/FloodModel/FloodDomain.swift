@@ -38,7 +38,8 @@ public struct FloodMassBalance: Sendable, Equatable {
 ///   q⁺ = [θ q + (1-θ)/2 (q₋ + q₊) − g h_f Δt ∂η/∂x] / [1 + g Δt n² |q| / h_f^{7/3}]
 /// with h_f = max(η_L, η_R) − max(z_L, z_R) the flow depth at the face and semi-implicit Manning friction.
 /// Continuity: h⁺ = h + Δt/Δx (q_in − q_out) + sources − sinks. Time step Δt = α Δx / √(g h_max) (eq. 12 of
-/// Bates et al. 2010) times √θ (see `proposeStep`), floored to whole milliseconds so that forcing and output times are hit exactly.
+/// Bates et al. 2010) times √θ (see `proposeStep`), floored to whole milliseconds so that forcing and output times
+/// are hit exactly.
 ///
 /// Wet/dry: a cell's outgoing fluxes are scaled down so that it never loses more water than it holds in a step
 /// (depths are never clipped; the scaled fluxes are the ones kept, so mass is conserved exactly).
@@ -613,7 +614,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             ],
             attributes: [
                 "scheme": setup.parameters.advection
-                    ? "local inertial with momentum advection (Bates et al. 2010; de Almeida et al. 2012; Stelling & Duinmeijer 2003)"
+                    ? "local inertial with momentum advection (Bates et al. 2010; de Almeida et al. 2012; "
+                        + "Stelling & Duinmeijer 2003)"
                     : "local inertial (Bates et al. 2010; de Almeida et al. 2012)",
                 "theta": "\(setup.parameters.theta)", "alpha": "\(setup.parameters.alpha)",
                 "precision": setup.precision.rawValue,
@@ -693,7 +695,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             case .float64(let v) where Real.self == Double.self: for k in 0..<v.count { f[k] = Real(v[k]) }
             default:
                 throw RunError(
-                    "checkpoint flood state '\(name)' is \(d.typeName), this run uses \(setup.precision.rawValue) precision",
+                    "checkpoint flood state '\(name)' is \(d.typeName), this run uses "
+                        + "\(setup.precision.rawValue) precision",
                     hint: "resume with the precision the run started with")
             }
         }

@@ -235,7 +235,8 @@ public enum JobRunner {
     static func restore(_ sim: Simulation, from ck: RunStore.Checkpoint) throws {
         for d in sim.domains {
             guard let st = ck.state[d.name] else {
-                throw RunError("checkpoint '\(ck.path)' has no '\(d.name)' state", hint: "start afresh with --overwrite")
+                throw RunError(
+                    "checkpoint '\(ck.path)' has no '\(d.name)' state", hint: "start afresh with --overwrite")
             }
             do { try d.restore(from: st) } catch let e as RunError {
                 throw RunError("checkpoint '\(ck.path)' refused: \(e.message)", hint: e.hint)

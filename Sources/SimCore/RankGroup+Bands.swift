@@ -34,7 +34,8 @@ extension RankGroup {
             (bands[r + 1] - bands[r] + (r == size - 1 ? extraRows : 0)) * rowBytes
         }
         allGather(
-            UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(f.base), count: f.count * MemoryLayout<T>.stride),
+            UnsafeMutableRawBufferPointer(
+                start: UnsafeMutableRawPointer(f.base), count: f.count * MemoryLayout<T>.stride),
             offsets: offsets, counts: counts)
     }
 }

@@ -13,7 +13,9 @@ public enum ResultInspector {
         for a in ["job_name", "engine_version", "git_commit", "start_time", "created"] {
             if let v = try root.stringAttribute(a) { out += "  \(a): \(v)\n" }
         }
-        for a in ["seed", "workers", "ranks", "partitions"] { if let v = try root.intAttribute(a) { out += "  \(a): \(v)\n" } }
+        for a in ["seed", "workers", "ranks", "partitions"] {
+            if let v = try root.intAttribute(a) { out += "  \(a): \(v)\n" }
+        }
         for g in try root.memberNames() where try root.isGroup(g) {
             let grp = try root.group(g)
             out += "\n/\(g)\n"

@@ -95,7 +95,8 @@ extension TrafficDomain {
                 vDrivenFreeMs[h] = msg[i + 6]
                 if qTail[a] == qHead[a] { activate(network.to[a], at: msg[i + 1]) }
                 if qTail[a] - qHead[a] > qMask[a] { grow(a) }
-                rings[a][Int(qTail[a] & qMask[a])] = Slot(exit: msg[i + 1], vehicle: Int32(h), cursor: Int32(msg[i + 3]))
+                rings[a][Int(qTail[a] & qMask[a])] = Slot(
+                    exit: msg[i + 1], vehicle: Int32(h), cursor: Int32(msg[i + 3]))
                 qTail[a] += 1
             }
         }
@@ -109,7 +110,8 @@ extension TrafficDomain {
         v[3 * ranks.rank + 1] = Int64(b)
         v[3 * ranks.rank + 2] = Int64(c)
         v.withUnsafeMutableBytes { buf in
-            ranks.allGather(buf, offsets: (0..<ranks.size).map { $0 * 24 }, counts: Array(repeating: 24, count: ranks.size))
+            ranks.allGather(
+                buf, offsets: (0..<ranks.size).map { $0 * 24 }, counts: Array(repeating: 24, count: ranks.size))
         }
         var out = (0, 0, 0)
         for r in 0..<ranks.size {

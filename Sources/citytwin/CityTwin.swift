@@ -257,7 +257,8 @@ struct Run: ParsableCommand {
             throw Exit.fail(e.underlying)
         } catch {
             progress.finish()
-            let code = Exit.fail(ranks.flatMap { $0.rank > 0 ? RankFailure(rank: $0.rank, error: error) : nil } ?? error)
+            let code = Exit.fail(
+                ranks.flatMap { $0.rank > 0 ? RankFailure(rank: $0.rank, error: error) : nil } ?? error)
             // the other ranks may wait for this one in the step loop: end them all
             if let ranks, ranks.size > 1 { ranks.abort(code: code.rawValue) }
             throw code

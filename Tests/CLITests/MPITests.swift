@@ -24,7 +24,7 @@ import Testing
         guard Self.mpiUp else { return }
         let dir = tempDir("mpi-shipped")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for (job, rankCounts) in [("monaco-storm", [2, 3]), ("monaco-traffic", [2, 3])] {
+        for (job, rankCounts) in [("monaco-storm", [2, 3]), ("monaco-traffic", [2])] {
             let path = SafetyTests.root + "/Jobs/\(job).yaml"
             let t = try citytwin(["run", path, "--output", dir + "/threads", "--quiet", "--workers", "2"])
             #expect(t.status == 0, "\(t.err)")
