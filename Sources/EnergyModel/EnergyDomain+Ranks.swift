@@ -93,3 +93,25 @@ extension EnergyDomain {
 
     public func synchronize() { shareFeeders(agentWords, takeAgents) }
 }
+
+extension EnergyDomain {
+    /// The feeder of a per-feeder checkpoint array (`f<k>_…`; nil: the grid-wide arrays, the same on every rank).
+    static func feederOf(_ name: String) -> Int? {
+        guard name.first == "f", let u = name.firstIndex(of: "_") else { return nil }
+        return Int(name[name.index(after: name.startIndex)..<u])
+    }
+
+    /// The grid-wide arrays and this rank's feeders' arrays.
+    public func checkpointPart() -> [NamedArray] {
+        guard ranks != nil else { return checkpointState() }
+        return checkpointState().filter { Self.feederOf($0.name).map { ownedFeeders.contains($0) } ?? true }
+    }
+
+    /// The grid-wide arrays of the first part and every part's feeders; then the usual restore (which refuses
+    /// a feeder no part holds).
+    public func restore(fromParts parts: [[NamedArray]]) throws {
+        var merged = parts[0]
+        for p in parts.dropFirst() { merged += p.filter { Self.feederOf($0.name) != nil } }
+        try restore(from: merged)
+    }
+}

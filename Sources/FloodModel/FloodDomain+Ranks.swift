@@ -62,3 +62,65 @@ extension FloodDomain {
         values.withUnsafeMutableBufferPointer { ranks.allReduceMax($0) }
     }
 }
+
+extension FloodDomain {
+    /// The state arrays' names in a checkpoint, with their row width (the face rows of `qy` have one more row).
+    static var rowArrays: [(name: String, width: (Int) -> Int)] {
+        [
+            ("h", { $0 }), ("qx", { $0 + 1 }), ("qy", { $0 }), ("cum_infiltration", { $0 }), ("max_depth", { $0 }),
+            ("max_speed", { $0 }), ("arrival", { $0 }),
+        ]
+    }
+
+    /// This rank's rows of every state array (`rows`: first and end row), and the accounts.
+    public func checkpointPart() -> [NamedArray] {
+        guard let ranks else { return checkpointState() }
+        let a = bands[ranks.rank]
+        let b = bands[ranks.rank + 1]
+        let extra = ranks.rank == ranks.size - 1 ? 1 : 0
+        func rows<T>(_ f: FieldBuffer<T>, _ w: Int, _ e: Int = 0) -> [T] {
+            Array(UnsafeBufferPointer(start: f.base + a * w, count: (b - a + e) * w))
+        }
+        func real(_ f: FieldBuffer<Real>, _ w: Int, _ e: Int = 0) -> ArrayData {
+            let v = rows(f, w, e)
+            return Real.self == Float.self ? .float32(v.map { Float($0) }) : .float64(v.map { Double($0) })
+        }
+        let fields = [h, qx, qy, cumInfil, maxDepth, maxSpeed]
+        var out = [NamedArray("rows", .int64([Int64(a), Int64(b)]))]
+        for (k, (name, width)) in Self.rowArrays.enumerated() where k < fields.count {
+            let w = width(nx)
+            let e = name == "qy" ? extra : 0
+            out.append(NamedArray(name, shape: [b - a + e, w], real(fields[k], w, e)))
+        }
+        out.append(NamedArray("arrival", shape: [b - a, nx], .float32(rows(arrival, nx))))
+        return out + accountArrays
+    }
+
+    /// The parts' rows joined in rank order (they must cover the grid's rows in order), then the usual restore.
+    public func restore(fromParts parts: [[NamedArray]]) throws {
+        var end: Int64 = 0
+        for (r, p) in parts.enumerated() {
+            guard let rows = p.first(where: { $0.name == "rows" }), case .int64(let ab) = rows.data, ab.count == 2,
+                ab[0] == end
+            else {
+                throw RunError(
+                    "checkpoint flood part of rank \(r) does not continue the rows before it",
+                    hint: "the checkpoint is damaged; resume from an earlier one or start afresh")
+            }
+            end = ab[1]
+        }
+        guard end == Int64(ny) else {
+            throw RunError("checkpoint flood parts cover \(end) of \(ny) rows", hint: "start afresh")
+        }
+        var merged: [NamedArray] = []
+        for (name, _) in Self.rowArrays {
+            let pieces = parts.compactMap { $0.first { $0.name == name }?.data }
+            guard pieces.count == parts.count, let joined = ArrayData.joined(pieces) else {
+                throw RunError(
+                    "checkpoint flood parts of '\(name)' are missing or of mixed types", hint: "start afresh")
+            }
+            merged.append(NamedArray(name, joined))
+        }
+        try restore(from: merged + parts[0].filter { $0.name == "accounts" || $0.name == "counters" })
+    }
+}

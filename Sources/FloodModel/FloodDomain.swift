@@ -665,7 +665,6 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             Real.self == Float.self
                 ? .float32((0..<f.count).map { Float(f[$0]) }) : .float64((0..<f.count).map { Double(f[$0]) })
         }
-        let mb = massBalance
         return [
             NamedArray("h", shape: [ny, nx], arr(h)),
             NamedArray("qx", shape: [ny, nx + 1], arr(qx)),
@@ -674,6 +673,13 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
             NamedArray("max_depth", shape: [ny, nx], arr(maxDepth)),
             NamedArray("max_speed", shape: [ny, nx], arr(maxSpeed)),
             NamedArray("arrival", shape: [ny, nx], .float32(arrival.array)),
+        ] + accountArrays
+    }
+
+    /// The water accounts and step counters of a checkpoint (the same on every rank).
+    var accountArrays: [NamedArray] {
+        let mb = massBalance
+        return [
             NamedArray(
                 "accounts",
                 .float64([

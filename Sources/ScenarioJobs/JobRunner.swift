@@ -141,13 +141,16 @@ public enum JobRunner {
         }
         if let ck = checkpoint { o.message("resuming from \(ck.path) at \(ck.clock)") }
         store?.onCheckpoint = { o.message("checkpoint \($0)") }
-        let observer = store.map { ProgressObserver(store: $0, progress: o.progress, end: schedule.end) }
+        // rank 0 writes the result and its checkpoint files, the other ranks their parts of each checkpoint
+        let observer: SimulationObserver? =
+            store.map { ProgressObserver(store: $0, progress: o.progress, end: schedule.end) }
+            ?? o.ranks.map { RankCheckpointWriter(workDir: workDir, jobHash: job.resultHash, rank: $0.rank) }
         let t0 = Date()
         let startTick = sim.tick
         let completed = try sim.run(observer: observer)
         let wall = Date().timeIntervalSince(t0)
         if !completed {
-            try store?.didReachCheckpoint(sim)
+            try sim.checkpoint(observer)
             return RunSummary(
                 resultPath: resultPath, kpis: [:], wallSeconds: wall, ticks: sim.tick - startTick,
                 cellUpdatesPerSecond: nil,
@@ -238,7 +241,9 @@ public enum JobRunner {
                 throw RunError(
                     "checkpoint '\(ck.path)' has no '\(d.name)' state", hint: "start afresh with --overwrite")
             }
-            do { try d.restore(from: st) } catch let e as RunError {
+            do {
+                if let parts = ck.parts[d.name] { try d.restore(fromParts: parts) } else { try d.restore(from: st) }
+            } catch let e as RunError {
                 throw RunError("checkpoint '\(ck.path)' refused: \(e.message)", hint: e.hint)
             }
         }

@@ -22,8 +22,9 @@
 /// Distribution over processes (optional; MPI ranks): the engine offers each domain the run's `RankGroup` once,
 /// before the first tick. A domain that takes it (`distribute` returns true) is stepped by each rank only for the
 /// contiguous partitions `ranks.owned(partitionCount)` and moves what its neighbours need in `exchange(phase:)`;
-/// before snapshots, checkpoints and the end of the run the engine calls `synchronize()` on every rank, after which
-/// the whole state is current everywhere, and `read` must answer the same on every rank. A domain that declines
+/// before snapshots and the end of the run the engine calls `synchronize()` on every rank, after which the whole
+/// state is current everywhere, and `read` must answer the same on every rank. A checkpoint is written by every
+/// rank (`checkpointPart`: what it owns) and read back from all the parts (`restore(fromParts:)`). A domain that declines
 /// runs replicated: every rank steps every partition, which gives the same bits.
 public protocol DomainModel: AnyObject {
     /// Group name in result files ("flood", "traffic", "energy").
@@ -72,6 +73,11 @@ public protocol DomainModel: AnyObject {
     func distribute(over ranks: any RankGroup) -> Bool
     /// Distributed runs: makes every rank's copy of the whole state current (a collective call).
     func synchronize()
+    /// Distributed runs: what this rank owns of `checkpointState()`, for its own checkpoint file.
+    func checkpointPart() -> [NamedArray]
+    /// Takes the state back from every part of a distributed checkpoint, in the order of the ranks that wrote
+    /// them (a run may resume it on any number of ranks).
+    func restore(fromParts parts: [[NamedArray]]) throws
 }
 
 extension DomainModel {
@@ -83,6 +89,8 @@ extension DomainModel {
     public func receive(_ field: String, _ values: [Double]) {}
     public func distribute(over ranks: any RankGroup) -> Bool { false }
     public func synchronize() {}
+    public func checkpointPart() -> [NamedArray] { checkpointState() }
+    public func restore(fromParts parts: [[NamedArray]]) throws { try restore(from: parts.first ?? []) }
 }
 
 /// The processes of one distributed run (MPI ranks), as the domains see them. Every call is collective over the

@@ -114,6 +114,25 @@ public final class Simulation {
         synchronizeBytes += (ranks?.bytesSent ?? 0) - before
     }
 
+    /// True when domain k is stepped in shares by the ranks (it writes a part of each checkpoint on every rank).
+    public func isDistributed(_ k: Int) -> Bool { distributed[k] }
+
+    /// Writes a checkpoint through the observer. In a distributed run every rank's observer writes its part: the
+    /// other ranks first, then rank 0 the file that makes the checkpoint complete; a failure on any rank fails it
+    /// on every rank (rank 0 then writes nothing, so the checkpoint does not exist).
+    public func checkpoint(_ observer: SimulationObserver?) throws {
+        guard let ranks, ranks.size > 1 else { return try observer?.didReachCheckpoint(self) ?? () }
+        var failure: (any Error)?
+        if ranks.rank != 0 {
+            do { try observer?.didReachCheckpoint(self) } catch { failure = error }
+        }
+        if ranks.any(failure != nil) {
+            throw failure
+                ?? RunError("another rank could not write its part of the checkpoint", hint: "see its message")
+        }
+        if ranks.rank == 0 { try observer?.didReachCheckpoint(self) }
+    }
+
     /// A stop request of any rank stops every rank after the same tick.
     func shouldStop() -> Bool {
         guard let ranks, ranks.size > 1 else { return stopRequested() }
@@ -121,7 +140,8 @@ public final class Simulation {
     }
 
     /// Runs to the end of the schedule. Returns false if stopped early by `stopRequested`. In a distributed run
-    /// every rank calls it; the observer (rank 0's result writer) sees the whole state at every call.
+    /// every rank calls it with its observer (rank 0's result writer, the others' checkpoint part writers); at
+    /// outputs and at the end the whole state is current on every rank.
     @discardableResult
     public func run(observer: SimulationObserver?) throws -> Bool {
         if !exchangePrimed {
@@ -136,10 +156,7 @@ public final class Simulation {
             try observer?.didReachOutput(self, snapshots: snaps)
         }
         while clock < schedule.end {
-            if shouldStop() {
-                synchronize()
-                return false
-            }
+            if shouldStop() { return false }
             let nextOutput = min(schedule.next(after: clock, every: schedule.outputInterval), schedule.end)
             // Checkpoints do not shorten steps (so results do not depend on the checkpoint interval): one is
             // written at the end of the first tick that reaches or passes each checkpoint time.
@@ -169,8 +186,7 @@ public final class Simulation {
                 clock.milliseconds / c.milliseconds > before.milliseconds / c.milliseconds,
                 clock < schedule.end
             {
-                synchronize()
-                try observer?.didReachCheckpoint(self)
+                try checkpoint(observer)
             }
         }
         synchronize()

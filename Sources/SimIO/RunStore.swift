@@ -187,9 +187,14 @@ public final class RunStore: SimulationObserver {
             try root.setAttribute("snapshots", Int64(snapshotTotal))
             try root.setAttribute("steps", Int64(stepTotal))
             try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
-            for d in sim.domains {
+            // a distributed domain's group holds rank 0's part; the other ranks' are in their files beside it
+            let ranks = sim.ranks?.size ?? 1
+            try root.setAttribute("ranks", Int64(ranks))
+            for (k, d) in sim.domains.enumerated() {
                 let g = try root.createGroup(d.name)
-                for a in d.checkpointState() { try g.write(a.name, a.data, shape: a.shape) }
+                let part = ranks > 1 && sim.isDistributed(k)
+                try g.setAttribute("part", Int64(part ? 1 : 0))
+                for a in part ? d.checkpointPart() : d.checkpointState() { try g.write(a.name, a.data, shape: a.shape) }
             }
             let exchange = sim.exchangeState()
             if !exchange.isEmpty {
@@ -207,15 +212,28 @@ public final class RunStore: SimulationObserver {
                     + "with --resume")
         }
         try SafeFile.commit(tmp, to: path, overwrite: true)
-        // keep the newest `keep`
-        let all = Self.checkpointFiles(in: checkpointsDir)
-        for old in all.dropLast(keep) { try? FileManager.default.removeItem(atPath: checkpointsDir + "/" + old) }
+        Self.prune(checkpointsDir, keep: keep)
         return path
     }
 
+    /// The complete-or-not checkpoint files (rank 0's; the other ranks' parts are `ckpt-<ms>.rank<r>.h5`).
     static func checkpointFiles(in dir: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-            .filter { $0.hasPrefix("ckpt-") && $0.hasSuffix(".h5") }.sorted()
+            .filter { $0.hasPrefix("ckpt-") && $0.hasSuffix(".h5") && !$0.contains(".rank") }.sorted()
+    }
+
+    /// The file of rank r's part of the checkpoint at `path`.
+    public static func partPath(_ path: String, rank r: Int) -> String { String(path.dropLast(3)) + ".rank\(r).h5" }
+
+    /// Keeps the newest `keep` checkpoints with their parts; removes older files and parts left by a checkpoint
+    /// that was never completed.
+    static func prune(_ dir: String, keep: Int) {
+        let kept = Set(checkpointFiles(in: dir).suffix(keep).map { String($0.prefix(17)) })
+        guard let newest = kept.max() else { return }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        where name.hasPrefix("ckpt-") && !kept.contains(String(name.prefix(17))) && String(name.prefix(17)) < newest {
+            try? FileManager.default.removeItem(atPath: dir + "/" + name)
+        }
     }
 
     /// What a valid checkpoint holds.
@@ -227,6 +245,8 @@ public final class RunStore: SimulationObserver {
         public var snapshots: Int
         public var steps: Int
         public var state: [String: [NamedArray]]
+        /// Distributed domains: every rank's part, in rank order (the first is rank 0's, also in `state`).
+        public var parts: [String: [[NamedArray]]] = [:]
     }
 
     /// The newest checkpoint in `workDir` that is readable, complete and made by this job. Corrupt ones are
@@ -269,21 +289,50 @@ public final class RunStore: SimulationObserver {
             )
         }
         var state: [String: [NamedArray]] = [:]
+        var partGroups: [String] = []
         for g in try root.memberNames() where try root.isGroup(g) {
             let grp = try root.group(g)
-            var arrays: [NamedArray] = []
-            for ds in try grp.memberNames() {
-                let d = try grp.dataset(ds)
-                arrays.append(NamedArray(ds, shape: try d.shape, try d.read()))
-            }
-            state[g] = arrays
+            state[g] = try readGroup(grp)
+            if try grp.intAttribute("part") == 1 { partGroups.append(g) }
         }
-        return Checkpoint(
-            path: path, clock: SimTime(milliseconds: try root.intAttribute("clock_ms") ?? 0),
+        let clock = try root.intAttribute("clock_ms") ?? 0
+        var ck = Checkpoint(
+            path: path, clock: SimTime(milliseconds: clock),
             tick: try root.intAttribute("tick") ?? 0, segments: Int(try root.intAttribute("segments") ?? 0),
             snapshots: Int(try root.intAttribute("snapshots") ?? 0),
             steps: Int(try root.intAttribute("steps") ?? 0),
             state: state)
+        let ranks = Int(try root.intAttribute("ranks") ?? 1)
+        guard ranks > 1, !partGroups.isEmpty else { return ck }
+        for g in partGroups { ck.parts[g] = [state[g] ?? []] }
+        for r in 1..<ranks {
+            // HDF5 would read a missing part as nothing at all: a checkpoint with a part missing is not one
+            let pp = partPath(path, rank: r)
+            guard InputFile.isRegularFile(pp) else { throw CheckpointPartMissing(path: pp, rank: r) }
+            let pf = try H5File.open(pp)
+            let pr = try pf.root
+            guard try pr.stringAttribute("format") == "citytwin-checkpoint-part", try pr.intAttribute("complete") == 1,
+                try pr.stringAttribute("job_hash") == jobHash, try pr.intAttribute("clock_ms") == clock
+            else { throw CheckpointPartMissing(path: pp, rank: r) }
+            for g in partGroups { ck.parts[g]?.append(try readGroup(try pr.group(g))) }
+        }
+        return ck
+    }
+
+    /// A part of a distributed checkpoint is missing or not this checkpoint's (the checkpoint is skipped).
+    struct CheckpointPartMissing: Error, CustomStringConvertible {
+        let path: String
+        let rank: Int
+        var description: String { "rank \(rank)'s part '\(path)' is missing or incomplete" }
+    }
+
+    static func readGroup(_ grp: H5Group) throws -> [NamedArray] {
+        var arrays: [NamedArray] = []
+        for ds in try grp.memberNames() {
+            let d = try grp.dataset(ds)
+            arrays.append(NamedArray(ds, shape: try d.shape, try d.read()))
+        }
+        return arrays
     }
 
     /// The job hash a finished result file was written for (nil if it is not a readable CityTwin result).

@@ -176,3 +176,116 @@ extension TrafficDomain {
         resetSent()
     }
 }
+
+extension TrafficDomain {
+    /// Counters and per-vehicle times that only grow: the newest copy of each is the largest over the parts.
+    static var growingArrays: [String] {
+        [
+            "q_head", "q_tail", "out_seen", "refilled", "travel_sum", "stuck_moves", "v_start", "v_arrive", "v_enter",
+            "v_driven_free_ms", "v_driven",
+        ]
+    }
+
+    /// Everything but the queues as this rank has it, and the queues of the links whose end node is here
+    /// (`head_links`, `queue_count` per link, then the slots link after link).
+    public func checkpointPart() -> [NamedArray] {
+        guard let ranks else { return checkpointState() }
+        let me = Int32(ranks.rank)
+        var links: [Int32] = []
+        var counts: [Int64] = []
+        var qv: [Int32] = []
+        var qe: [Int64] = []
+        var qc: [Int32] = []
+        for a in 0..<network.linkCount where rankOfNode[Int(network.to[a])] == me {
+            links.append(Int32(a))
+            counts.append(qTail[a] - qHead[a])
+            var i = qHead[a]
+            while i < qTail[a] {
+                let sl = rings[a][Int(i & qMask[a])]
+                qv.append(sl.vehicle)
+                qe.append(sl.exit)
+                qc.append(sl.cursor)
+                i += 1
+            }
+        }
+        return checkpointState().filter { !$0.name.hasPrefix("queue_") } + [
+            NamedArray("head_links", .int32(links)), NamedArray("queue_count", .int64(counts)),
+            NamedArray("queue_vehicle", .int32(qv)), NamedArray("queue_exit", .int64(qe)),
+            NamedArray("queue_cursor", .int32(qc)),
+        ]
+    }
+
+    /// Growing arrays by their maximum over the parts, flow accumulators and queues from the part of each link's
+    /// end node, the rest from the first part; then the usual restore.
+    public func restore(fromParts parts: [[NamedArray]]) throws {
+        func damaged(_ what: String) -> RunError {
+            RunError("checkpoint traffic parts: \(what)", hint: "the checkpoint is damaged; start afresh")
+        }
+        func find(_ p: [NamedArray], _ name: String) throws -> ArrayData {
+            guard let a = p.first(where: { $0.name == name }) else { throw damaged("'\(name)' missing") }
+            return a.data
+        }
+        let m = network.linkCount
+        var merged = parts[0].filter {
+            !Self.growingArrays.contains($0.name) && !$0.name.hasPrefix("queue_") && $0.name != "flow_acc"
+                && $0.name != "head_links"
+        }
+        for name in Self.growingArrays {
+            switch try find(parts[0], name) {
+            case .int64(var v):
+                for p in parts.dropFirst() {
+                    guard case .int64(let w) = try find(p, name), w.count == v.count else { throw damaged(name) }
+                    for k in v.indices { v[k] = max(v[k], w[k]) }
+                }
+                merged.append(NamedArray(name, .int64(v)))
+            case .float64(var v):
+                for p in parts.dropFirst() {
+                    guard case .float64(let w) = try find(p, name), w.count == v.count else { throw damaged(name) }
+                    for k in v.indices { v[k] = max(v[k], w[k]) }
+                }
+                merged.append(NamedArray(name, .float64(v)))
+            default: throw damaged("'\(name)' has the wrong type")
+            }
+        }
+        // each link's end node was on exactly one rank: its part has the link's accumulator and queue
+        var owner = [Int](repeating: -1, count: m)
+        var offset = [Int](repeating: 0, count: m)
+        var count = [Int](repeating: 0, count: m)
+        var slots: [(v: [Int32], e: [Int64], c: [Int32])] = []
+        var flow = [Int64](repeating: 0, count: m)
+        for (r, p) in parts.enumerated() {
+            guard case .int32(let links) = try find(p, "head_links"), case .int64(let cnt) = try find(p, "queue_count"),
+                case .int32(let qv) = try find(p, "queue_vehicle"), case .int64(let qe) = try find(p, "queue_exit"),
+                case .int32(let qc) = try find(p, "queue_cursor"), case .int64(let fa) = try find(p, "flow_acc"),
+                links.count == cnt.count, fa.count == m, qv.count == qe.count, qv.count == qc.count,
+                Int(cnt.reduce(0, +)) == qv.count
+            else { throw damaged("rank \(r)'s queues are inconsistent") }
+            var o = 0
+            for (k, a32) in links.enumerated() {
+                let a = Int(a32)
+                guard a >= 0, a < m, owner[a] < 0 else { throw damaged("link \(a32) held twice") }
+                owner[a] = r
+                offset[a] = o
+                count[a] = Int(cnt[k])
+                flow[a] = fa[a]
+                o += Int(cnt[k])
+            }
+            slots.append((qv, qe, qc))
+        }
+        guard !owner.contains(-1) else { throw damaged("a link's queue is in no part") }
+        var qv: [Int32] = []
+        var qe: [Int64] = []
+        var qc: [Int32] = []
+        for a in 0..<m {
+            let s = slots[owner[a]]
+            qv += s.v[offset[a]..<(offset[a] + count[a])]
+            qe += s.e[offset[a]..<(offset[a] + count[a])]
+            qc += s.c[offset[a]..<(offset[a] + count[a])]
+        }
+        merged += [
+            NamedArray("flow_acc", .int64(flow)), NamedArray("queue_vehicle", .int32(qv)),
+            NamedArray("queue_exit", .int64(qe)), NamedArray("queue_cursor", .int32(qc)),
+        ]
+        try restore(from: merged)
+    }
+}
