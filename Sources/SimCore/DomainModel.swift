@@ -24,8 +24,8 @@
 /// contiguous partitions `ranks.owned(partitionCount)` and moves what its neighbours need in `exchange(phase:)`;
 /// before snapshots and the end of the run the engine calls `synchronize()` on every rank, after which the whole
 /// state is current everywhere, and `read` must answer the same on every rank. A checkpoint is written by every
-/// rank (`checkpointPart`: what it owns) and read back from all the parts (`restore(fromParts:)`). A domain that declines
-/// runs replicated: every rank steps every partition, which gives the same bits.
+/// rank (`checkpointPart`: what it owns) and read back from all the parts (`restore(fromParts:)`). A domain
+/// that declines runs replicated: every rank steps every partition, which gives the same bits.
 public protocol DomainModel: AnyObject {
     /// Group name in result files ("flood", "traffic", "energy").
     var name: String { get }
