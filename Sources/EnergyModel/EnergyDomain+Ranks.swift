@@ -13,41 +13,24 @@ extension EnergyDomain {
         return true
     }
 
-    /// The held results of feeder f as 64-bit words (doubles by their bits).
+    /// The held results of feeder f as 64-bit words (doubles by their bits), with what only the step needs.
     func heldWords(_ f: Int) -> [Int64] {
         let st = feeders[f]
-        let scalars = [
-            st.load, st.pv, st.ev, st.hp, st.losses, st.unserved, st.vmin, st.vmax, Double(st.customersOff),
-            Double(st.overloaded), st.violation ? 1 : 0, st.unsolved ? 1 : 0, Double(st.newtonFallbacks),
-        ]
-        return (st.p + st.q + st.parts + st.vm + st.loading + scalars + st.served.map(Double.init)).map {
-            Int64(bitPattern: $0.bitPattern)
-        }
+        let extra = [st.unsolved ? 1 : 0, Double(st.newtonFallbacks)] + st.served.map(Double.init)
+        return (st.held + extra).map { Int64(bitPattern: $0.bitPattern) }
     }
 
     /// Takes feeder f's held results from `words` at `o` (advancing it).
     func takeHeld(_ f: Int, _ words: [Int64], _ o: inout Int) {
         let st = feeders[f]
-        func take(_ n: Int) -> [Double] {
-            defer { o += n }
-            return words[o..<(o + n)].map { Double(bitPattern: UInt64(bitPattern: $0)) }
-        }
-        let nb = st.buildings.count
-        st.p = take(nb)
-        st.q = take(nb)
-        st.parts = take(5 * nb)
-        st.vm = take(st.vm.count)
-        st.loading = take(st.loading.count)
-        let r = take(13)
-        (st.load, st.pv, st.ev, st.hp, st.losses, st.unserved, st.vmin, st.vmax) = (
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
-        )
-        st.customersOff = Int(r[8])
-        st.overloaded = Int(r[9])
-        st.violation = r[10] != 0
-        st.unsolved = r[11] != 0
-        st.newtonFallbacks = Int(r[12])
-        st.served = take(nb).map { UInt8($0) }
+        let n = st.heldCount + 2 + st.buildings.count
+        let v = words[o..<(o + n)].map { Double(bitPattern: UInt64(bitPattern: $0)) }
+        var k = 0
+        st.setHeld(v[...], &k)
+        st.unsolved = v[k] != 0
+        st.newtonFallbacks = Int(v[k + 1])
+        st.served = v[(k + 2)...].map { UInt8($0) }
+        o += n
     }
 
     /// Sends this rank's feeders' `words` to every other rank; hands each other rank's to `take`, feeder by feeder.

@@ -93,6 +93,36 @@ final class FeederState {
     let noBusLive: [Bool]
     var unsolved = false  // unchanged by trips (out-of-service branches are skipped)
     var flows = BranchFlows(count: 0)
+
+    /// The held results of the last energy step as numbers (checkpoints, and the other ranks of a distributed run):
+    /// powers and parts per building, voltages, loadings, then the step's sums.
+    var held: [Double] {
+        p + q + parts + vm + loading + [
+            load, pv, ev, hp, losses, unserved, vmin, vmax, Double(customersOff), Double(overloaded),
+            violation ? 1 : 0,
+        ]
+    }
+    static let heldScalars = 11
+    var heldCount: Int { 7 * buildings.count + vm.count + loading.count + Self.heldScalars }
+
+    /// Takes `held` back from `values` at `o` (advancing it).
+    func setHeld(_ values: ArraySlice<Double>, _ o: inout Int) {
+        func take(_ n: Int) -> [Double] {
+            defer { o += n }
+            return Array(values[o..<(o + n)])
+        }
+        p = take(buildings.count)
+        q = take(buildings.count)
+        parts = take(5 * buildings.count)
+        vm = take(vm.count)
+        loading = take(loading.count)
+        let r = take(Self.heldScalars)
+        (load, pv, ev, hp, losses, unserved, vmin, vmax) = (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+        customersOff = Int(r[8])
+        overloaded = Int(r[9])
+        violation = r[10] != 0
+    }
+
     init(agents: EnergyAgents, buildings: [Int], loadBus: [Int32], feeder: PowerNetwork.Feeder) {
         self.agents = agents
         self.buildings = buildings
@@ -639,13 +669,7 @@ public final class EnergyDomain: DomainModel {
                 NamedArray("f\(f)_te", .float64(a.te)),
                 NamedArray("f\(f)_hp", .int32(a.hpMode.map(Int32.init))), NamedArray("f\(f)_soc", .float64(a.evSoC)),
                 NamedArray("f\(f)_away", .uint8(a.evAway)),
-                NamedArray(
-                    "f\(f)_held",
-                    .float64(
-                        st.p + st.q + st.parts + st.vm + st.loading + [
-                            st.load, st.pv, st.ev, st.hp, st.losses, st.unserved, st.vmin, st.vmax,
-                            Double(st.customersOff), Double(st.overloaded), st.violation ? 1 : 0,
-                        ])),
+                NamedArray("f\(f)_held", .float64(st.held)),
                 NamedArray("f\(f)_served", .uint8(st.served)),
                 NamedArray("f\(f)_warm", .float64(st.flow?.warmState ?? [])),
             ]
@@ -699,7 +723,7 @@ public final class EnergyDomain: DomainModel {
                 case .float64(let te) = try arr("f\(f)_te", h),
                 case .int32(let hp) = try arr("f\(f)_hp", h), case .float64(let soc) = try arr("f\(f)_soc", h),
                 case .uint8(let aw) = try arr("f\(f)_away", h),
-                case .float64(let held) = try arr("f\(f)_held", 7 * nbld + st.vm.count + st.loading.count + 11),
+                case .float64(let held) = try arr("f\(f)_held", st.heldCount),
                 case .uint8(let sv) = try arr("f\(f)_served", nbld)
             else {
                 throw RunError(
@@ -712,22 +736,7 @@ public final class EnergyDomain: DomainModel {
             st.agents.evSoC = soc
             st.agents.evAway = aw
             var o = 0
-            func take(_ n: Int) -> [Double] {
-                defer { o += n }
-                return Array(held[o..<(o + n)])
-            }
-            st.p = take(nbld)
-            st.q = take(nbld)
-            st.parts = take(5 * nbld)
-            st.vm = take(st.vm.count)
-            st.loading = take(st.loading.count)
-            let r = take(11)
-            (st.load, st.pv, st.ev, st.hp, st.losses, st.unserved, st.vmin, st.vmax) = (
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
-            )
-            st.customersOff = Int(r[8])
-            st.overloaded = Int(r[9])
-            st.violation = r[10] != 0
+            st.setHeld(held[...], &o)
             st.served = sv
             if let w = state.first(where: { $0.name == "f\(f)_warm" }), case .float64(let v) = w.data, let pf = st.flow
             {

@@ -46,12 +46,7 @@ extension FloodDomain {
 
     public func synchronize() {
         guard let ranks else { return }
-        ranks.gatherBands(h, width: nx, bands: bands)
-        ranks.gatherBands(qx, width: nx + 1, bands: bands)
-        ranks.gatherBands(qy, width: nx, bands: bands, extraRows: 1)
-        ranks.gatherBands(cumInfil, width: nx, bands: bands)
-        ranks.gatherBands(maxDepth, width: nx, bands: bands)
-        ranks.gatherBands(maxSpeed, width: nx, bands: bands)
+        for (name, f, w) in rowFields { ranks.gatherBands(f, width: w, bands: bands, extraRows: name == "qy" ? 1 : 0) }
         ranks.gatherBands(arrival, width: nx, bands: bands)
     }
 
@@ -64,35 +59,32 @@ extension FloodDomain {
 }
 
 extension FloodDomain {
-    /// The state arrays' names in a checkpoint, with their row width (the face rows of `qy` have one more row).
-    static var rowArrays: [(name: String, width: (Int) -> Int)] {
+    /// The state arrays of a checkpoint kept by rows (their names in `checkpointState`), with their row width.
+    var rowFields: [(name: String, field: FieldBuffer<Real>, width: Int)] {
         [
-            ("h", { $0 }), ("qx", { $0 + 1 }), ("qy", { $0 }), ("cum_infiltration", { $0 }), ("max_depth", { $0 }),
-            ("max_speed", { $0 }), ("arrival", { $0 }),
+            ("h", h, nx), ("qx", qx, nx + 1), ("qy", qy, nx), ("cum_infiltration", cumInfil, nx),
+            ("max_depth", maxDepth, nx), ("max_speed", maxSpeed, nx),
         ]
     }
 
-    /// This rank's rows of every state array (`rows`: first and end row), and the accounts.
+    /// This rank's rows of every state array (`rows`: first and end row; the last rank also has the south face
+    /// row of `qy`), and the accounts.
     public func checkpointPart() -> [NamedArray] {
         guard let ranks else { return checkpointState() }
         let a = bands[ranks.rank]
         let b = bands[ranks.rank + 1]
-        let extra = ranks.rank == ranks.size - 1 ? 1 : 0
-        func rows<T>(_ f: FieldBuffer<T>, _ w: Int, _ e: Int = 0) -> [T] {
-            Array(UnsafeBufferPointer(start: f.base + a * w, count: (b - a + e) * w))
+        func rows<T>(_ f: FieldBuffer<T>, _ w: Int, _ extra: Int) -> [T] {
+            Array(UnsafeBufferPointer(start: f.base + a * w, count: (b - a + extra) * w))
         }
-        func real(_ f: FieldBuffer<Real>, _ w: Int, _ e: Int = 0) -> ArrayData {
-            let v = rows(f, w, e)
-            return Real.self == Float.self ? .float32(v.map { Float($0) }) : .float64(v.map { Double($0) })
-        }
-        let fields = [h, qx, qy, cumInfil, maxDepth, maxSpeed]
         var out = [NamedArray("rows", .int64([Int64(a), Int64(b)]))]
-        for (k, (name, width)) in Self.rowArrays.enumerated() where k < fields.count {
-            let w = width(nx)
-            let e = name == "qy" ? extra : 0
-            out.append(NamedArray(name, shape: [b - a + e, w], real(fields[k], w, e)))
+        for (name, f, w) in rowFields {
+            let e = name == "qy" && ranks.rank == ranks.size - 1 ? 1 : 0
+            let v = rows(f, w, e)
+            let data: ArrayData =
+                Real.self == Float.self ? .float32(v.map { Float($0) }) : .float64(v.map { Double($0) })
+            out.append(NamedArray(name, shape: [b - a + e, w], data))
         }
-        out.append(NamedArray("arrival", shape: [b - a, nx], .float32(rows(arrival, nx))))
+        out.append(NamedArray("arrival", shape: [b - a, nx], .float32(rows(arrival, nx, 0))))
         return out + accountArrays
     }
 
@@ -113,7 +105,7 @@ extension FloodDomain {
             throw RunError("checkpoint flood parts cover \(end) of \(ny) rows", hint: "start afresh")
         }
         var merged: [NamedArray] = []
-        for (name, _) in Self.rowArrays {
+        for name in rowFields.map(\.name) + ["arrival"] {
             let pieces = parts.compactMap { $0.first { $0.name == name }?.data }
             guard pieces.count == parts.count, let joined = ArrayData.joined(pieces) else {
                 throw RunError(

@@ -37,9 +37,9 @@ public struct FloodMassBalance: Sendable, Equatable {
 /// θ-weighting of de Almeida, Bates, Freer & Souvignet (2012, Water Resour. Res. 48, W05528), eq. 7:
 ///   q⁺ = [θ q + (1-θ)/2 (q₋ + q₊) − g h_f Δt ∂η/∂x] / [1 + g Δt n² |q| / h_f^{7/3}]
 /// with h_f = max(η_L, η_R) − max(z_L, z_R) the flow depth at the face and semi-implicit Manning friction.
-/// Continuity: h⁺ = h + Δt/Δx (q_in − q_out) + sources − sinks. Time step Δt = α Δx / √(g h_max) (eq. 12 of
-/// Bates et al. 2010) times √θ (see `proposeStep`), floored to whole milliseconds so that forcing and output times
-/// are hit exactly.
+/// Continuity: h⁺ = h + Δt/Δx (q_in − q_out) + sources − sinks. Time step Δt = α Δx / √(g h_max)
+/// (eq. 12 of Bates et al. 2010) times √θ (see `proposeStep`), floored to whole milliseconds so that forcing and
+/// output times are hit exactly.
 ///
 /// Wet/dry: a cell's outgoing fluxes are scaled down so that it never loses more water than it holds in a step
 /// (depths are never clipped; the scaled fluxes are the ones kept, so mass is conserved exactly).
@@ -169,8 +169,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         ms = min(ms, p.maxStep.milliseconds)
         if hMax > 0 {
             // Von Neumann analysis of the linearised, frictionless 2-D θ-scheme gives the limit
-            // c Δt/Δx ≤ √(θ/2) (worst mode k = (π, π)); Δt = α √θ Δx / √(g h_max) is stable for α ≤ 1/√2 at any θ
-            // and equals Bates et al.'s Δt = α Δx / √(g h_max) for θ = 1.
+            // c Δt/Δx ≤ √(θ/2) (worst mode k = (π, π)); Δt = α √θ Δx / √(g h_max) is stable for
+            // α ≤ 1/√2 at any θ and equals Bates et al.'s Δt = α Δx / √(g h_max) for θ = 1.
             // With momentum advection the fastest signal is |u| + √(g h).
             let cfl = p.alpha * p.theta.squareRoot() * dx / ((p.gravity * hMax).squareRoot() + uMax)
             ms = min(ms, max(1, Int64((cfl * 1000).rounded(.down))))
@@ -319,8 +319,8 @@ public final class FloodDomain<Real: FloodReal>: DomainModel, FloodInspectable {
         // x faces: interior
         if northOnly != nil {
         } else if nx > 1, let fu = faceU?.base {
-            // Momentum advection ∂(qu)/∂x + ∂(qv)/∂y at x face i: momentum fluxes at the centres of cells i-1, i
-            // (mean mass flux times upwind face velocity) and at the face's north and south corners.
+            // Momentum advection ∂(qu)/∂x + ∂(qv)/∂y at x face i: momentum fluxes at the centres of
+            // cells i-1, i (mean mass flux times upwind face velocity) and at the face's north and south corners.
             let inv = 1 / dxr
             let uN = fu + (j > 0 ? qrow - (nx + 1) : qrow)
             let uC = fu + qrow

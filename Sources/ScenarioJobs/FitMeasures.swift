@@ -64,8 +64,9 @@ public enum FitMeasures {
         return zip(s, o).reduce(0) { $0 + $1.0 - $1.1 } / Double(s.count)
     }
 
-    /// Nash–Sutcliffe efficiency (Nash & Sutcliffe 1970, J. Hydrol. 10:282–290): 1 − Σ(s − o)² / Σ(o − ō)²;
-    /// 1 is a perfect fit, 0 no better than the observed mean (NaN when the observations do not vary).
+    /// Nash–Sutcliffe efficiency (Nash & Sutcliffe 1970, J. Hydrol. 10:282–290):
+    /// 1 − Σ(s − o)² / Σ(o − ō)²; 1 is a perfect fit, 0 no better than the observed mean (NaN when the
+    /// observations do not vary).
     public static func nse(_ s: [Double], _ o: [Double]) -> Double {
         precondition(s.count == o.count)
         guard !o.isEmpty else { return .nan }
@@ -76,8 +77,8 @@ public enum FitMeasures {
     }
 
     /// Kling–Gupta efficiency (Gupta, Kling, Yilmaz & Martinez 2009, J. Hydrol. 377:80–91, eq. 9):
-    /// 1 − √((r − 1)² + (α − 1)² + (β − 1)²) with r the linear correlation, α = σ_s / σ_o and β = μ_s / μ_o
-    /// (population standard deviations; NaN when the observations do not vary or their mean is 0).
+    /// 1 − √((r − 1)² + (α − 1)² + (β − 1)²) with r the linear correlation, α = σ_s / σ_o and
+    /// β = μ_s / μ_o (population standard deviations; NaN when the observations do not vary or their mean is 0).
     public static func kge(_ s: [Double], _ o: [Double]) -> Double {
         precondition(s.count == o.count)
         let n = Double(o.count)

@@ -157,13 +157,7 @@ extension TrafficDomain {
         for a in 0..<network.linkCount {
             let r = Int(rankOfNode[Int(network.to[a])])
             guard r != ranks.rank else { continue }
-            var size = qMask[a] + 1
-            while size < qTail[a] - qHead[a] + 1 { size *= 2 }
-            if size != qMask[a] + 1 {
-                rings[a].deallocate()
-                rings[a] = UnsafeMutablePointer<Slot>.allocate(capacity: Int(size))
-                qMask[a] = size - 1
-            }
+            fitRing(a)
             var i = qHead[a]
             while i < qTail[a] {
                 let k = at[r]
@@ -191,27 +185,10 @@ extension TrafficDomain {
     public func checkpointPart() -> [NamedArray] {
         guard let ranks else { return checkpointState() }
         let me = Int32(ranks.rank)
-        var links: [Int32] = []
-        var counts: [Int64] = []
-        var qv: [Int32] = []
-        var qe: [Int64] = []
-        var qc: [Int32] = []
-        for a in 0..<network.linkCount where rankOfNode[Int(network.to[a])] == me {
-            links.append(Int32(a))
-            counts.append(qTail[a] - qHead[a])
-            var i = qHead[a]
-            while i < qTail[a] {
-                let sl = rings[a][Int(i & qMask[a])]
-                qv.append(sl.vehicle)
-                qe.append(sl.exit)
-                qc.append(sl.cursor)
-                i += 1
-            }
-        }
-        return checkpointState().filter { !$0.name.hasPrefix("queue_") } + [
-            NamedArray("head_links", .int32(links)), NamedArray("queue_count", .int64(counts)),
-            NamedArray("queue_vehicle", .int32(qv)), NamedArray("queue_exit", .int64(qe)),
-            NamedArray("queue_cursor", .int32(qc)),
+        let links = (0..<network.linkCount).filter { rankOfNode[Int(network.to[$0])] == me }
+        return counterState + queueState(links: links) + [
+            NamedArray("head_links", .int32(links.map(Int32.init))),
+            NamedArray("queue_count", .int64(links.map { qTail[$0] - qHead[$0] })),
         ]
     }
 

@@ -593,6 +593,18 @@ public final class TrafficDomain: DomainModel {
         qMask[a] = size - 1
     }
 
+    /// Makes link a's ring large enough for its queue (`qHead ..< qTail`) before it is filled afresh (its old
+    /// contents are dropped).
+    func fitRing(_ a: Int) {
+        var size = qMask[a] + 1
+        while size < qTail[a] - qHead[a] + 1 { size *= 2 }
+        if size != qMask[a] + 1 {
+            rings[a].deallocate()
+            rings[a] = UnsafeMutablePointer<Slot>.allocate(capacity: Int(size))
+            qMask[a] = size - 1
+        }
+    }
+
     /// After a restore: the per-partition lists from the partition-independent state.
     func rebuildWorkLists() {
         for p in parts {
@@ -901,12 +913,14 @@ extension TrafficDomain {
             } ?? []) + floodKPIs + signalKPIs
     }
 
-    public func checkpointState() -> [NamedArray] {
-        // queue contents link by link, head to tail (the ring layout is not part of the state)
+    public func checkpointState() -> [NamedArray] { queueState(links: 0..<network.linkCount) + counterState }
+
+    /// The queue contents of `links`, link by link, head to tail (the ring layout is not part of the state).
+    func queueState(links: some Sequence<Int>) -> [NamedArray] {
         var qv: [Int32] = []
         var qe: [Int64] = []
         var qc: [Int32] = []
-        for a in 0..<network.linkCount {
+        for a in links {
             var i = qHead[a]
             while i < qTail[a] {
                 let sl = rings[a][Int(i & qMask[a])]
@@ -919,6 +933,12 @@ extension TrafficDomain {
         return [
             NamedArray("queue_vehicle", .int32(qv)), NamedArray("queue_exit", .int64(qe)),
             NamedArray("queue_cursor", .int32(qc)),
+        ]
+    }
+
+    /// Everything of the checkpoint but the queues.
+    var counterState: [NamedArray] {
+        [
             NamedArray("q_head", .int64(qHead.array)), NamedArray("q_tail", .int64(qTail.array)),
             NamedArray("out_seen", .int64(outSeen.array)), NamedArray("flow_acc", .int64(flowAcc.array)),
             NamedArray("refilled", .int64(refilled.array)),
@@ -991,13 +1011,7 @@ extension TrafficDomain {
         else { throw RunError("checkpoint traffic queues have the wrong type") }
         var k = 0
         for a in 0..<network.linkCount {
-            var size = qMask[a] + 1
-            while size < qTail[a] - qHead[a] + 1 { size *= 2 }
-            if size != qMask[a] + 1 {
-                rings[a].deallocate()
-                rings[a] = UnsafeMutablePointer<Slot>.allocate(capacity: Int(size))
-                qMask[a] = size - 1
-            }
+            fitRing(a)
             var i = qHead[a]
             while i < qTail[a] {
                 guard qv[k] >= 0 && Int(qv[k]) < plans.count else {

@@ -62,21 +62,13 @@ import Testing
 
     /// Starts `job` on 2 ranks, sends SIGTERM to one rank once a checkpoint exists, waits for the run to end.
     static func stopOneRankOfTwo(job path: String, name: String, output: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments =
+        let p = try startQuietly(
+            "/usr/bin/env",
             ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", citytwinBinary]
-            + ["run", path, "--output", output, "--quiet", "--workers", "1"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let ckDir = output + "/\(name).work/checkpoints"
-        let t0 = Date()
+                + ["run", path, "--output", output, "--quiet", "--workers", "1"])
         // a checkpoint after the start (the one at t = 0 would leave nothing to resume)
-        while p.isRunning && Date().timeIntervalSince(t0) < 60 {
-            let files = (try? FileManager.default.contentsOfDirectory(atPath: ckDir)) ?? []
-            if files.contains(where: { $0.hasSuffix(".h5") && $0 != "ckpt-000000000000.h5" }) { break }
-            usleep(2000)
+        waitForCheckpoints(p, in: output + "/\(name).work/checkpoints") {
+            $0.contains { $0 != "ckpt-000000000000.h5" && !$0.contains(".rank") }
         }
         #expect(p.isRunning, "\(name) ended before its first checkpoint")
         // one rank alone is asked to stop (as a node's scheduler might): every rank stops after the same tick
@@ -95,23 +87,8 @@ import Testing
         guard Self.mpiUp else { return }
         let dir = tempDir("mpi-resume")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let g20 = sharedTNTP.replacingOccurrences(of: "/data/tntp", with: "/peers/sumo/data/g20_20k")
-        let imp = try citytwin([
-            "import", "sumo", "--nodes", g20 + "/plain.nod.xml.gz", "--edges", g20 + "/plain.edg.xml.gz",
-            "--routes", g20 + "/routes.rou.xml.gz", "-o", dir + "/g20",
-        ])
+        let imp = try TrafficCLITests.writeG20(dir)
         #expect(imp.status == 0, "\(imp.err)")
-        try """
-        schema: 1
-        name: g20
-        model: g20
-        start: 2026-01-01T00:00:00Z
-        duration: 2h
-        output_interval: 15min
-        checkpoint: {interval: 20min, keep: 2}
-        seed: 42
-        traffic: {stuck_time: 10s}
-        """.write(toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
         let jobs = [(SafetyTests.root + "/Jobs/monaco-storm.yaml", "monaco-storm"), (dir + "/g20.yaml", "g20")]
         for (path, name) in jobs {
             let t = try citytwin(["run", path, "--output", dir + "/threads", "--quiet", "--workers", "2"])
@@ -122,6 +99,9 @@ import Testing
             let files = try FileManager.default.contentsOfDirectory(atPath: ckDir).filter { $0.hasSuffix(".h5") }
             let mains = files.filter { !$0.contains(".rank") }.sorted()
             #expect(!mains.isEmpty && mains.allSatisfy { files.contains($0.dropLast(3) + ".rank1.h5") }, "\(files)")
+            if name == "monaco-storm" {
+                #expect(mains.count > 1, "the storm keeps 3 checkpoints: \(mains)")
+            }
             if name == "monaco-storm", mains.count > 1, let newest = mains.last {
                 // a part gone: that checkpoint is not one (HDF5 would not say); the run resumes from the one before
                 try FileManager.default.removeItem(atPath: ckDir + "/" + newest.dropLast(3) + ".rank1.h5")

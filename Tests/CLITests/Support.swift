@@ -149,28 +149,38 @@ func runTool(_ name: String, _ args: [String]) throws -> ProcResult {
     return ProcResult(status: p.terminationStatus, out: out, err: err)
 }
 
+/// Starts `executable ARGS` with its output discarded.
+func startQuietly(_ executable: String, _ args: [String]) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    return p
+}
+
+/// Waits (at most a minute) while `p` runs until the checkpoint folder's `.h5` files satisfy `enough`.
+func waitForCheckpoints(_ p: Process, in ckDir: String, _ enough: ([String]) -> Bool) {
+    let t0 = Date()
+    while p.isRunning && Date().timeIntervalSince(t0) < 60 {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: ckDir)) ?? []).filter { $0.hasSuffix(".h5") }
+        if enough(files) { return }
+        usleep(1000)
+    }
+}
+
 /// Starts `citytwin run JOB`, waits until `checkpoints` checkpoints exist, then SIGKILLs it at a random moment;
 /// retries with --resume if the run finished first. True if a kill happened.
 func runAndKill(job jobPath: String, output: String, name: String, checkpoints: Int = 2, workers: Int = 2) throws
     -> Bool
 {
     for attempt in 0..<3 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: citytwinBinary)
-        p.arguments =
+        let p = try startQuietly(
+            citytwinBinary,
             ["run", jobPath, "--output", output, "--quiet", "--workers", "\(workers)"]
-            + (attempt > 0 ? ["--resume"] : [])
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let ckDir = output + "/\(name).work/checkpoints"
-        let t0 = Date()
-        while p.isRunning && Date().timeIntervalSince(t0) < 60 {
-            let n = ((try? FileManager.default.contentsOfDirectory(atPath: ckDir)) ?? []).filter { $0.hasSuffix(".h5") }
-                .count
-            if n >= checkpoints { break }
-            usleep(1000)
-        }
+                + (attempt > 0 ? ["--resume"] : []))
+        waitForCheckpoints(p, in: output + "/\(name).work/checkpoints") { $0.count >= checkpoints }
         if p.isRunning {
             usleep(UInt32.random(in: 0...20_000))  // kill at an arbitrary moment after a checkpoint
             kill(p.processIdentifier, SIGKILL)

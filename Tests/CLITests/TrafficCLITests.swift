@@ -76,30 +76,39 @@ let sharedTNTP: String = {
         #expect(!FileManager.default.fileExists(atPath: dir + "/r.h5"))
     }
 
+    /// A 2-hour job on the SUMO g20_20k grid (checkpoints every 30 min).
+    static let g20Job = """
+        schema: 1
+        name: g20
+        model: g20
+        start: 2026-01-01T00:00:00Z
+        duration: 2h
+        output_interval: 15min
+        checkpoint: {interval: 30min, keep: 2}
+        seed: 42
+        traffic: {stuck_time: 10s}
+        """
+
+    /// Imports the shared SUMO g20_20k grid into `dir/g20` and writes `dir/g20.yaml` (`g20Job`).
+    static func writeG20(_ dir: String) throws -> ProcResult {
+        let d = sharedTNTP.replacingOccurrences(of: "/data/tntp", with: "/peers/sumo/data/g20_20k")
+        let imp = try citytwin([
+            "import", "sumo", "--nodes", d + "/plain.nod.xml.gz", "--edges", d + "/plain.edg.xml.gz",
+            "--routes", d + "/routes.rou.xml.gz", "-o", dir + "/g20",
+        ])
+        try g20Job.write(toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
+        return imp
+    }
+
     /// The SUMO g20_20k case imported and run as a traffic job: all 20,001 trips arrive; the result datasets are
     /// bit-identical for 1 and 2 workers and different partition counts; a typo in the traffic section is
     /// reported with its location and a suggestion.
     @Test func sumoGridJobIsDeterministic() throws {
         let dir = tempDir("trafficjob")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let d = sharedTNTP.replacingOccurrences(of: "/data/tntp", with: "/peers/sumo/data/g20_20k")
-        let imp = try citytwin([
-            "import", "sumo", "--nodes", d + "/plain.nod.xml.gz", "--edges", d + "/plain.edg.xml.gz",
-            "--routes", d + "/routes.rou.xml.gz", "-o", dir + "/g20",
-        ])
+        let imp = try Self.writeG20(dir)
         #expect(imp.status == 0 && imp.out.contains("400 nodes, 1520 links, 20001 vehicles"), "\(imp.err)")
-        let job = """
-            schema: 1
-            name: g20
-            model: g20
-            start: 2026-01-01T00:00:00Z
-            duration: 2h
-            output_interval: 15min
-            checkpoint: {interval: 30min, keep: 2}
-            seed: 42
-            traffic: {stuck_time: 10s}
-            """
-        try job.write(toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
+        let job = Self.g20Job
         var outs: [String] = []
         for (w, p) in [(1, 1), (2, 16), (2, 5)] {
             let o = dir + "/out\(w)-\(p)"
@@ -133,16 +142,18 @@ let sharedTNTP: String = {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir + "/m/network", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/m/population", withIntermediateDirectories: true)
-        try
-            "schema: 1\nname: corridor\ntraffic:\n  nodes: network/nodes.csv\n  links: network/links.csv\n  vehicles: population/vehicles.csv\n"
-            .write(toFile: dir + "/m/model.yaml", atomically: true, encoding: .utf8)
+        let model =
+            "schema: 1\nname: corridor\ntraffic:\n  nodes: network/nodes.csv\n  links: network/links.csv\n"
+            + "  vehicles: population/vehicles.csv\n"
+        try model.write(toFile: dir + "/m/model.yaml", atomically: true, encoding: .utf8)
         try "id,x,y,zone\nO,0,0,0\nA,500,0,0\nB,1500,0,0\nC,1000,800,0\nD,2000,0,0\n".write(
             toFile: dir + "/m/network/nodes.csv", atomically: true, encoding: .utf8)
         let h =
             "id,from,to,length_m,lanes,free_speed_mps,capacity_vph,free_flow_time_s,bpr_alpha,bpr_beta,fixed_cost_s\n"
         try
             (h
-            + "in,O,A,500,2,15,4000,33.3,0.15,4,0\nshort,A,B,1000,1,15,600,66.7,0.15,4,0\nup,A,C,950,2,15,3600,63.3,0.15,4,0\n"
+            + "in,O,A,500,2,15,4000,33.3,0.15,4,0\nshort,A,B,1000,1,15,600,66.7,0.15,4,0\n"
+            + "up,A,C,950,2,15,3600,63.3,0.15,4,0\n"
             + "down,C,B,950,2,15,3600,63.3,0.15,4,0\nout,B,D,500,2,15,4000,33.3,0.15,4,0\n").write(
                 toFile: dir + "/m/network/links.csv", atomically: true, encoding: .utf8)
         var v = "id,depart_s,route\n"
@@ -184,7 +195,8 @@ let sharedTNTP: String = {
         let e2 = try readDataset(dir + "/out2/corridor.h5", "traffic", "total_entries").doubles
         #expect(e2.count == 4 && e2[1] == 1500 && e2[2] == 1500, "\(e2)")
         try job(
-            "changes:\n  - {type: add_lanes, links: [shrot], lanes: 1}\n  - {type: set_speed, links: [up], speed: 50, lanes: 2}"
+            "changes:\n  - {type: add_lanes, links: [shrot], lanes: 1}\n"
+                + "  - {type: set_speed, links: [up], speed: 50, lanes: 2}"
         )
         .write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
         let b = try citytwin(["validate", dir + "/bad.yaml"])
