@@ -86,6 +86,7 @@ final class FeederState {
     // held results of the last energy step
     var p: [Double], q: [Double], parts: [Double], served: [UInt8]
     var vm: [Double], loading: [Double]
+    var branchP: [Double]  // MW into each branch at its from end (a transformer's HV side)
     var load = 0.0, pv = 0.0, ev = 0.0, hp = 0.0, losses = 0.0, unserved = 0.0, vmin = Double.infinity, vmax = 0.0
     var customersOff = 0, overloaded = 0, violation = false, newtonFallbacks = 0
     lazy var yBranch = feeder.network.branchAdmittances()
@@ -97,13 +98,13 @@ final class FeederState {
     /// The held results of the last energy step as numbers (checkpoints, and the other ranks of a distributed run):
     /// powers and parts per building, voltages, loadings, then the step's sums.
     var held: [Double] {
-        p + q + parts + vm + loading + [
+        p + q + parts + vm + loading + branchP + [
             load, pv, ev, hp, losses, unserved, vmin, vmax, Double(customersOff), Double(overloaded),
             violation ? 1 : 0,
         ]
     }
     static let heldScalars = 11
-    var heldCount: Int { 7 * buildings.count + vm.count + loading.count + Self.heldScalars }
+    var heldCount: Int { 7 * buildings.count + vm.count + 2 * loading.count + Self.heldScalars }
 
     /// Takes `held` back from `values` at `o` (advancing it).
     func setHeld(_ values: ArraySlice<Double>, _ o: inout Int) {
@@ -116,6 +117,7 @@ final class FeederState {
         parts = take(5 * buildings.count)
         vm = take(vm.count)
         loading = take(loading.count)
+        branchP = take(loading.count)
         let r = take(Self.heldScalars)
         (load, pv, ev, hp, losses, unserved, vmin, vmax) = (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
         customersOff = Int(r[8])
@@ -135,6 +137,7 @@ final class FeederState {
         served = .init(repeating: 1, count: buildings.count)
         vm = .init(repeating: 0, count: feeder.network.busCount)
         loading = .init(repeating: 0, count: feeder.network.branchCount)
+        branchP = loading
         pd = vm
         qd = vm
         noBusLive = .init(repeating: false, count: feeder.network.busCount)
@@ -388,6 +391,7 @@ public final class EnergyDomain: DomainModel {
             st.network.branchFlows(sol, admittances: st.yBranch, into: &st.flows)
             for k in 0..<st.network.branchCount {
                 st.loading[k] = st.flows.loadingPercent[k]
+                st.branchP[k] = st.flows.pFromMW[k]
                 if st.flows.loadingPercent[k] > 100 { st.overloaded += 1 }
             }
             st.newtonFallbacks = pf.newtonFallbacks
@@ -400,7 +404,10 @@ public final class EnergyDomain: DomainModel {
     func finish(_ st: FeederState, _ live: [Bool]) {
         if !live.contains(true) {
             for i in 0..<st.vm.count { st.vm[i] = 0 }
-            for k in 0..<st.loading.count { st.loading[k] = 0 }
+            for k in 0..<st.loading.count {
+                st.loading[k] = 0
+                st.branchP[k] = 0
+            }
         }
         for k in 0..<st.buildings.count {
             let b = st.loadBus[k]
@@ -526,6 +533,9 @@ public final class EnergyDomain: DomainModel {
                 Variable("vm_pu", units: "1", longName: "bus voltage magnitude (0: not energised)", dims: ["bus"]),
                 Variable("trafo_loading", units: "percent", longName: "transformer loading", dims: ["trafo"]),
                 Variable(
+                    "trafo_p", units: "MW", longName: "active power into the transformer at its HV side",
+                    dims: ["trafo"]),
+                Variable(
                     "line_loading", units: "percent", longName: "line loading (current / rated current)",
                     dims: ["line"]),
                 Variable(
@@ -603,9 +613,19 @@ public final class EnergyDomain: DomainModel {
             vm[i] = network.busType[Int(b)] == .slack ? Float(network.vmSet[Int(b)]) : Float(solverVm[Int(b)])
         }
         var tl = [Float](repeating: 0, count: setup.grid.trafos.count)
+        var tp = tl
         var branchLoading = [Double](repeating: 0, count: network.branchCount)
-        for st in feeders { for (k, gb) in st.feeder.branches.enumerated() { branchLoading[Int(gb)] = st.loading[k] } }
-        for (t, b) in mapping.trafoBranch.enumerated() where b >= 0 { tl[t] = Float(branchLoading[Int(b)]) }
+        var branchP = branchLoading
+        for st in feeders {
+            for (k, gb) in st.feeder.branches.enumerated() {
+                branchLoading[Int(gb)] = st.loading[k]
+                branchP[Int(gb)] = st.branchP[k]
+            }
+        }
+        for (t, b) in mapping.trafoBranch.enumerated() where b >= 0 {
+            tl[t] = Float(branchLoading[Int(b)])
+            tp[t] = Float(branchP[Int(b)])
+        }
         let ll = mapping.lineBranch.map { $0 >= 0 ? Float(branchLoading[Int($0)]) : 0 }
         var demand = [Float](repeating: 0, count: setup.buildings.count)
         var served = [UInt8](repeating: 1, count: setup.buildings.count)
@@ -615,7 +635,7 @@ public final class EnergyDomain: DomainModel {
                 served[b] = st.served[k]
             }
         }
-        return [.float32(vm), .float32(tl), .float32(ll), .float32(demand), .uint8(served)]
+        return [.float32(vm), .float32(tl), .float32(tp), .float32(ll), .float32(demand), .uint8(served)]
     }
 
     public func finals() -> [ArrayData] {
