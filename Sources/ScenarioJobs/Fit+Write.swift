@@ -61,14 +61,16 @@ extension FitReport {
         var out = "kind,sensor,matched,n,measure,value,units\n"
         for s in sensors {
             for m in s.measures {
-                out += [
-                    s.kind.rawValue, Self.csvField(s.name), Self.csvField(s.matched), "\(s.n)", m.name,
-                    Self.number(m.value), m.units,
-                ].joined(separator: ",") + "\n"
+                out +=
+                    [
+                        s.kind.rawValue, Self.csvField(s.name), Self.csvField(s.matched), "\(s.n)", m.name,
+                        Self.number(m.value), m.units,
+                    ].joined(separator: ",") + "\n"
             }
         }
         for (kind, m) in overall {
-            out += [kind.rawValue, "overall", "", "", m.name, Self.number(m.value), m.units].joined(separator: ",") + "\n"
+            out +=
+                [kind.rawValue, "overall", "", "", m.name, Self.number(m.value), m.units].joined(separator: ",") + "\n"
         }
         return out
     }

@@ -94,7 +94,9 @@ extension FitReport {
             guard let t = Self.objectiveTerms.first(where: { $0.name == term }) else {
                 throw RunError(
                     "unknown objective term '\(term)'",
-                    hint: DidYouMean.suggest(term, from: Self.objectiveTerms.map(\.name)).map { "did you mean '\($0)'?" }
+                    hint: DidYouMean.suggest(term, from: Self.objectiveTerms.map(\.name)).map {
+                        "did you mean '\($0)'?"
+                    }
                         ?? "terms: " + Self.objectiveTerms.map(\.name).joined(separator: ", "))
             }
             guard let v = overall(t.kind, t.measure), v.isFinite else {
@@ -134,7 +136,10 @@ extension FitReport {
             guard let a = match(link: obs.link[k], line: obs.line[k], path, t) else { continue }
             let bins: Range<Int>
             do { bins = try t.bins(from: obs.from[k], to: obs.to[k]) } catch {
-                unmatched.append(Unmatched(file: path, line: obs.line[k], name: obs.link[k], reason: (error as? RunError)?.message ?? "\(error)"))
+                unmatched.append(
+                    Unmatched(
+                        file: path, line: obs.line[k], name: obs.link[k],
+                        reason: (error as? RunError)?.message ?? "\(error)"))
                 continue
             }
             let hours = Double(obs.to[k] - obs.from[k]) / 3_600_000
@@ -188,7 +193,10 @@ extension FitReport {
             guard let a = match(link: obs.link[k], line: obs.line[k], path, t) else { continue }
             let bins: Range<Int>
             do { bins = try t.bins(from: obs.from[k], to: obs.to[k]) } catch {
-                unmatched.append(Unmatched(file: path, line: obs.line[k], name: obs.link[k], reason: (error as? RunError)?.message ?? "\(error)"))
+                unmatched.append(
+                    Unmatched(
+                        file: path, line: obs.line[k], name: obs.link[k],
+                        reason: (error as? RunError)?.message ?? "\(error)"))
                 continue
             }
             var n = 0.0
@@ -227,7 +235,9 @@ extension FitReport {
             ]
             if efficiencies {
                 let (e, g) = (FitMeasures.nse(s, o), FitMeasures.kge(s, o))
-                ms += [Measure("nse", e, "1"), Measure("kge", g, "1"), Measure("peak_error", s.max()! - o.max()!, units)]
+                ms += [
+                    Measure("nse", e, "1"), Measure("kge", g, "1"), Measure("peak_error", s.max()! - o.max()!, units),
+                ]
                 if e.isFinite { nse.append(e) }
                 if g.isFinite { kge.append(g) }
             }
@@ -370,7 +380,8 @@ extension FitReport {
                     reason: "\(outside) observed cells lie outside the flood grid and are left out"))
         }
         guard !s.isEmpty else {
-            throw RunError("\(path): no observed cell lies on the flood grid", hint: "check the raster's extent and CRS")
+            throw RunError(
+                "\(path): no observed cell lies on the flood grid", hint: "check the raster's extent and CRS")
         }
         let a = FitMeasures.extent(model: s, threshold: source.threshold, observed: o)
         let ms = [

@@ -44,7 +44,8 @@ extension GDAL {
         var values = [Double](repeating: 0, count: w * h)
         try status("GDALRasterIO", path) {
             values.withUnsafeMutableBytes { p in
-                GDALRasterIO(band, GF_Read, 0, 0, Int32(w), Int32(h), p.baseAddress, Int32(w), Int32(h), GDT_Float64, 0, 0)
+                GDALRasterIO(
+                    band, GF_Read, 0, 0, Int32(w), Int32(h), p.baseAddress, Int32(w), Int32(h), GDT_Float64, 0, 0)
             }
         }
         var has: Int32 = 0
@@ -58,7 +59,8 @@ extension GDAL {
                 epsg = OSRGetAuthorityCode(srs, nil).flatMap { Int(String(cString: $0)) }
             }
         }
-        return RasterGrid(width: w, height: h, geoTransform: gt, values: values, noData: has != 0 ? nd : nil, epsg: epsg)
+        return RasterGrid(
+            width: w, height: h, geoTransform: gt, values: values, noData: has != 0 ? nd : nil, epsg: epsg)
     }
 }
 
@@ -76,7 +78,8 @@ extension SpatialReference {
         let done = OCTTransformEx(ct, Int32(lon.count), &x, &y, nil, &ok)
         guard done != 0, !ok.contains(0) else {
             throw GDALError(
-                operation: "OCTTransformEx", path: "EPSG:4326 -> EPSG:\(epsg)", message: "a point could not be projected")
+                operation: "OCTTransformEx", path: "EPSG:4326 -> EPSG:\(epsg)",
+                message: "a point could not be projected")
         }
         return (x, y)
     }

@@ -15,7 +15,7 @@ struct CityTwin: ParsableCommand {
         version: CityTwinVersion.string,
         subcommands: [
             Run.self, Validate.self, StudyCommand.self, Inspect.self, Compare.self, Export.self, Report.self,
-            Fit.self, Import.self, Assign.self, PowerFlowCommand.self,
+            Fit.self, Calibrate.self, Import.self, Assign.self, PowerFlowCommand.self,
             Bench.self,
         ])
 }

@@ -43,3 +43,46 @@ struct Fit: ParsableCommand {
         } catch { throw Exit.fail(error) }
     }
 }
+
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Calibrate job parameters to observations (SPSA or bounded Nelder-Mead over study runs).",
+        discussion: """
+            Each batch of candidates runs as a study in <output>/<calibration>/batches (in parallel, every \
+            candidate with the calibration's seeds); the same command after an interruption continues. Writes \
+            calibration.csv (every evaluation), best.yaml (the best parameters as a `set:` overlay) and the fits \
+            before and after (docs/jobs.md, docs/twin.md).
+            """)
+    @Argument(help: "Calibration file (YAML).") var file: String
+    @Option(name: .shortAndLong, help: "Results folder.") var output: String = "results"
+    @Option(help: "Concurrent runs (default: cores / workers).") var jobs: Int?
+    @Option(help: "Worker threads of each run.") var workers: Int = 1
+    @OptionGroup var access: AccessOptions
+
+    func run() throws {
+        let stop = StopFlag()
+        do {
+            let c = try Calibration.load(path: file)
+            var o = StudyRunner.Options(executable: selfExecutable())
+            o.output = output
+            o.workers = workers
+            o.jobs = jobs
+            o.extraArguments = access.allowPaths.flatMap { ["--allow-path", $0] }
+            o.stopRequested = { stop.requested }
+            let runner = CalibrationRunner(c, options: o)
+            runner.log = { print($0) }
+            let t0 = Date()
+            let out = try runner.run()
+            let best = c.overlay(out.best.values).map { "\($0) = \($1)" }.joined(separator: ", ")
+            print(
+                String(
+                    format: "calibration '%@': %d evaluations, %d runs, %.1f s; best objective %.6g (start %.6g): ",
+                    c.name, out.evaluations.count, out.runs, Date().timeIntervalSince(t0), out.best.objective,
+                    out.evaluations[0].objective) + best)
+            print("wrote \(out.folder)/best.yaml, calibration.csv, fit-before.csv, fit-after.csv")
+        } catch let e as CalibrationRunner.Interrupted {
+            printErr("\(e)")
+            throw ExitCode(130)
+        } catch { throw Exit.fail(error) }
+    }
+}
