@@ -11,9 +11,9 @@ public enum Optimizers {
     /// Simultaneous perturbation stochastic approximation (Spall 1992, IEEE Trans. Autom. Control 37:332–341;
     /// gains of Spall 1998, IEEE Trans. Aerosp. Electron. Syst. 34:817–823): at iteration k the gradient is
     /// estimated from two points θ ± c_k Δ (Δ of independent ±1 draws) as (y⁺ − y⁻) / (2 c_k Δᵢ), and
-    /// θ ← θ − a_k ĝ with a_k = a / (k + 1 + A)^α, c_k = c / (k + 1)^γ (α = 0.602, γ = 0.101, A = 10 % of the
-    /// iterations). `a` is set after the first estimate so that the first step moves the largest coordinate by
-    /// `firstStep`. Points are clamped to the box.
+    /// θ ← θ − a_k ĝ with a_k = a / (k + 1 + A)^α, c_k = c / (k + 1)^γ (α = 0.602, γ = 0.101, A = 10 % of
+    /// the iterations). `a` is set after the first estimate so that the first step moves the largest coordinate
+    /// by `firstStep`. Points are clamped to the box.
     public struct SPSA: Sendable {
         public var c = 0.1, firstStep = 0.15, alpha = 0.602, gamma = 0.101
         /// Stream of the ±1 draws (keyed by iteration and coordinate).
