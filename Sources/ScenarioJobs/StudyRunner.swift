@@ -140,6 +140,9 @@ public final class StudyRunner {
                         options.event(.message("--fail-fast: stopping the other runs after this failure"))
                         for b in active { kill(b.process.processIdentifier, SIGTERM) }
                     }
+                case .pending where !stopping && s.note == Self.lockRetry:
+                    usleep(500_000)
+                    queue.insert(a.run, at: 0)
                 case .pending, .running: break
                 }
                 options.event(.finished(s))
@@ -265,6 +268,8 @@ public final class StudyRunner {
         }
     }
 
+    static let lockRetry = "retried: an earlier attempt still held the run's lock"
+
     func conclude(_ a: Active, stopping: Bool) -> RunStatus {
         var s = a.status
         let dir = runFolder(a.run)
@@ -282,6 +287,11 @@ public final class StudyRunner {
             s.error = firstError(log: dir + "/run.log", from: a.logOffset) ?? "exited with status \(code)"
             if a.process.terminationReason == .uncaughtSignal {
                 s.error = "killed by signal \(code)" + (s.error.map { ": \($0)" } ?? "")
+            } else if s.error?.contains("another run of") == true && s.attempts < 5 {
+                // an orphan of a killed runner, started just before the kill, took the lock first: try again
+                s.state = .pending
+                s.error = nil
+                s.note = Self.lockRetry
             } else if code == 0 {
                 s.error = "the run exited 0 but left no result with this job's hash"
             }

@@ -182,7 +182,9 @@ import Testing
         #expect(f.status == 0, "\(f.err)")
         let rows = try String(contentsOfFile: dir + "/fit.csv", encoding: .utf8).split(separator: "\n")
         func overall(_ kind: String, _ m: String) -> Double? {
-            rows.first { $0.hasPrefix("\(kind),overall,,,\(m),") }.flatMap { Double($0.split(separator: ",")[5]) }
+            rows.first { $0.hasPrefix("\(kind),overall,,,\(m),") }.flatMap {
+                Double($0.split(separator: ",", omittingEmptySubsequences: false)[5])
+            }
         }
         #expect(overall("gauges", "rmse").map { $0 < 1e-6 } == true, "\(f.out)")
         #expect(overall("gauges", "nse").map { abs($0 - 1) < 1e-6 } == true, "\(f.out)")
