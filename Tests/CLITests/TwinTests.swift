@@ -142,10 +142,14 @@ import Testing
         let depth = try readDataset(out, "flood", "depth").doubles
         let maxDepth = try readDataset(out, "flood", "max_depth").doubles
         let (w, h) = (x.count, y.count)
-        // gauges at the three deepest cells, every output time; and one off the grid
-        let deepest = maxDepth.indices.sorted {
-            maxDepth[$0] > maxDepth[$1] || (maxDepth[$0] == maxDepth[$1] && $0 < $1)
+        // gauges at the three cells whose depth varies most over the run, every output time; and one off the grid
+        let cells = w * h
+        let range = (0..<cells).map { c in
+            let v = time.indices.map { depth[$0 * cells + c] }
+            return v.max()! - v.min()!
         }
+        let deepest = range.indices.sorted { range[$0] > range[$1] || (range[$0] == range[$1] && $0 < $1) }
+        #expect(range[deepest[2]] > 0.01, "the storm changes depths")
         var gauges = "name,x,y,time,depth\n"
         for (g, c) in deepest.prefix(3).enumerated() {
             for (k, t) in time.enumerated() {
