@@ -132,16 +132,7 @@ extension FitReport {
         let t = try model.traffic(for: path)
         var byLink: [Int: (s: [Double], o: [Double])] = [:]
         var order: [Int] = []
-        for k in obs.link.indices {
-            guard let a = match(link: obs.link[k], line: obs.line[k], path, t) else { continue }
-            let bins: Range<Int>
-            do { bins = try t.bins(from: obs.from[k], to: obs.to[k]) } catch {
-                unmatched.append(
-                    Unmatched(
-                        file: path, line: obs.line[k], name: obs.link[k],
-                        reason: (error as? RunError)?.message ?? "\(error)"))
-                continue
-            }
+        for (k, a, bins) in matched(obs, path, t) {
             let hours = Double(obs.to[k] - obs.from[k]) / 3_600_000
             let m = bins.reduce(0.0) { $0 + t.exits[$1 * t.ids.count + a] }
             if byLink[a] == nil { order.append(a) }
@@ -189,16 +180,7 @@ extension FitReport {
         let m = t.ids.count
         var byLink: [Int: (s: [Double], o: [Double])] = [:]
         var order: [Int] = []
-        for k in obs.link.indices {
-            guard let a = match(link: obs.link[k], line: obs.line[k], path, t) else { continue }
-            let bins: Range<Int>
-            do { bins = try t.bins(from: obs.from[k], to: obs.to[k]) } catch {
-                unmatched.append(
-                    Unmatched(
-                        file: path, line: obs.line[k], name: obs.link[k],
-                        reason: (error as? RunError)?.message ?? "\(error)"))
-                continue
-            }
+        for (k, a, bins) in matched(obs, path, t) {
             var n = 0.0
             var time = 0.0
             for b in bins where t.exits[b * m + a] > 0 && t.meanTravelTime[b * m + a].isFinite {
@@ -253,6 +235,21 @@ extension FitReport {
             overall.append((kind, Measure("kge", kge.isEmpty ? .nan : kge.reduce(0, +) / Double(kge.count), "1")))
         }
         overall.append((kind, Measure("observations", Double(all.s.count), "1")))
+    }
+
+    /// Each row matched to its link and the output intervals of its bin; the rest go to `unmatched`.
+    mutating func matched(_ obs: Observations.LinkSeries, _ path: String, _ t: FitModel.Traffic)
+        -> [(row: Int, link: Int, bins: Range<Int>)]
+    {
+        var out: [(Int, Int, Range<Int>)] = []
+        for k in obs.link.indices {
+            guard let a = match(link: obs.link[k], line: obs.line[k], path, t) else { continue }
+            do { out.append((k, a, try t.bins(from: obs.from[k], to: obs.to[k]))) } catch {
+                let reason = (error as? RunError)?.message ?? "\(error)"
+                unmatched.append(Unmatched(file: path, line: obs.line[k], name: obs.link[k], reason: reason))
+            }
+        }
+        return out
     }
 
     mutating func match(link id: String, line: Int, _ path: String, _ t: FitModel.Traffic) -> Int? {
