@@ -26,11 +26,17 @@ extension Job {
             lines.append("coupling=\(name)|\(c.enabled)|\(c.outside.map { "\($0)" } ?? "-")")
         }
         for c in networkChanges {
-            let values = [c.lanes, c.speedKmh, c.capacity, c.length].map { $0.map { "\($0)" } ?? "-" }
-            let ends = [c.id, c.from, c.to].map { $0 ?? "-" }
-            lines.append("network_change=\(c.kind.rawValue)|\(c.links)|\(values)|\(ends)")
+            lines.append("network_change=" + Self.identity(c))
         }
+        // a fork's results depend on the state it starts from: the saved run and the time
+        if let f = fork { lines.append("fork=\(f.stateHash)@\(f.clock.milliseconds)") }
         return lines.joined(separator: "\n")
+    }
+
+    static func identity(_ c: NetworkChange) -> String {
+        let values = [c.lanes, c.speedKmh, c.capacity, c.length].map { $0.map { "\($0)" } ?? "-" }
+        let ends = [c.id, c.from, c.to].map { $0 ?? "-" }
+        return "\(c.kind.rawValue)|\(c.links)|\(values)|\(ends)" + (c.at.map { "|at \($0.milliseconds)" } ?? "")
     }
 
     static func identity(_ f: FloodJobSettings) -> String {

@@ -49,6 +49,8 @@ public struct NetworkChange: Sendable, Equatable {
     public var lanes: Double?, speedKmh: Double?, capacity: Double?
     /// add_link: id, end nodes and optional length (m; default the straight distance).
     public var id: String?, from: String?, to: String?, length: Double?
+    /// When the change takes effect during the run (nil: from the start, on the network the run is built on).
+    public var at: SimDuration?
     public var location: SourceLocation
 }
 
@@ -155,6 +157,11 @@ public struct Job: Sendable {
     public var outputInterval: SimDuration
     public var checkpointInterval: SimDuration?
     public var checkpointKeep = 3
+    /// Keep every checkpoint, and after the run its states (`<output>/<name>.states`) for forks
+    /// (`checkpoint: {keep: all}` or `citytwin run --keep-checkpoints`).
+    public var keepStates = false
+    /// The saved state this job starts from (`citytwin fork`, a study's `from:`); nil: from the start.
+    public var fork: ForkPoint?
     public var seed: UInt64 = 0
     public var workers: Int?
     public var partitions: Int?
@@ -260,11 +267,22 @@ public struct Job: Sendable {
         let outInt = r.duration(m["output_interval"])
         var ckInt: SimDuration?
         var keep = 3
+        var keepStates = false
         if let c = m["checkpoint"],
             let cm = r.mapping(c, allowed: ["interval", "keep"], required: ["interval"], what: "checkpoint")
         {
             ckInt = r.duration(cm["interval"])
-            if let k = cm["keep"] { keep = r.int(k, min: 1, max: 1000) ?? 3 }
+            if let k = cm["keep"] {
+                if let v = r.scalar(k), v == "all" {
+                    keepStates = true
+                } else if let v = r.scalar(k), Int(v) == nil {
+                    r.report(
+                        k, 12, "keep must be a number of checkpoints (1…1000) or 'all', got '\(v)'",
+                        hint: "'all' keeps every checkpoint, and after the run the states forks start from")
+                } else {
+                    keep = r.int(k, min: 1, max: 1000) ?? 3
+                }
+            }
         }
         var seed: UInt64 = 0
         if let s = m["seed"], let str = r.scalar(s) {
@@ -297,6 +315,16 @@ public struct Job: Sendable {
             }
         }
         let couplings = m["couplings"].map { parseCouplings($0, r) } ?? [:]
+        for c in networkChanges {
+            if let at = c.at, let d = duration, at >= d {
+                r.absorb([
+                    Diagnostic(
+                        c.location, code: "E-JOB-041", keyPath: "changes.\(c.name).at",
+                        message: "the change takes effect at \(at), at or after the end of the run (\(d))",
+                        hint: "give a time within the run")
+                ])
+            }
+        }
         if !networkChanges.isEmpty && traffic == nil, let c = m["changes"] {
             r.report(c, 40, "network changes need a 'traffic:' section", hint: "they would change nothing otherwise")
         }
@@ -325,8 +353,8 @@ public struct Job: Sendable {
         return Job(
             file: file, text: text, name: name, description: r.string(m["description"]), modelDirectory: modelDir,
             startISO: startISO, duration: duration!, outputInterval: outInt!, checkpointInterval: ckInt,
-            checkpointKeep: keep, seed: seed, workers: workers, partitions: partitions, flood: flood, traffic: traffic,
-            energy: energy, changes: changes,
+            checkpointKeep: keep, keepStates: keepStates, seed: seed, workers: workers, partitions: partitions,
+            flood: flood, traffic: traffic, energy: energy, changes: changes,
             networkChanges: networkChanges, couplings: couplings, access: access)
     }
 
@@ -802,7 +830,8 @@ public struct Job: Sendable {
     static func parseNetworkChange(_ n: YNode, _ r: YAMLReader) -> NetworkChange? {
         guard
             let m = r.mapping(
-                n, allowed: ["type", "name", "links", "lanes", "speed", "capacity", "id", "from", "to", "length"],
+                n,
+                allowed: ["type", "name", "links", "lanes", "speed", "capacity", "id", "from", "to", "length", "at"],
                 required: ["type"], what: "a network change"),
             let tn = m["type"], let kind = NetworkChange.Kind(rawValue: r.scalar(tn) ?? "")
         else { return nil }
@@ -815,7 +844,8 @@ public struct Job: Sendable {
         let optional: [NetworkChange.Kind: [String]] = [.addLink: ["length"]]
         let need = wants[kind]!
         for k in need where m[k] == nil { r.report(n, 7, "\(kind.rawValue) needs '\(k)'") }
-        for (k, v) in m where k != "type" && k != "name" && !need.contains(k) && !(optional[kind] ?? []).contains(k) {
+        let general = ["type", "name", "at"]
+        for (k, v) in m where !general.contains(k) && !need.contains(k) && !(optional[kind] ?? []).contains(k) {
             r.report(
                 v, 39, "'\(k)' does not apply to \(kind.rawValue)",
                 hint: "\(kind.rawValue) takes: \((need + (optional[kind] ?? [])).joined(separator: ", "))")
@@ -833,6 +863,14 @@ public struct Job: Sendable {
         c.id = m["id"].flatMap { r.string($0) }
         c.from = m["from"].flatMap { r.string($0) }
         c.to = m["to"].flatMap { r.string($0) }
+        if let a = m["at"] {
+            c.at = r.duration(a, positive: false)
+            if kind == .addLink {
+                r.report(
+                    a, 39, "add_link cannot take effect during a run ('at')",
+                    hint: "a new road is part of the network the run starts with: drop 'at'")
+            }
+        }
         return c
     }
 

@@ -74,20 +74,24 @@ public enum JobRunner {
             try model.loadRasters()
             // a resumed run whose recorded day has no checkpoint yet starts it over; the planning days' stay
             guard sync.leader else { return (model, nil) }
-            let ck =
+            var ck =
                 o.resume && hasWork
                 ? try RunStore.newestCheckpoint(workDir: workDir, jobHash: job.resultHash, warn: o.message) : nil
             if o.resume && hasWork && ck == nil {
                 for sub in ["checkpoints", "segments"] { try? fm.removeItem(atPath: workDir + "/" + sub) }
             }
+            // a fork without checkpoints of its own starts from its saved state
+            if ck == nil, let f = job.fork { ck = try forkState(f) }
             return (model, ck)
         }
         let checkpoint = try sync.agree { () throws -> RunStore.Checkpoint? in
             // the other ranks read the checkpoint rank 0 chose
             let path = sync.share(mainCheckpoint?.path ?? "")
             guard !sync.leader, !path.isEmpty else { return mainCheckpoint }
+            if let f = job.fork, path == f.checkpoint { return try forkState(f) }
             return try RunStore.checkpoint(at: path, jobHash: job.resultHash)
         }
+        let forking = job.fork != nil && checkpoint?.path == job.fork?.checkpoint
         let planning = PlanningRun(
             workDir: workDir, jobName: job.name, jobHash: job.resultHash, checkpointInterval: job.checkpointInterval,
             resume: o.resume && hasWork, stopRequested: sync.leader ? o.stopRequested : { false },
@@ -96,7 +100,7 @@ public enum JobRunner {
         let scenario = try sync.agree {
             try Scenario.assemble(
                 job: job, model: model, workers: workers, partitions: o.partitions, planning: planning,
-                message: o.message)
+                state: job.fork == nil ? nil : checkpoint?.state, message: o.message)
         }
         if sync.any(scenario.interrupted) {
             return RunSummary(
@@ -114,11 +118,13 @@ public enum JobRunner {
         let sim = Simulation(
             domains: domains, schedule: schedule, workers: workers, couplings: scenario.couplings, ranks: o.ranks)
         sim.stopRequested = o.stopRequested
-        let meta = RunMetadata(
+        var meta = RunMetadata(
             jobName: job.name, jobYAML: job.text, jobHash: job.resultHash, seed: job.seed,
             engineVersion: o.engineVersion, gitCommit: o.gitCommit, workers: workers,
             partitions: domains[0].partitionCount,
             startISO: job.startISO, epsg: scenario.epsg, ranks: o.ranks?.size ?? 1)
+        meta.forkInvariants = job.forkInvariantText
+        meta.forkedFrom = job.fork.map { ForkOrigin(path: $0.checkpoint, clock: $0.clock, jobHash: $0.stateHash) }
         let store = try sync.agree { () throws -> RunStore? in
             if sync.leader {
                 for p in sidePaths.map(\.2) where !mayReplace && SafeFile.exists(p) {
@@ -136,10 +142,20 @@ public enum JobRunner {
             let store = try RunStore(
                 resultPath: resultPath, workDir: workDir, metadata: meta, schemas: sim.domains.map(\.outputSchema),
                 keep: job.checkpointKeep)
-            if let checkpoint { try store.adopt(checkpoint) }
+            store.keepStates = job.keepStates
+            if let checkpoint, let f = job.fork, forking {
+                try store.adoptFork(checkpoint, segmentsDir: f.segmentsDir)
+            } else if let checkpoint {
+                try store.adopt(checkpoint)
+            }
             return store
         }
-        if let ck = checkpoint { o.message("resuming from \(ck.path) at \(ck.clock)") }
+        if let ck = checkpoint {
+            o.message(
+                forking
+                    ? "forking from the saved state \(ck.path) at \(ck.clock)"
+                    : "resuming from \(ck.path) at \(ck.clock)")
+        }
         store?.onCheckpoint = { o.message("checkpoint \($0)") }
         // rank 0 writes the result and its checkpoint files, the other ranks their parts of each checkpoint
         let observer: SimulationObserver? =
@@ -175,6 +191,21 @@ public enum JobRunner {
             resumedFrom: checkpoint?.path, completed: true, workDir: workDir)
         if let r = o.ranks { summary.bytesSent = (r.bytesSent - sim.synchronizeBytes, sim.synchronizeBytes) }
         return summary
+    }
+
+    /// The saved state a fork starts from (all its rank parts).
+    static func forkState(_ f: ForkPoint) throws -> RunStore.Checkpoint {
+        do {
+            guard let ck = try RunStore.checkpoint(at: f.checkpoint, jobHash: f.stateHash) else {
+                throw RunError("the saved state '\(f.checkpoint)' is incomplete")
+            }
+            return ck
+        } catch let e as RunError {
+            throw e
+        } catch {
+            throw RunError(
+                "cannot read the saved state '\(f.checkpoint)': \(error)", hint: "fork from another of the kept states")
+        }
     }
 
     /// What rank 0 found in the output folder.
@@ -214,6 +245,27 @@ public enum JobRunner {
             throw RunError(
                 "'\(resultPath)' already exists",
                 hint: "pass --overwrite to replace it (only once the new run completes), or --output DIR")
+        }
+        let states = RunStore.statesPath(for: resultPath)
+        if let f = job.fork {
+            let from = (f.checkpoint as NSString).standardizingPath
+            for own in [states, workDir] where from.hasPrefix((own as NSString).standardizingPath + "/") {
+                throw RunError(
+                    "the fork '\(job.name)' would write over the states it starts from ('\(own)')",
+                    hint: "give the fork another name or pass --output DIR")
+            }
+        }
+        if job.keepStates && SafeFile.exists(states) {
+            if !RunStore.isRunFolder(states) {
+                throw RunError(
+                    "'\(states)' exists but is not a CityTwin states folder", hint: "move it away, or pass --output DIR"
+                )
+            }
+            if !(o.overwrite || (o.resume && hasWork)) {
+                throw RunError(
+                    "the kept states '\(states)' of an earlier run already exist",
+                    hint: "pass --overwrite to replace them (only once the new run completes), or --output DIR")
+            }
         }
         if hasWork && !RunStore.isRunFolder(workDir) {
             throw RunError(

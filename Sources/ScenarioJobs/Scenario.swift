@@ -24,10 +24,11 @@ public struct Scenario {
     public var epsg = 0
 
     /// Builds the domains of `job` on `model`. With `planning`, the traffic domain gets the routes of
-    /// `traffic.iterations` re-planning days (checkpointed and resumed by it; reported through `message`).
+    /// `traffic.iterations` re-planning days (checkpointed and resumed by it; reported through `message`). A fork
+    /// passes the `state` it starts from: its traffic routes are those planned before it, not planned again.
     public static func assemble(
         job: Job, model: CityModel, workers: Int, partitions: Int?, planning: PlanningRun?,
-        message: (String) -> Void = { _ in }
+        state: [String: [NamedArray]]? = nil, message: (String) -> Void = { _ in }
     ) throws -> Scenario {
         var scenario = Scenario(domains: [], workers: workers)
         scenario.epsg = model.epsg
@@ -58,6 +59,7 @@ public struct Scenario {
             p.storageCapacityFactor = t.storageCapacityFactor
             p.seed = job.seed
             p.junctionDelay = t.junctionDelay
+            p.timedEdits = setup.timed
             // links respond to the water when the job floods and the coupling is on
             if job.flood != nil && job.couplings["flood_traffic"]?.enabled ?? true { p.flood = t.floodResponse }
             // signals go dark in outages when the job runs the grid and the coupling is on
@@ -65,11 +67,14 @@ public struct Scenario {
             let count = partitions ?? job.partitions ?? max(1, 8 * workers)
             var finalPlans = plans
             var its: [TrafficPlanner.Iteration] = []
-            if let planning, t.iterations > 1 {
-                // the planned day is the normal one: dry roads, working signals
+            if let routes = state?["traffic"], t.iterations > 1 {
+                finalPlans = try plans.withRoutes(from: routes)
+            } else if let planning, t.iterations > 1 {
+                // the planned day is the normal one: dry roads, working signals, no incidents
                 var dry = p
                 dry.flood = nil
                 dry.signals = nil
+                dry.timedEdits = []
                 guard
                     let planned = try planning.plan(
                         network: network, plans: plans, parameters: dry, iterations: t.iterations,

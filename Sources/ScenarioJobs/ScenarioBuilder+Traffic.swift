@@ -7,7 +7,7 @@ extension ScenarioBuilder {
     /// closed link are routed again on free-flow times from where their first link starts to where their last link
     /// ends; those left without any route are dropped and counted.
     public static func trafficSetup(job: Job, model: CityModel) throws -> (
-        network: RoadNetwork, plans: VehiclePlans, dropped: Int, rerouted: Int
+        network: RoadNetwork, plans: VehiclePlans, dropped: Int, rerouted: Int, timed: [TimedLinkEdit]
     ) {
         let (base, _) = try model.loadTraffic()
         let plans: VehiclePlans
@@ -16,8 +16,11 @@ extension ScenarioBuilder {
         } else {
             plans = try model.loadVehicles(on: base)
         }
-        guard !job.networkChanges.isEmpty else { return (base, plans, 0, 0) }
-        let edits: [LinkEdit] = job.networkChanges.map { c in
+        // changes with a time take effect during the run, on the network the others make
+        let initial = job.networkChanges.filter { $0.at == nil }
+        let timed = job.networkChanges.filter { $0.at != nil }
+        guard !initial.isEmpty else { return (base, plans, 0, 0, try timedEdits(timed, on: base, model: model)) }
+        let edits: [LinkEdit] = initial.map { c in
             switch c.kind {
             case .closeLink: .close(links: c.links)
             case .setLanes: .setLanes(links: c.links, lanes: c.lanes ?? 1)
@@ -34,7 +37,7 @@ extension ScenarioBuilder {
         if !problems.isEmpty {
             throw InputError(
                 problems.map { p in
-                    let c = job.networkChanges[p.edit]
+                    let c = initial[p.edit]
                     let message =
                         p.code == "E-JOB-061" || p.code == "E-JOB-062"
                         ? p.message : "model '\(model.name)' \(p.message)"
@@ -44,6 +47,47 @@ extension ScenarioBuilder {
                 })
         }
         let r = plans.rerouted(from: base, to: kept, newIndex: newIndex)
-        return (kept, r.plans, r.dropped, r.rerouted)
+        return (kept, r.plans, r.dropped, r.rerouted, try timedEdits(timed, on: kept, model: model))
+    }
+
+    /// The changes with a time (`at:`) as edits of `network` (the one the run starts on): unknown links, and links
+    /// a change without a time already took away, are located errors with the nearest id.
+    static func timedEdits(_ changes: [NetworkChange], on network: RoadNetwork, model: CityModel) throws
+        -> [TimedLinkEdit]
+    {
+        guard !changes.isEmpty else { return [] }
+        var index: [String: Int32] = [:]
+        for (i, id) in network.linkIDs.enumerated() { index[id] = Int32(i) }
+        var problems: [Diagnostic] = []
+        var out: [TimedLinkEdit] = []
+        for c in changes {
+            var links: [Int32] = []
+            for id in c.links {
+                if let a = index[id] {
+                    links.append(a)
+                    continue
+                }
+                problems.append(
+                    Diagnostic(
+                        c.location, code: "E-JOB-060", keyPath: "changes.\(c.name).links",
+                        message: "model '\(model.name)' has no link \(InputToken.quote(id)) on the network the run "
+                            + "starts on (or a change without 'at' closes it)",
+                        hint: DidYouMean.suggest(id, from: Array(network.linkIDs.prefix(200_000))).map {
+                            "did you mean '\($0)'?"
+                        }))
+            }
+            let change: TimedLinkEdit.Change
+            switch c.kind {
+            case .closeLink: change = .close
+            case .setLanes: change = .setLanes(c.lanes ?? 1)
+            case .addLanes: change = .addLanes(c.lanes ?? 0)
+            case .setSpeed: change = .setSpeed(kmh: c.speedKmh ?? 50)
+            case .setCapacity: change = .setCapacity(vph: c.capacity ?? 1)
+            case .addLink: continue  // refused when the job is read
+            }
+            out.append(TimedLinkEdit(at: c.at ?? .zero, change: change, links: links))
+        }
+        if !problems.isEmpty { throw InputError(problems) }
+        return out
     }
 }

@@ -21,6 +21,10 @@ public struct RunMetadata: Sendable {
     public var wallSeconds: Double?
     /// Processes of the run (MPI ranks; 1: one process), like `workers` not part of the results.
     public var ranks: Int
+    /// What a fork from this run's states must share with it (`key=value` lines), written into every checkpoint.
+    public var forkInvariants = ""
+    /// The saved state this run was forked from (nil: it ran from the start).
+    public var forkedFrom: ForkOrigin?
     public init(
         jobName: String, jobYAML: String, jobHash: String, seed: UInt64, engineVersion: String, gitCommit: String,
         workers: Int, partitions: Int, startISO: String, epsg: Int = 0, ranks: Int = 1
@@ -52,6 +56,9 @@ public final class RunStore: SimulationObserver {
     public let workDir: String
     public var metadata: RunMetadata
     public let keep: Int
+    /// Keep every checkpoint and, at the end, the run folder's checkpoints and segments as `<name>.states`: the
+    /// saved states other runs fork from (`citytwin fork`).
+    public var keepStates = false
     let schemas: [OutputSchema]
     var snapTimes: [Int64] = []
     var snaps: [[[ArrayData]]]  // [domain][snapshot][variable]
@@ -187,6 +194,7 @@ public final class RunStore: SimulationObserver {
             try root.setAttribute("snapshots", Int64(snapshotTotal))
             try root.setAttribute("steps", Int64(stepTotal))
             try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+            try root.setAttribute("fork_invariants", metadata.forkInvariants)
             // a distributed domain's group holds rank 0's part; the other ranks' are in their files beside it
             let ranks = sim.ranks?.size ?? 1
             try root.setAttribute("ranks", Int64(ranks))
@@ -212,7 +220,7 @@ public final class RunStore: SimulationObserver {
                     + "with --resume")
         }
         try SafeFile.commit(tmp, to: path, overwrite: true)
-        Self.prune(checkpointsDir, keep: keep)
+        if !keepStates { Self.prune(checkpointsDir, keep: keep) }
         return path
     }
 
@@ -407,6 +415,7 @@ public final class RunStore: SimulationObserver {
             unlink(tmp)
             throw error
         }
+        if keepStates { return try keepStatesFolder(overwrite: overwrite) }
         try? FileManager.default.removeItem(atPath: workDir)
     }
 
@@ -428,6 +437,12 @@ public final class RunStore: SimulationObserver {
         try root.setAttribute("start_time", m.startISO)
         try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
         if let w = m.wallSeconds { try root.setAttribute("wall_time_s", w) }
+        if let o = m.forkedFrom {
+            try root.setAttribute("forked_from", o.path)
+            try root.setAttribute("forked_from_job_hash", o.jobHash)
+            try root.setAttribute("fork_time_s", Double(o.clock.milliseconds) / 1000)
+        }
+        if keepStates { try root.setAttribute("states", (statesPath as NSString).lastPathComponent) }
         let srs = m.epsg > 0 ? try SpatialReference(epsg: m.epsg) : nil
 
         // gather segment times

@@ -40,28 +40,29 @@ extension TrafficDomain {
         for a in 0..<network.linkCount {
             let w = values[a]
             linkDepth[a] = w
-            let shut: UInt8 = w >= f.closeDepth ? 1 : 0
+            let shut: UInt8 = w >= f.closeDepth || editClosed[a] != 0 ? 1 : 0
             if shut != closed[a] {
                 closed[a] = shut
                 closedCount += shut == 1 ? 1 : -1
                 closureChanged = true
             }
             let ms = traversalMs(a, depth: min(w, f.closeDepth))
-            if ms != freeMs[a] { rescale(a, to: ms, at: T) }
+            if ms != freeMs[a] { rescale(a, to: ms, at: T, water: true) }
         }
         if closureChanged { reroute(at: T) }
     }
 
     /// The traversal time of link a (ms) at a water depth: the dry one while the curve allows the free speed.
     func traversalMs(_ a: Int, depth w: Double) -> Int64 {
+        // at or above the dry speed this is the dry time (a changed speed limit included)
         let v = FloodSpeed.pregnolato(depth: w) / 3.6
-        guard v < network.freeSpeed[a] else { return dryMs[a] }
         return max(dryMs[a], Int64((network.length[a] / max(v, 0.01) * 1000).rounded(.up)))
     }
 
     /// Sets link a's traversal time to `ms`: vehicles still driving on it cover the rest of their way at the new
-    /// speed (remaining time scaled, rounded up, so the queue stays in order); the end node wakes to see it.
-    func rescale(_ a: Int, to ms: Int64, at T: Int64) {
+    /// speed (remaining time scaled, rounded up, so the queue stays in order); the end node wakes to see it. The
+    /// time lost to the `water` counts as water delay.
+    func rescale(_ a: Int, to ms: Int64, at T: Int64, water: Bool) {
         let old = freeMs[a]
         freeMs[a] = ms
         var i = qHead[a]
@@ -71,7 +72,7 @@ extension TrafficDomain {
             let exit = rings[a][k].exit
             if exit > T {
                 let new = T + ((exit - T) * ms + old - 1) / old
-                waterDelayMs += new - exit
+                if water { waterDelayMs += new - exit }
                 rings[a][k].exit = new
             }
             if i == qHead[a] { head = rings[a][k].exit }
@@ -228,43 +229,23 @@ extension TrafficDomain {
     var floodState: [NamedArray] {
         guard floodResponse != nil else { return [] }
         return [
-            NamedArray("free_ms", .int64(freeMs.array)), NamedArray("closed", .uint8(closed.array)),
-            NamedArray("link_depth", .float64(linkDepth)), NamedArray("route_seq", .int32(routeSeq.array)),
-            NamedArray("route_seq_start", .int32(routeSeqStart)), NamedArray("rerouted", .uint8(rerouted)),
-            NamedArray(
-                "flood_counters",
-                .int64([waterDelayMs + parts.reduce(0) { $0 + $1.waterDelayMs }, closedLinkMs, clockAfterTick])),
+            NamedArray("link_depth", .float64(linkDepth)),
+            NamedArray("flood_counters", .int64([waterDelayMs + parts.reduce(0) { $0 + $1.waterDelayMs }])),
         ]
     }
 
     func restoreFlood(from state: [NamedArray]) throws {
         guard floodResponse != nil else { return }
-        func find(_ name: String) throws -> ArrayData {
-            guard let a = state.first(where: { $0.name == name }) else {
-                throw RunError(
-                    "checkpoint has no traffic state '\(name)'",
-                    hint: "it was written without the flood coupling; start the run afresh")
-            }
-            return a.data
+        guard case .float64(let ld)? = state.first(where: { $0.name == "link_depth" })?.data,
+            ld.count == network.linkCount,
+            case .int64(let c)? = state.first(where: { $0.name == "flood_counters" })?.data, c.count == 1
+        else {
+            throw RunError(
+                "checkpoint traffic flood state is missing or inconsistent",
+                hint: "it was written without the flood coupling, or by another version; start the run afresh")
         }
-        let m = network.linkCount
-        guard case .int64(let fm) = try find("free_ms"), fm.count == m, case .uint8(let cl) = try find("closed"),
-            cl.count == m, case .float64(let ld) = try find("link_depth"), ld.count == m,
-            case .int32(let rs) = try find("route_seq"), rs.count >= routeSeq.count,
-            case .int32(let rss) = try find("route_seq_start"), rss.count == plans.count,
-            case .uint8(let rr) = try find("rerouted"), rr.count == plans.count,
-            case .int64(let c) = try find("flood_counters"), c.count == 3
-        else { throw RunError("checkpoint traffic flood state is inconsistent", hint: "start the run afresh") }
-        freeMs.assign(fm)
-        closed.assign(cl)
-        closedCount = cl.reduce(0) { $0 + Int($1) }
         linkDepth = ld
-        routeSeq = FieldBuffer(rs)
-        routeSeqStart = rss
-        rerouted = rr
         waterDelayMs = c[0]
         for p in parts { p.waterDelayMs = 0 }
-        closedLinkMs = c[1]
-        clockAfterTick = c[2]
     }
 }

@@ -18,7 +18,7 @@ import SimCore
 extension TrafficDomain {
     public func distribute(over ranks: any RankGroup) -> Bool {
         guard ranks.size > 1, parts.count >= ranks.size, floodResponse == nil, signalResponse == nil,
-            binCount == nil
+            binCount == nil, timedEdits.isEmpty
         else { return false }
         var rankOfPart = [Int32](repeating: 0, count: parts.count)
         for r in 0..<ranks.size { for p in ranks.owned(parts.count, rank: r) { rankOfPart[p] = Int32(r) } }

@@ -35,9 +35,11 @@ public final class TrafficDomain: DomainModel {
     let partNodes: [[Int32]]
     let inStart: [Int32], inLinks: [Int32]
 
-    // Link constants
+    // Link constants (changed only between ticks, by timed edits)
     let freeMs: FieldBuffer<Int64>  // free-flow traversal time (ms)
     let storage: FieldBuffer<Int32>
+    let capacityNow: FieldBuffer<Double>  // veh/h (the weights of the junction draws)
+    var lanesNow: [Double]
     let flowAdd: FieldBuffer<Int64>  // flow accumulator gain per tick (units: 1 vehicle = unit)
     let flowCap: FieldBuffer<Int64>
     /// One vehicle in a link's queue: its earliest exit time (read by the head check without touching vehicle
@@ -73,6 +75,13 @@ public final class TrafficDomain: DomainModel {
     let floodResponse: FloodResponse?
     var dryMs: [Int64] = []
     var closed: FieldBuffer<UInt8>
+    /// Changes during the run in time order, how many have taken effect, the links they closed; whether links can
+    /// close at all (flood response or closures), and how long a vehicle waits for a closed link to open.
+    let timedEdits: [TimedLinkEdit]
+    var editsApplied = 0
+    let editClosed: FieldBuffer<UInt8>
+    let mayClose: Bool
+    let closureWaitMs: Int64
     var linkDepth: [Double]
     var rerouted: [UInt8]
     var waterDelayMs: Int64 = 0
@@ -180,15 +189,9 @@ public final class TrafficDomain: DomainModel {
             let v = network.freeSpeed[a]
             let t = v > 0 ? len / v : network.freeFlowTime[a]
             ff[a] = Int64((t * 1000).rounded(.up))
-            let s = Int32(
-                max(
-                    1,
-                    (len * max(network.lanes[a], 1) * parameters.storageCapacityFactor / parameters.jamSpacing).rounded(
-                        .down)))
+            let s = Self.storage(length: len, lanes: network.lanes[a], parameters)
             st[a] = s
-            // veh·s/h per tick
-            let perTick = network.capacity[a] * parameters.flowCapacityFactor * Double(tickMs) / 1000
-            add[a] = max(1, Int64((perTick * 1000).rounded()))  // units of 1/3,600,000 veh
+            add[a] = Self.flowGain(capacity: network.capacity[a], parameters, tickMs: tickMs)
             cap[a] = max(add[a], Self.unit)
             var ring: Int64 = 4
             while ring < Int64(s) + 2 { ring <<= 1 }
@@ -239,6 +242,15 @@ public final class TrafficDomain: DomainModel {
         vDriven = FieldBuffer(count: nv, repeating: 0)
         vDrivenFreeMs = FieldBuffer(count: nv, repeating: 0)
         floodResponse = parameters.flood
+        timedEdits = parameters.timedEdits.enumerated().sorted {
+            ($0.element.at, $0.offset) < ($1.element.at, $1.offset)
+        }
+        .map(\.element)
+        mayClose = parameters.flood != nil || timedEdits.contains { $0.change == .close }
+        closureWaitMs = (parameters.flood?.maxWait ?? parameters.closureWait).milliseconds
+        editClosed = FieldBuffer(count: m, repeating: 0)
+        capacityNow = FieldBuffer(network.capacity)
+        lanesNow = network.lanes
         signalNodes =
             network.nodeSignal.isEmpty || parameters.signals == nil
             ? [] : (0..<n).filter { network.nodeSignal[$0] }.map(Int32.init)
@@ -250,7 +262,7 @@ public final class TrafficDomain: DomainModel {
         dryMs = ff
         closed = FieldBuffer(count: m, repeating: 0)
         linkDepth = [Double](repeating: 0, count: parameters.flood == nil ? 0 : m)
-        rerouted = [UInt8](repeating: 0, count: parameters.flood == nil ? 0 : nv)
+        rerouted = [UInt8](repeating: 0, count: mayClose ? nv : 0)
         lastSnapEntries = [Int64](repeating: 0, count: m)
         lastSnapExits = lastSnapEntries
         lastSnapTravel = lastSnapEntries
@@ -326,7 +338,8 @@ public final class TrafficDomain: DomainModel {
         tickDue = last >= tickStart
         guard tickDue else { return }
         now = last
-        if floodResponse != nil { rerouteDepartures(at: now) }
+        if editsApplied < timedEdits.count && timedEdits[editsApplied].at.milliseconds <= now { applyDueEdits() }
+        if mayClose { rerouteDepartures(at: now) }
     }
 
     public func step(phase: Int, partition: Int) {
@@ -363,7 +376,7 @@ public final class TrafficDomain: DomainModel {
         updateStats()
         // closures and dark junctions count over engine time (the steps between ticks included)
         let dt = t.milliseconds - tickStart
-        if floodResponse != nil { closedLinkMs += Int64(closedCount) * dt }
+        if mayClose { closedLinkMs += Int64(closedCount) * dt }
         if darkCount > 0 {
             for (k, v) in signalNodes.enumerated() where dark[Int(v)] != 0 { signalDarkMs[k] += dt }
         }
@@ -420,7 +433,7 @@ public final class TrafficDomain: DomainModel {
                     anyVehicle = true
                     if rings[a][Int(qHead[a] & qMask[a])].exit <= T {
                         part.candidates.append(Int32(a))
-                        part.weights.append(network.capacity[a])
+                        part.weights.append(capacityNow[a])
                     }
                 }
             }
@@ -492,7 +505,7 @@ public final class TrafficDomain: DomainModel {
                 let n = Int(n32)
                 if closed[n] != 0 {
                     // the next link is under water: wait at the head, or give the trip up after the longest wait
-                    guard T - exit >= floodResponse!.maxWait.milliseconds else { break }
+                    guard T - exit >= closureWaitMs else { break }
                     vArrive[h] = Self.cancelledMark
                     part.cancelled += 1
                     qHead[a] += 1
@@ -547,7 +560,7 @@ public final class TrafficDomain: DomainModel {
                 let a = Int(plans.routeLinks[Int(plans.routeStart[h])])
                 if closed[a] != 0 {
                     // the first link is under water: wait, or give the trip up after the longest wait
-                    if T - plans.depart[h] >= floodResponse!.maxWait.milliseconds {
+                    if T - plans.depart[h] >= closureWaitMs {
                         vArrive[h] = Self.cancelledMark
                         part.cancelled += 1
                     } else {
@@ -910,7 +923,7 @@ extension TrafficDomain {
                     KPI("iterations", Double(iterationResults.count + 1), "1"),
                     KPI("last_relative_gap", $0.relativeGap, "1"),
                 ]
-            } ?? []) + floodKPIs + signalKPIs
+            } ?? []) + floodKPIs + closureKPIs + signalKPIs
     }
 
     public func checkpointState() -> [NamedArray] { queueState(links: 0..<network.linkCount) + counterState }
@@ -949,7 +962,32 @@ extension TrafficDomain {
             NamedArray("snap_travel", .int64(lastSnapTravel)), NamedArray("v_enter", .int64(vEnter.array)),
             NamedArray("v_driven", .float64(vDriven.array)),
             NamedArray("v_driven_free_ms", .int64(vDrivenFreeMs.array)),
-        ] + floodState + signalState + profileState
+            // the routes (re-routes appended) and the planning days that made them: a fork from this state runs
+            // them without planning again
+            NamedArray("route_seq", .int32(routeSeq.array)), NamedArray("route_seq_start", .int32(routeSeqStart)),
+            NamedArray(
+                "iteration_results", shape: [iterationResults.count, 3],
+                .float64(iterationResults.flatMap { [$0.relativeGap, $0.averageExcess, $0.meanTravelTime] })),
+        ] + closureState + floodState + signalState + profileState
+    }
+
+    /// Routes and planning results from a checkpoint (absent from those of earlier versions: the built ones stay).
+    func restoreRoutes(from state: [NamedArray]) throws {
+        guard let rs = state.first(where: { $0.name == "route_seq" })?.data,
+            let rss = state.first(where: { $0.name == "route_seq_start" })?.data
+        else { return }
+        guard case .int32(let seq) = rs, case .int32(let start) = rss, start.count == plans.count,
+            start.allSatisfy({ $0 >= 0 && Int($0) < seq.count })
+        else {
+            throw RunError(
+                "checkpoint traffic routes do not fit the vehicles (\(plans.count))",
+                hint: "the checkpoint belongs to another population")
+        }
+        routeSeq = FieldBuffer(seq)
+        routeSeqStart = start
+        if case .float64(let r)? = state.first(where: { $0.name == "iteration_results" })?.data, r.count % 3 == 0 {
+            iterationResults = stride(from: 0, to: r.count, by: 3).map { (r[$0], r[$0 + 1], r[$0 + 2]) }
+        }
     }
 
     /// The travel-time bins of a planning day (when the run collects them).
@@ -990,6 +1028,8 @@ extension TrafficDomain {
             throw RunError("checkpoint traffic state 'v_driven' has the wrong type")
         }
         vDriven.assign(dv)
+        try restoreRoutes(from: state)
+        try restoreClosures(from: state)
         try restoreFlood(from: state)
         try restoreSignals(from: state)
         if let bc = binCount, let bt = binTravel {

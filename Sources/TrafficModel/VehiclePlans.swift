@@ -116,6 +116,11 @@ public struct QueueParameters: Sendable, Equatable {
     public var flood: FloodResponse? = nil
     /// How signalised junctions behave without power (the energy → traffic coupling); nil: they always work.
     public var signals: SignalResponse? = nil
+    /// Changes to links during the run (closures, lanes, speeds, capacities from a time on).
+    public var timedEdits: [TimedLinkEdit] = []
+    /// How long a vehicle waits for a link closed by an edit before its trip is cancelled (the flood response's
+    /// `maxWait` when it has one).
+    public var closureWait: SimDuration = .minutes(30)
     public init() {}
 }
 
@@ -140,4 +145,30 @@ public struct SignalResponse: Sendable, Equatable {
     /// How often the supply at the signals is refreshed from the energy domain.
     public var interval: SimDuration = .minutes(1)
     public init() {}
+}
+
+extension VehiclePlans {
+    /// These vehicles on the routes of a traffic checkpoint (`route_seq`, `route_seq_start`: each vehicle's route
+    /// as planned, re-routes before departure included) — the plans a fork of that state runs.
+    public func withRoutes(from state: [NamedArray]) throws -> VehiclePlans {
+        guard case .int32(let seq)? = state.first(where: { $0.name == "route_seq" })?.data,
+            case .int32(let start)? = state.first(where: { $0.name == "route_seq_start" })?.data,
+            start.count == count
+        else {
+            throw RunError(
+                "the saved state has no routes for these \(count) vehicles",
+                hint: "fork from a state saved by this CityTwin with the same vehicles")
+        }
+        var out = VehiclePlans()
+        for i in 0..<count {
+            var c = Int(start[i])
+            var route: [Int32] = []
+            while c >= 0, c < seq.count, seq[c] >= 0 {
+                route.append(seq[c])
+                c += 1
+            }
+            out.append(id: ids[i], depart: depart[i], route: route)
+        }
+        return out
+    }
 }

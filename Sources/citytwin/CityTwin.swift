@@ -15,7 +15,7 @@ struct CityTwin: ParsableCommand {
         version: CityTwinVersion.string,
         subcommands: [
             Run.self, Validate.self, StudyCommand.self, Inspect.self, Compare.self, Export.self, Report.self,
-            Fit.self, Calibrate.self, Import.self, Assign.self, PowerFlowCommand.self,
+            Fork.self, Fit.self, Calibrate.self, Import.self, Assign.self, PowerFlowCommand.self,
             Bench.self,
         ])
 }
@@ -163,46 +163,68 @@ struct Run: ParsableCommand {
     @Argument(help: "Job file (YAML), or a study file with --alternative and --seed.") var job: String
     @Option(help: "Of a study file: the alternative to run.") var alternative: String?
     @Option(help: "Of a study file: the seed to run.") var seed: UInt64?
+    @OptionGroup var settings: RunSettings
+
+    func validate() throws { try settings.check() }
+
+    func run() throws {
+        var c = "citytwin run \(job) --resume"
+        if let alternative, let seed { c += " --alternative \(alternative) --seed \(seed)" }
+        try settings.execute(resumeCommand: c + settings.resumeArguments) { access in
+            try StudySelection(alternative: alternative, seed: seed).job(path: job, access: access)
+        }
+    }
+}
+
+/// How a run is carried out (`run`, `fork`): workers, folders, resume, the display, file access and resources.
+struct RunSettings: ParsableArguments {
     @Option(help: "Worker threads (default: the job's 'workers', else all cores).") var workers: Int?
     @Option(help: "Partitions (default: about 8 per worker). Results do not depend on it.") var partitions: Int?
     @Option(name: .shortAndLong, help: "Results folder.") var output: String = "results"
     @Flag(help: "Continue from the newest valid checkpoint of an interrupted run (or start, if there is none).")
     var resume = false
     @Flag(help: "Replace an existing result (only once the new run has completed).") var overwrite = false
+    @Flag(
+        help: ArgumentHelp(
+            "Keep every checkpoint, and after the run its states (<output>/<name>.states) to fork alternatives "
+                + "from (as the job key checkpoint: {keep: all})."))
+    var keepCheckpoints = false
     @Flag(help: "No progress display.") var quiet = false
     @OptionGroup var access: AccessOptions
     @OptionGroup var resources: ResourceOptions
 
-    func validate() throws {
+    func check() throws {
         if let w = workers, w < 1 { throw ValidationError("--workers must be at least 1 (got \(w))") }
         if let p = partitions, p < 1 { throw ValidationError("--partitions must be at least 1 (got \(p))") }
     }
 
-    /// The command that continues this run after an interruption.
-    var resumeCommand: String {
-        var c = "citytwin run \(job) --resume"
-        if let alternative, let seed { c += " --alternative \(alternative) --seed \(seed)" }
+    /// The options a resume command repeats.
+    var resumeArguments: String {
+        var c = ""
         if output != "results" { c += " --output \(output)" }
         if let workers { c += " --workers \(workers)" }
+        if keepCheckpoints { c += " --keep-checkpoints" }
         for p in access.allowPaths { c += " --allow-path \(p)" }
         return c
     }
 
-    func run() throws {
+    /// Resolves the job (every rank the same way; rank 0 says what is wrong) and runs it.
+    func execute(resumeCommand: String, job resolve: (FileAccess) throws -> Job) throws {
         // a write beyond a file-size limit fails with EFBIG (reported, exit 1) instead of killing the process
         signal(SIGXFSZ, SIG_IGN)
         // under mpirun every rank runs this; rank 0 reports, the others step their share silently
         let ranks = try startRanks()
         defer { ranks?.finalize() }
         let lead = (ranks?.rank ?? 0) == 0
-        let j: Job
+        var j: Job
         do {
-            j = try StudySelection(alternative: alternative, seed: seed).job(path: job, access: try access.access())
+            j = try resolve(try access.access())
         } catch {
             // every rank reads the same file and fails the same way: rank 0 says it
             if !lead { throw ExitCode(error is InputError ? 64 : 1) }
             throw Exit.fail(error)
         }
+        if keepCheckpoints { j.keepStates = true }
         var o = RunOptions()
         o.workers = workers
         o.partitions = partitions
@@ -229,27 +251,7 @@ struct Run: ParsableCommand {
                 throw ExitCode(130)
             }
             guard lead else { return }
-            let rate = s.cellUpdatesPerSecond.map { ", \(fmtNum($0 / 1e6)) M cell-updates/s" } ?? ""
-            print(
-                "run '\(j.name)' done in \(fmtNum(s.wallSeconds)) s"
-                    + " (\(s.ticks) steps\(rate))"
-            )
-            if let r = s.resumedFrom { print("resumed from \(r)") }
-            if let ranks, let b = s.bytesSent {
-                let perStep = Double(b.step) / Double(max(s.ticks, 1)) / 1e3
-                print(
-                    "ranks: \(ranks.size); rank 0 sent \(fmtNum(perStep)) kB per step"
-                        + " and \(fmtNum(Double(b.synchronize) / 1e6)) MB gathering outputs and checkpoints")
-            }
-            for (domain, kpis) in s.kpis.sorted(by: { $0.key < $1.key }) {
-                print("\(domain):")
-                let width = max(16, kpis.map(\.name.count).max() ?? 16)
-                for k in kpis {
-                    let name = k.name + String(repeating: " ", count: max(0, width - k.name.count))
-                    print("  \(name) \(fmtNum(k.value)) \(k.units)")
-                }
-            }
-            print("result: \(s.resultPath)")
+            report(s, job: j, ranks: ranks)
         } catch let e as ExitCode { throw e } catch is RankStopped {
             throw ExitCode(1)
         } catch let e as AgreedError {
@@ -265,10 +267,70 @@ struct Run: ParsableCommand {
         }
     }
 
+    /// The run's summary: time, KPIs, where the result (and its states) are.
+    func report(_ s: RunSummary, job j: Job, ranks: MPIRanks?) {
+        let rate = s.cellUpdatesPerSecond.map { ", \(fmtNum($0 / 1e6)) M cell-updates/s" } ?? ""
+        print("run '\(j.name)' done in \(fmtNum(s.wallSeconds)) s (\(s.ticks) steps\(rate))")
+        if let r = s.resumedFrom { print("\(j.fork?.checkpoint == r ? "forked" : "resumed") from \(r)") }
+        if let ranks, let b = s.bytesSent {
+            let perStep = Double(b.step) / Double(max(s.ticks, 1)) / 1e3
+            print(
+                "ranks: \(ranks.size); rank 0 sent \(fmtNum(perStep)) kB per step"
+                    + " and \(fmtNum(Double(b.synchronize) / 1e6)) MB gathering outputs and checkpoints")
+        }
+        for (domain, kpis) in s.kpis.sorted(by: { $0.key < $1.key }) {
+            print("\(domain):")
+            let width = max(16, kpis.map(\.name.count).max() ?? 16)
+            for k in kpis {
+                let name = k.name + String(repeating: " ", count: max(0, width - k.name.count))
+                print("  \(name) \(fmtNum(k.value)) \(k.units)")
+            }
+        }
+        print("result: \(s.resultPath)")
+        if j.keepStates && !s.kpis.isEmpty { print("states: \(RunStore.statesPath(for: s.resultPath))") }
+    }
+
     /// The ranks when an MPI launcher started this process (nil otherwise).
     func startRanks() throws -> MPIRanks? {
         guard MPIRanks.launched(environment: ProcessInfo.processInfo.environment) else { return nil }
         do { return try MPIRanks() } catch { throw Exit.fail(error) }
+    }
+}
+
+struct Fork: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run an alternative from a saved state of a run (the city at 07:00), its changes from then on.",
+        discussion: """
+            The state comes from a run with --keep-checkpoints (or checkpoint: {keep: all}): its states folder \
+            <output>/<name>.states, or one checkpoint file in it. The alternative's job must be the saved run's job \
+            in what the state holds (model, seed, start, output times, domains and couplings, vehicles and their \
+            planning, energy agents and grid: each difference is a located error); forcing, parameters, outages, \
+            repair times and network changes added after the saved run's take effect from the state's time. The \
+            result covers the whole run: before the state it is the saved run's, byte for byte, and a fork without \
+            changes equals the saved run from then on (docs/twin.md).
+            """)
+    @Argument(help: "The saved state: a states folder (<output>/<name>.states) or a checkpoint file in it.")
+    var state: String
+    @Option(help: "The alternative's job file.") var job: String
+    @Option(
+        help: ArgumentHelp(
+            "The state to start from: a duration since the run's start (7h) or an ISO 8601 instant; the first kept "
+                + "state at or after it. Needed when the folder keeps several.", valueName: "TIME"))
+    var from: String?
+    @OptionGroup var settings: RunSettings
+
+    func validate() throws { try settings.check() }
+
+    func run() throws {
+        var c = "citytwin fork \(state) --job \(job) --resume"
+        if let from { c += " --from \(from)" }
+        try settings.execute(resumeCommand: c + settings.resumeArguments) { access in
+            let point: ForkPoint
+            do { point = try ForkPoint.locate(state, at: from) } catch let e as RunError {
+                throw InputError(SourceLocation(file: state), code: "E-FORK-010", message: e.message, hint: e.hint)
+            }
+            return try Job.load(path: job, access: access).forked(from: point)
+        }
     }
 }
 
