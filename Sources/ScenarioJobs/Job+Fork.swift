@@ -148,12 +148,13 @@ extension Job {
     /// This job, started from the saved state `point`: checked against what the state's run was built with (every
     /// difference a located error), and the network changes it adds to the state's taking effect at the state's
     /// time (or later, where they say so).
-    public func forked(from point: ForkPoint) throws -> Job {
+    public func forked(from point: ForkPoint, locate: ((String) -> SourceLocation)? = nil) throws -> Job {
         var problems: [Diagnostic] = []
         func problem(_ key: String, _ code: Int, _ message: String, hint: String) {
             problems.append(
                 Diagnostic(
-                    location(ofKey: key), code: "E-FORK-\(pad3(code))", keyPath: key, message: message, hint: hint))
+                    locate?(key) ?? location(ofKey: key), code: "E-FORK-\(pad3(code))", keyPath: key,
+                    message: message, hint: hint))
         }
         if point.invariants.isEmpty {
             throw RunError(
@@ -212,15 +213,6 @@ extension Job {
     /// Where a key path is written in the job's text (its nearest written parent; else the file).
     func location(ofKey path: String) -> SourceLocation {
         guard let root = try? Yams.compose(yaml: text) else { return SourceLocation(file: file) }
-        var node = root
-        var mark = root.mark
-        for part in path.split(separator: ".") {
-            guard case .mapping(let m) = node, let entry = m.first(where: { $0.key.string == String(part) }) else {
-                break
-            }
-            node = entry.value
-            mark = entry.key.mark
-        }
-        return SourceLocation(file: file, line: mark?.line, column: mark?.column)
+        return YNode(node: root, path: "", file: file).located(path).location
     }
 }

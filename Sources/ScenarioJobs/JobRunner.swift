@@ -237,6 +237,15 @@ public enum JobRunner {
         let lock = try RunLock(directory: outDir, name: job.name)
         let resultPath = outDir + "/" + job.name + ".h5"
         let workDir = outDir + "/" + job.name + ".work"
+        if let f = job.fork {
+            let from = (f.checkpoint as NSString).standardizingPath
+            for own in [RunStore.statesPath(for: resultPath), workDir]
+            where from.hasPrefix((own as NSString).standardizingPath + "/") {
+                throw RunError(
+                    "the fork '\(job.name)' would write over the states it starts from ('\(own)')",
+                    hint: "give the fork another name or pass --output DIR")
+            }
+        }
         let hasWork = SafeFile.exists(workDir)
         if o.resume && !hasWork, SafeFile.exists(resultPath), RunStore.resultHash(resultPath) == job.resultHash {
             return (lock, .complete)
@@ -247,14 +256,6 @@ public enum JobRunner {
                 hint: "pass --overwrite to replace it (only once the new run completes), or --output DIR")
         }
         let states = RunStore.statesPath(for: resultPath)
-        if let f = job.fork {
-            let from = (f.checkpoint as NSString).standardizingPath
-            for own in [states, workDir] where from.hasPrefix((own as NSString).standardizingPath + "/") {
-                throw RunError(
-                    "the fork '\(job.name)' would write over the states it starts from ('\(own)')",
-                    hint: "give the fork another name or pass --output DIR")
-            }
-        }
         if job.keepStates && SafeFile.exists(states) {
             if !RunStore.isRunFolder(states) {
                 throw RunError(

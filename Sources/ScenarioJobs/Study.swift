@@ -18,6 +18,7 @@ import Yams
 ///     extends: wall
 ///     set: {flood.drainage: 40mm/h}
 /// sweep: {energy.ev_share: [0.1, 0.3]}   # every alternative at every point
+/// from: {state: ../results/day.states, time: 7h}   # optional: every run forks from this saved state
 /// ```
 public struct Study: Sendable {
     public var file: String
@@ -30,6 +31,8 @@ public struct Study: Sendable {
     public var alternatives: [Alternative]
     /// Every run, alternative-major.
     public var runs: [Run]
+    /// The saved state every run starts from (`from:`; nil: runs start at the beginning).
+    public var fork: ForkPoint?
 
     public struct Alternative: Sendable {
         public var name: String
@@ -51,7 +54,7 @@ public struct Study: Sendable {
     static let fileLimit = 1 << 20
     /// At most this many runs (alternatives × sweep points × seeds), checked before any is resolved.
     public static let maxRuns = 10_000
-    static let topKeys = ["schema", "name", "description", "base", "seeds", "alternatives", "sweep"]
+    static let topKeys = ["schema", "name", "description", "base", "seeds", "alternatives", "sweep", "from"]
     static let alternativeKeys = ["name", "description", "extends", "changes", "set"]
     /// Keys a study sets itself; an alternative may not override them.
     static let reservedPaths = ["name", "seed", "schema"]
@@ -125,6 +128,7 @@ public struct Study: Sendable {
                     + "\(maxRuns) runs", hint: "split it into several studies")
             throw InputError(r.diagnostics)
         }
+        let fork = m["from"].flatMap { parseFrom($0, r, studyDir: studyDir, seeds: seeds) }
         guard let baseRoot else { throw InputError(r.diagnostics) }
         // the study's own problems and those of every run, all at once
         let resolver = StudyResolver(study: file, base: baseRoot, specs: specs, reader: r)
@@ -142,7 +146,8 @@ public struct Study: Sendable {
                 let jr = YAMLReader(file: baseFile)
                 let yaml = (try? Yams.serialize(node: tree.node)) ?? baseText
                 do {
-                    let job = try Job.parse(root: tree, reader: jr, text: yaml, file: baseFile, access: access)
+                    var job = try Job.parse(root: tree, reader: jr, text: yaml, file: baseFile, access: access)
+                    if let fork { job = try job.forked(from: fork, locate: { tree.located($0).location }) }
                     runs.append(Run(alternative: alt.name, seed: seed, job: job))
                 } catch let e as InputError {
                     for d in e.diagnostics {
@@ -166,7 +171,35 @@ public struct Study: Sendable {
         }
         return Study(
             file: file, name: name, description: r.string(m["description"]), baseFile: baseFile, seeds: seeds,
-            alternatives: alternatives, runs: runs)
+            alternatives: alternatives, runs: runs, fork: fork)
+    }
+
+    /// `from: {state: FOLDER|FILE, time: 7h}`: the saved state every run forks from (the path relative to the
+    /// study's folder); its run's seed must be the study's only seed.
+    static func parseFrom(_ n: YNode, _ r: YAMLReader, studyDir: String, seeds: [UInt64]) -> ForkPoint? {
+        guard let m = r.mapping(n, allowed: ["state", "time"], required: ["state"], what: "a saved state"),
+            let state = r.string(m["state"])
+        else { return nil }
+        let path = ((state.hasPrefix("/") || studyDir.isEmpty) ? state : studyDir + "/" + state)
+        let point: ForkPoint
+        do {
+            point = try ForkPoint.locate((path as NSString).standardizingPath, at: r.string(m["time"]))
+        } catch let e as RunError {
+            r.report(
+                m["time"] != nil && e.message.contains("state") ? m["time"]! : m["state"]!, 37, e.message, hint: e.hint)
+            return nil
+        } catch {
+            r.report(m["state"]!, 37, "\(error)")
+            return nil
+        }
+        let seed = ForkPoint.invariant(point.invariants, "seed") ?? "?"
+        if seeds.map(String.init) != [seed] {
+            r.report(
+                n, 38, "runs forked from the saved state continue its seed \(seed); the study runs \(seeds)",
+                hint: "write 'seeds: [\(seed)]' (a state per seed: one study each)")
+            return nil
+        }
+        return point
     }
 
     static func isSafeName(_ s: String) -> Bool {

@@ -23,6 +23,17 @@ public struct YNode {
         YNode(node: n, path: path.isEmpty ? key : path + "." + key, origins: origins)
     }
     func item(_ k: Int, _ n: Node) -> YNode { YNode(node: n, path: path + "[\(k)]", origins: origins) }
+    /// The node at a dotted key path below this one, or the nearest written parent.
+    func located(_ keyPath: String) -> YNode {
+        var n = self
+        for part in keyPath.split(separator: ".") {
+            guard case .mapping(let m) = n.node, let e = m.first(where: { $0.key.string == String(part) }) else {
+                break
+            }
+            n = n.child(String(part), e.value)
+        }
+        return n
+    }
 }
 
 /// The files the nodes of a merged tree came from, by key path: a study's overrides spliced into its base job.
