@@ -29,6 +29,9 @@ public final class CalibrationRunner {
 
     let calibration: Calibration
     public var options: StudyRunner.Options
+    /// Run each batch as a Slurm array instead (`sbatch --wait`: this process waits on the login node or in a job
+    /// of its own); nil: on this machine, through the study runner.
+    public var slurm: StudySlurm.Options?
     public var log: (String) -> Void = { _ in }
     let folder: String
     var evaluations: [Evaluation] = []
@@ -104,16 +107,7 @@ public final class CalibrationRunner {
             var study = try Study.load(path: studyFile)
             study.runs.removeAll { $0.alternative == "base" }
             study.alternatives.removeAll { $0.name == "base" }
-            var o = options
-            o.output = folder + "/batches"
-            let runner = StudyRunner(study: study, options: o)
-            let outcome = try runner.run()
-            if outcome.interrupted { throw Interrupted() }
-            if outcome.counts.failed > 0 {
-                throw RunError(
-                    "batch \(name): \(outcome.counts.failed) runs failed",
-                    hint: "see citytwin study status \(outcome.folder); rerun with the same command to retry")
-            }
+            let batchFolder = try runBatch(study, name: name)
             for (k, f) in fresh.enumerated() {
                 var total = 0.0
                 var first = ""
@@ -121,7 +115,7 @@ public final class CalibrationRunner {
                     guard let run = study.runs.first(where: { $0.alternative == "c\(k)" && $0.seed == seed }) else {
                         continue
                     }
-                    let result = outcome.folder + "/" + run.folder + "/" + run.job.name + ".h5"
+                    let result = batchFolder + "/" + run.folder + "/" + run.job.name + ".h5"
                     if first.isEmpty { first = result }
                     let report = try FitReport.fit(result: result, sources: c.observations)
                     total += try report.objective(c.objective)
@@ -139,6 +133,47 @@ public final class CalibrationRunner {
             }
         }
         return points.map { cache[key($0)]! }
+    }
+
+    /// Runs a batch's study to the end (here, or on Slurm); returns its folder.
+    func runBatch(_ study: Study, name: String) throws -> String {
+        guard var so = slurm else {
+            var o = options
+            o.output = folder + "/batches"
+            let outcome = try StudyRunner(study: study, options: o).run()
+            if outcome.interrupted { throw Interrupted() }
+            if outcome.counts.failed > 0 {
+                throw RunError(
+                    "batch \(name): \(outcome.counts.failed) runs failed",
+                    hint: "see citytwin study status \(outcome.folder); rerun with the same command to retry")
+            }
+            return outcome.folder
+        }
+        so.output = folder + "/batches"
+        let job = StudySlurm(
+            study: study, options: so, memory: try study.check(workers: so.workers).largest?.memory ?? 0)
+        func unfinished() -> [Study.Run] {
+            study.runs.filter { r in
+                let f = job.folder + "/" + r.folder
+                return RunStatus.read(folder: f)?.isComplete(folder: f) != true
+            }
+        }
+        var failure = ""
+        if !unfinished().isEmpty {
+            let scripts = try job.write()
+            log("\(name): \(study.runs.count) runs as a Slurm array (sbatch --wait \(scripts.runs))")
+            // sbatch --wait fails when a task failed: what is missing is reported below, with sbatch's words
+            do { _ = try StudySlurm.sbatch(["--wait", scripts.runs]) } catch let e as RunError { failure = e.message }
+        }
+        let missing = unfinished()
+        if !missing.isEmpty {
+            throw RunError(
+                "batch \(name): \(missing.count) of its \(study.runs.count) runs did not finish on Slurm"
+                    + (failure.isEmpty ? "" : " (\(failure))"),
+                hint: "see citytwin study status \(job.folder) and \(job.scriptFolder)/task-*.log; the same command "
+                    + "submits what is missing again")
+        }
+        return job.folder
     }
 
     /// `calibration.csv` (every evaluation in order, with the best so far), `best.yaml` (the best point as a

@@ -26,7 +26,7 @@ public struct FitReport: Sendable {
             if ["tif", "tiff", "asc", "vrt", "img", "nc"].contains(ext) { return Source(kind: .extent, path: path) }
             let text = try InputFile.text(path, what: "the observations")
             let head = Set(
-                (text.split(separator: "\n").first ?? "").split(separator: ",").map {
+                (text.split(separator: "\n").first { !$0.hasPrefix("#") } ?? "").split(separator: ",").map {
                     $0.trimmingCharacters(in: .whitespacesAndNewlines)
                 })
             if head.contains("link_id") { return Source(kind: head.contains("speed") ? .speeds : .counts, path: path) }

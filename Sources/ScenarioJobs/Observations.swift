@@ -127,18 +127,21 @@ public enum Observations {
                 $0.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             while lines.last == "" { lines.removeLast() }
-            guard let first = lines.first else {
+            // comment lines (provenance, units) may come before the header too
+            let headerIndex = lines.firstIndex { !$0.isEmpty && !$0.hasPrefix("#") } ?? lines.count
+            guard headerIndex < lines.count else {
                 throw InputError(
                     SourceLocation(file: path), code: "E-OBS-001", message: "empty observations file",
-                    hint: "the first line names the columns: " + (required + oneOf.map { $0[0] }).joined(separator: ",")
+                    hint: "the first line that is not a comment names the columns: "
+                        + (required + oneOf.map { $0[0] }).joined(separator: ",")
                 )
             }
-            head = first.split(separator: ",", omittingEmptySubsequences: false).map {
+            head = lines[headerIndex].split(separator: ",", omittingEmptySubsequences: false).map {
                 $0.trimmingCharacters(in: .whitespaces)
             }
             let known = required + optional + oneOf.flatMap { $0 }
             var problems: [Diagnostic] = []
-            let at = SourceLocation(file: path, line: 1)
+            let at = SourceLocation(file: path, line: headerIndex + 1)
             for h in head where !known.contains(h) {
                 problems.append(
                     Diagnostic(
@@ -156,7 +159,7 @@ public enum Observations {
                         message: "exactly one of the columns " + group.map { "'\($0)'" }.joined(separator: ", ")
                             + " is needed"))
             }
-            for (n, l) in lines.enumerated().dropFirst() where !l.isEmpty && !l.hasPrefix("#") {
+            for (n, l) in lines.enumerated().dropFirst(headerIndex + 1) where !l.isEmpty && !l.hasPrefix("#") {
                 let f = l.split(separator: ",", omittingEmptySubsequences: false).map {
                     $0.trimmingCharacters(in: .whitespaces)
                 }

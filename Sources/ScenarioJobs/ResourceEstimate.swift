@@ -15,7 +15,7 @@ public struct ResourceEstimate: Sendable {
     public var disk = 0.0
     /// The result file before compression (an upper bound; deflate typically halves it or better).
     public var result = 0.0
-    /// The checkpoints kept at once (`checkpoint.keep` of them).
+    /// The checkpoints kept at once (`checkpoint.keep` of them, or every one with `keep: all`).
     public var checkpoints = 0.0
     public var seconds = 0.0
     public var ticks = 0.0
@@ -122,8 +122,12 @@ public struct ResourceEstimate: Sendable {
         let finals = fs.reduce(0) { $0 + $1.finals }
         let raw = outputs * snapshot + diagnostics
         result = raw + finals
-        checkpoints =
-            job.checkpointInterval == nil ? 0 : Double(job.checkpointKeep) * fs.reduce(4096) { $0 + $1.checkpoint }
+        // kept states (`keep: all`) hold one checkpoint per interval before the end
+        let kept =
+            job.checkpointInterval.map {
+                job.keepStates ? Double((job.duration.milliseconds - 1) / $0.milliseconds) : Double(job.checkpointKeep)
+            } ?? 0
+        checkpoints = kept * fs.reduce(4096) { $0 + $1.checkpoint }
         // the planning days keep their newest two checkpoints (a traffic state each) until the run completes
         if let t = job.traffic, t.iterations > 1, let k = domains.firstIndex(where: { $0.name == "traffic" }) {
             checkpoints += 2 * (fs[k].checkpoint + 4096)

@@ -57,7 +57,17 @@ struct Calibrate: ParsableCommand {
     @Option(name: .shortAndLong, help: "Results folder.") var output: String = "results"
     @Option(help: "Concurrent runs (default: cores / workers).") var jobs: Int?
     @Option(help: "Worker threads of each run.") var workers: Int = 1
+    @Flag(help: "Run each batch as a Slurm array job (sbatch --wait) instead of on this machine.") var slurm = false
+    @Option(help: "With --slurm: the partition.") var partition: String?
+    @Option(help: "With --slurm: the time limit of each task (Slurm's --time).") var time: String?
     @OptionGroup var access: AccessOptions
+
+    func validate() throws {
+        if workers < 1 { throw ValidationError("--workers must be at least 1 (got \(workers))") }
+        if !slurm && (partition != nil || time != nil) {
+            throw ValidationError("--partition and --time go with --slurm")
+        }
+    }
 
     func run() throws {
         let stop = StopFlag()
@@ -71,6 +81,14 @@ struct Calibrate: ParsableCommand {
             o.stopRequested = { stop.requested }
             let runner = CalibrationRunner(c, options: o)
             runner.log = { print($0) }
+            if slurm {
+                var so = StudySlurm.Options(executable: selfExecutable())
+                so.partition = partition
+                so.time = time
+                so.workers = workers
+                so.extraArguments = o.extraArguments
+                runner.slurm = so
+            }
             let t0 = Date()
             let out = try runner.run()
             let best = c.overlay(out.best.values).map { "\($0) = \($1)" }.joined(separator: ", ")

@@ -142,4 +142,29 @@ import Testing
         let same = try Self.sameDatasets(run + "/base.h5", dir + "/ref/base.h5")
         #expect(same.status == 0, "\(same.err)")
     }
+
+    /// A calibration whose batches run as Slurm arrays (`calibrate --slurm`: sbatch --wait per batch) ends with the
+    /// same history and best parameters as the same calibration on this node.
+    @Test func calibrationOnSlurmEqualsTheLocalOne() throws {
+        guard Self.slurmUp() else {
+            Issue.record("no Slurm on this machine: scripts/test starts one (ensure_slurm)")
+            return
+        }
+        let dir = tempDir("slurm-calibrate")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TwinTests.writeTruth(dir)
+        try TwinTests.calibration("nm", method: "nelder_mead", runs: 6).write(
+            toFile: dir + "/nm.calibration.yaml", atomically: true, encoding: .utf8)
+        let local = try citytwin(["calibrate", dir + "/nm.calibration.yaml", "-o", dir + "/local"])
+        #expect(local.status == 0, "\(local.err)")
+        let slurm = try citytwin(["calibrate", dir + "/nm.calibration.yaml", "-o", dir + "/slurm", "--slurm"])
+        #expect(slurm.status == 0, "\(slurm.out)\n\(slurm.err)")
+        #expect(slurm.out.contains("as a Slurm array (sbatch --wait"), "\(slurm.out)")
+        #expect(SafeFile.exists(dir + "/slurm/nm/batches/b0001/slurm/runs.sbatch"))
+        for file in ["calibration.csv", "best.yaml"] {
+            let a = try String(contentsOfFile: dir + "/local/nm/" + file, encoding: .utf8)
+            let b = try String(contentsOfFile: dir + "/slurm/nm/" + file, encoding: .utf8)
+            #expect(a == b, "\(file) differs on Slurm")
+        }
+    }
 }

@@ -199,4 +199,44 @@ import Testing
         #expect(f.out.contains("far: (\(String(format: "%.1f", x[0] - 1000))"), "\(f.out)")
         #expect(f.out.contains("no transformer of that name in the model (did you mean '\(names[0])'?)"), "\(f.out)")
     }
+
+    /// The shipped Monaco twin (Jobs/monaco-twin): `make-observations` writes the committed observations again,
+    /// the day and today jobs validate, and the shipped calibration, cut to 30 runs, recovers the hidden demand
+    /// scale 1.2 and capacity factor 0.6 within 2.5 % of their ranges from its wrong starts (1.0 and 0.8 wide).
+    @Test func shippedMonacoTwinRecoversItsHiddenParameters() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let twin = root + "/Jobs/monaco-twin"
+        let dir = tempDir("monacotwin")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let make = try runTool(twin + "/make-observations", [citytwinBinary, dir + "/observations"])
+        #expect(make.status == 0, "\(make.err)")
+        for f in ["counts.csv", "speeds.csv"] {
+            let shipped = try String(contentsOfFile: twin + "/observations/" + f, encoding: .utf8)
+            let again = try String(contentsOfFile: dir + "/observations/" + f, encoding: .utf8)
+            #expect(shipped == again, "\(f) is what make-observations writes")
+        }
+        for job in ["day.yaml", "today.yaml"] {
+            let v = try citytwin(["validate", twin + "/" + job])
+            #expect(v.status == 0, "\(job): \(v.err)")
+        }
+        let day = try String(contentsOfFile: twin + "/day.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "model: ../../Data/monaco", with: "model: \(root)/Data/monaco")
+        try day.write(toFile: dir + "/day.yaml", atomically: true, encoding: .utf8)
+        let cal = try String(contentsOfFile: twin + "/calibration.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "budget: {runs: 40}", with: "budget: {runs: 30}")
+        #expect(cal.contains("budget: {runs: 30}"))
+        try cal.write(toFile: dir + "/calibration.yaml", atomically: true, encoding: .utf8)
+        let r = try citytwin(["calibrate", dir + "/calibration.yaml", "-o", dir + "/out"])
+        #expect(r.status == 0, "\(r.err)")
+        let best = try String(contentsOfFile: dir + "/out/monaco-twin/best.yaml", encoding: .utf8)
+        func value(_ key: String) -> Double? {
+            best.split(separator: "\n").first { $0.contains(key + ":") }
+                .flatMap { Double($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) }
+        }
+        let demand = value("traffic.demand_scale")
+        let capacity = value("traffic.flow_capacity_factor")
+        #expect(demand.map { abs($0 - 1.2) <= 0.025 * 1.0 } == true, "demand \(String(describing: demand))")
+        #expect(capacity.map { abs($0 - 0.6) <= 0.025 * 0.8 } == true, "capacity \(String(describing: capacity))")
+    }
 }
