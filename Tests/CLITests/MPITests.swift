@@ -1,4 +1,5 @@
 import Foundation
+import SimCore
 import Testing
 
 /// One scenario over several processes with Open MPI (`mpirun`, installed by scripts/test): the results are the
@@ -141,5 +142,30 @@ import Testing
         let bad = try Self.mpirun(2, ["run", dir + "/short.yaml", "--output", dir + "/out2", "--quiet"])
         #expect(bad.status != 0)
         #expect(bad.err.components(separatedBy: "E-JOB-027").count == 2, "\(bad.err)")
+    }
+
+    /// The coupled valley city keeps its states over 2 ranks (rank parts beside each checkpoint); forks of the state
+    /// at 30 min without changes, on one process and on 3 ranks, equal the run.
+    @Test func statesKeptOverTwoRanksForkOnAnyRankCount() throws {
+        guard Self.mpiUp else { return }
+        let dir = tempDir("mpi-fork")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try CoupledCityTests.writeValleyCity(dir)
+        let job = CoupledCityTests.job("city")
+        try job.write(toFile: dir + "/city.yaml", atomically: true, encoding: .utf8)
+        try job.replacingOccurrences(of: "name: city", with: "name: same").write(
+            toFile: dir + "/same.yaml", atomically: true, encoding: .utf8)
+        let m = try Self.mpirun(2, ["run", dir + "/city.yaml", "-o", dir + "/day", "--quiet", "--keep-checkpoints"])
+        #expect(m.status == 0, "\(m.err)")
+        let states = dir + "/day/city.states"
+        #expect(SafeFile.exists(states + "/checkpoints/ckpt-000001800000.rank1.h5"), "rank 1's part is kept")
+        let fork = ["fork", states, "--from", "30min", "--job", dir + "/same.yaml", "--quiet"]
+        let one = try citytwin(fork + ["-o", dir + "/one"])
+        #expect(one.status == 0, "\(one.err)")
+        let three = try Self.mpirun(3, fork + ["-o", dir + "/three", "--workers", "1"])
+        #expect(three.status == 0, "\(three.err)")
+        for out in ["one", "three"] {
+            #expect(try ForkTests.differences(dir + "/day/city.h5", dir + "/\(out)/same.h5") == [], "\(out)")
+        }
     }
 }
