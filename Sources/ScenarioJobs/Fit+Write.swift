@@ -123,4 +123,53 @@ extension FitReport {
             }
         }
     }
+
+    /// A fit written by `write(to:)` (`citytwin fit --h5`), read back for the report: sensors with their
+    /// measures, the overall measures per kind and the unmatched observations.
+    public static func read(h5 path: String) throws -> FitReport {
+        let f = try H5File.open(path)
+        let root = try f.root
+        guard try root.memberNames().contains("fit"), try root.isGroup("fit") else {
+            throw InputError(
+                SourceLocation(file: path), code: "E-FIT-001", message: "no group 'fit' in this file",
+                hint: "write one with citytwin fit RESULT OBS... --h5 FILE")
+        }
+        let g = try root.group("fit")
+        var report = FitReport(result: try g.stringAttribute("result") ?? "")
+        let fixed = Set(["sensor", "sensor_id", "matched", "n"])
+        for kind in Source.Kind.allCases where try g.memberNames().contains(kind.rawValue) {
+            let k = try g.group(kind.rawValue)
+            let ids = try k.dataset("sensor_id").readStrings()
+            let matched = try k.dataset("matched").readStrings()
+            let n = try k.dataset("n").read().doubles
+            var measures: [(String, [Double], String)] = []
+            for name in try k.memberNames() where !fixed.contains(name) {
+                let d = try k.dataset(name)
+                measures.append((name, try d.read().doubles, try d.stringAttribute("units") ?? ""))
+            }
+            for (i, id) in ids.enumerated() where i < matched.count && i < n.count {
+                report.sensors.append(
+                    Sensor(
+                        kind: kind, name: id, matched: matched[i], n: Int(n[i]),
+                        measures: measures.compactMap { $0.1.count > i ? Measure($0.0, $0.1[i], $0.2) : nil }))
+            }
+            for a in try k.attributeNames().sorted() where a.hasPrefix("overall_") && !a.hasSuffix("_units") {
+                let name = String(a.dropFirst("overall_".count))
+                report.overall.append(
+                    (kind, Measure(name, try k.doubleAttribute(a) ?? .nan, try k.stringAttribute(a + "_units") ?? "")))
+            }
+        }
+        if try g.memberNames().contains("unmatched") {
+            let u = try g.group("unmatched")
+            let files = try u.dataset("file").readStrings()
+            let lines = try u.dataset("line").read().doubles
+            let names = try u.dataset("name").readStrings()
+            let reasons = try u.dataset("reason").readStrings()
+            for i in files.indices where i < lines.count && i < names.count && i < reasons.count {
+                report.unmatched.append(
+                    Unmatched(file: files[i], line: Int(lines[i]), name: names[i], reason: reasons[i]))
+            }
+        }
+        return report
+    }
 }

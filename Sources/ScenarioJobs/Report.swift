@@ -17,7 +17,8 @@ public struct ResultReport: Sendable {
     public var hotspots = 15
     public init() {}
 
-    public func render(_ d: ResultData) throws -> String {
+    /// The report of `d`; with `fit` (a result's fit to observations) a section of it after the key figures.
+    public func render(_ d: ResultData, fit: FitReport? = nil) throws -> String {
         var body: [String] = []
         var notes: [String] = []
         let title =
@@ -27,6 +28,7 @@ public struct ResultReport: Sendable {
         body.append("<h1>\(Self.html(title))</h1>")
         body.append(provenance(d))
         body.append(kpiTable(d))
+        if let fit { body.append(fitSection(fit)) }
         if d.kind == .run {
             body.append("<section id=\"maps\"><h2>Maps</h2>" + (try runMaps(d, notes: &notes)) + "</section>")
             body.append("<section id=\"charts\"><h2>Time series</h2>" + charts(d) + "</section>")

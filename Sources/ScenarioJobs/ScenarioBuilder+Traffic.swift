@@ -65,6 +65,14 @@ extension ScenarioBuilder {
             for id in c.links {
                 if let a = index[id] {
                     links.append(a)
+                    if c.kind == .addLanes, network.lanes[Int(a)] + (c.lanes ?? 0) < 1 {
+                        problems.append(
+                            Diagnostic(
+                                c.location, code: "E-JOB-061", keyPath: "changes.\(c.name).lanes",
+                                message:
+                                    "link \(InputToken.quote(id)) would have \(network.lanes[Int(a)] + (c.lanes ?? 0)) "
+                                    + "lanes", hint: "use close_link to take a road away"))
+                    }
                     continue
                 }
                 problems.append(

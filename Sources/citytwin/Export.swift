@@ -58,6 +58,8 @@ struct Report: ParsableCommand {
     @Option(name: .shortAndLong, help: "The HTML file to write (default: the input with .html).") var output: String?
     @Option(help: "Links drawn per map at most (the most important: by flow, or by |Δ| for a compare).")
     var maxLinks = 25_000
+    @Option(help: "A fit of the result to observations (citytwin fit ... --h5 FILE), drawn as its own section.")
+    var fit: String?
     @Flag(help: "Replace an existing report.") var overwrite = false
 
     func validate() throws {
@@ -71,7 +73,7 @@ struct Report: ParsableCommand {
             let data = try ResultData.read(input)
             var report = ResultReport()
             report.maxLinks = maxLinks
-            let html = try report.render(data)
+            let html = try report.render(data, fit: try fit.map { try FitReport.read(h5: $0) })
             try writeFileAtomically(target, html, overwrite: overwrite)
             print(target)
             print(

@@ -76,6 +76,15 @@ import Testing
         #expect(try g.doubleAttribute("overall_geh_mean") == 0)
         #expect(try g.dataset("sensor_id").readStrings().count == 40)
         #expect(try f.root.group("fit/unmatched").dataset("reason").readStrings().count == 3)
+        // the report draws the fit: the overall measures, the FHWA verdict, the sensors worst first
+        let rep = try citytwin(["report", dir + "/truth/g20.h5", "--fit", dir + "/fit.h5", "-o", dir + "/r.html"])
+        #expect(rep.status == 0, "\(rep.err)")
+        let html = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
+        #expect(html.contains("id=\"fit-counts\"") && html.contains("15 of 40 sensors, worst first by geh_mean"))
+        #expect(html.contains("acceptance") && html.contains("<b>met</b>"), "the FHWA verdict")
+        #expect(html.contains("3 observations could not be matched"))
+        let noFit = try citytwin(["report", dir + "/truth/g20.h5", "--fit", dir + "/truth/g20.h5", "-o", dir + "/x"])
+        #expect(noFit.status == 64 && noFit.err.contains("no group 'fit'"), "\(noFit.err)")
         // the model under other demand is off, and the result is never written to
         let bad = try citytwin(["fit", dir + "/truth/g20.h5", "gauges:" + dir + "/counts.csv"])
         #expect(bad.status == 64 && bad.err.contains("counts.csv:1"), "\(bad.err)")
