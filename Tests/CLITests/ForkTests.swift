@@ -31,6 +31,17 @@ import Testing
         return r.out.split(separator: "\n").map(String.init)
     }
 
+    /// The g20 grid imported into `dir`, its 2 h job keeping its states (`keep: all`) run into `dir/day`; the job.
+    static func g20Day(_ dir: String) throws -> String {
+        let imp = try TrafficCLITests.writeG20(dir)
+        #expect(imp.status == 0, "\(imp.err)")
+        let base = TrafficCLITests.g20Job.replacingOccurrences(of: "keep: 2", with: "keep: all")
+        try base.write(toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
+        let r = try citytwin(["run", dir + "/g20.yaml", "-o", dir + "/day", "--quiet"])
+        #expect(r.status == 0, "\(r.err)")
+        return base
+    }
+
     /// The output times (s) of a result's group and the rows of a snapshot variable before `seconds`.
     static func rowsBefore(_ path: String, _ group: String, _ name: String, _ seconds: Double) throws -> [Double] {
         let time = try readDataset(path, group, "time").doubles
@@ -112,11 +123,7 @@ import Testing
     @Test func trafficChangesFromAStateEqualTheSameChangesTimedInAFullRun() throws {
         let dir = tempDir("forkg20")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let imp = try TrafficCLITests.writeG20(dir)
-        #expect(imp.status == 0, "\(imp.err)")
-        let base = TrafficCLITests.g20Job.replacingOccurrences(of: "keep: 2", with: "keep: all")
-        try base.write(toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
-        #expect(try citytwin(["run", dir + "/g20.yaml", "-o", dir + "/day", "--quiet"]).status == 0)
+        let base = try Self.g20Day(dir)
         let changes = [
             "{type: close_link, name: closure, links: [J9J10, J10J9]",
             "{type: set_capacity, name: narrowed, links: [J10K10], capacity: 500",
@@ -159,11 +166,7 @@ import Testing
     @Test func forksRefuseWhatTheStateCannotCarry() throws {
         let dir = tempDir("forkbad")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let imp = try TrafficCLITests.writeG20(dir)
-        #expect(imp.status == 0, "\(imp.err)")
-        let base = TrafficCLITests.g20Job.replacingOccurrences(of: "keep: 2", with: "keep: all")
-        try base.write(toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
-        #expect(try citytwin(["run", dir + "/g20.yaml", "-o", dir + "/day", "--quiet"]).status == 0)
+        let base = try Self.g20Day(dir)
         let states = dir + "/day/g20.states"
         let bad =
             base.replacingOccurrences(of: "seed: 42", with: "seed: 43")
@@ -208,11 +211,7 @@ import Testing
     @Test func aStudyOfForksFromOneState() throws {
         let dir = tempDir("forkstudy")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let imp = try TrafficCLITests.writeG20(dir)
-        #expect(imp.status == 0, "\(imp.err)")
-        let base = TrafficCLITests.g20Job.replacingOccurrences(of: "keep: 2", with: "keep: all")
-        try base.write(toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
-        #expect(try citytwin(["run", dir + "/g20.yaml", "-o", dir + "/day", "--quiet"]).status == 0)
+        let base = try Self.g20Day(dir)
         let study = """
             schema: 1
             name: responses

@@ -1,63 +1,87 @@
 # Sourced by scripts/*: installs what the build and tests need, only when missing.
-ensure_system_packages() {
-    local need=()
-    pkg-config --exists hdf5-serial 2>/dev/null || need+=(libhdf5-dev)
-    command -v pkg-config >/dev/null || need+=(pkg-config)
-    [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+# The Debian packages the build needs that are missing, one a line.
+system_needs() {
+    pkg-config --exists hdf5-serial 2>/dev/null || echo libhdf5-dev
+    command -v pkg-config >/dev/null || echo pkg-config
+    [ -f /usr/include/zlib.h ] || echo zlib1g-dev
     # libosmium (header-only C++) reads OpenStreetMap PBF for the OSM importer
-    [ -f /usr/include/osmium/osm.hpp ] || need+=(libosmium2-dev)
+    [ -f /usr/include/osmium/osm.hpp ] || echo libosmium2-dev
     # SuiteSparse KLU: the sparse LU of the power-flow solver
-    [ -f /usr/include/suitesparse/klu.h ] || need+=(libsuitesparse-dev)
+    [ -f /usr/include/suitesparse/klu.h ] || echo libsuitesparse-dev
     # FoundationXML (the SUMO/MATSim readers) loads libxml2 at run time
-    ldconfig -p 2>/dev/null | grep -q 'libxml2\.so\.2' || need+=(libxml2)
+    ldconfig -p 2>/dev/null | grep -q 'libxml2\.so\.2' || echo libxml2
     # GDAL (C API for `citytwin export`, gdalinfo/ogrinfo for the tests of what it writes)
-    pkg-config --exists gdal 2>/dev/null || need+=(libgdal-dev)
-    command -v gdalinfo >/dev/null || need+=(gdal-bin)
+    pkg-config --exists gdal 2>/dev/null || echo libgdal-dev
+    command -v gdalinfo >/dev/null || echo gdal-bin
     # Open MPI (one scenario over many processes: `mpirun -np R citytwin run`) and METIS (traffic partitions)
-    pkg-config --exists ompi-c 2>/dev/null || need+=(libopenmpi-dev)
-    command -v mpirun >/dev/null || need+=(openmpi-bin)
-    [ -f /usr/include/metis.h ] || need+=(libmetis-dev)
-    if [ ${#need[@]} -gt 0 ]; then
-        echo "installing: ${need[*]}" >&2
-        local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
-    fi
+    pkg-config --exists ompi-c 2>/dev/null || echo libopenmpi-dev
+    command -v mpirun >/dev/null || echo openmpi-bin
+    [ -f /usr/include/metis.h ] || echo libmetis-dev
+}
+# Chromium, for the report tests (a real headless browser).
+browser_needs() {
+    command -v chromium >/dev/null || command -v chromium-headless-shell >/dev/null || echo chromium
+}
+# slurm-wlm and munge, for the Slurm tests.
+slurm_needs() {
+    command -v slurmctld >/dev/null || echo slurm-wlm
+    command -v munged >/dev/null || echo munge
+}
+# apt-get update once and install the given packages (nothing when none are given).
+apt_install() {
+    [ $# -gt 0 ] || return 0
+    echo "installing: $*" >&2
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+# Installs the build's missing packages.
+ensure_system_packages() {
+    # shellcheck disable=SC2046
+    apt_install $(system_needs)
+}
+# Everything the test suite needs from Debian, in one apt-get run (a fresh CI machine updates the lists once).
+ensure_test_packages() {
+    # shellcheck disable=SC2046
+    apt_install $(system_needs) $(browser_needs) $(slurm_needs)
+}
+# pip install, also where the system Python is externally managed.
+pip_install() {
+    python3 -m pip install -q "$@" >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages "$@" >/dev/null
 }
 # h5py/xarray/h5netcdf/numpy: the tests read our results the way an analyst would.
 ensure_python_readers() {
     if ! python3 -c 'import h5py, xarray, h5netcdf, numpy, scipy' 2>/dev/null; then
         echo "installing python readers: h5py xarray h5netcdf numpy scipy" >&2
-        python3 -m pip install -q h5py xarray h5netcdf numpy scipy >/dev/null 2>&1 \
-          || python3 -m pip install -q --break-system-packages h5py xarray h5netcdf numpy scipy >/dev/null
+        pip_install h5py xarray h5netcdf numpy scipy
     fi
 }
 # rasterio/geopandas/rioxarray: the export tests open GeoTIFF, GeoPackage and the HDF5 as GIS users do.
 ensure_python_gis() {
     if ! python3 -c 'import rasterio, geopandas, rioxarray, pyogrio' 2>/dev/null; then
         echo "installing python GIS readers: rasterio geopandas rioxarray pyogrio" >&2
-        python3 -m pip install -q rasterio geopandas rioxarray pyogrio >/dev/null 2>&1 \
-          || python3 -m pip install -q --break-system-packages rasterio geopandas rioxarray pyogrio >/dev/null
+        pip_install rasterio geopandas rioxarray pyogrio
+    fi
+}
+# Both, in one pip run when both are missing (a fresh machine resolves once).
+ensure_python_test_packages() {
+    if ! python3 -c 'import h5py, xarray, h5netcdf, numpy, scipy, rasterio, geopandas, rioxarray, pyogrio' \
+        2>/dev/null; then
+        echo "installing python readers: h5py xarray h5netcdf numpy scipy rasterio geopandas rioxarray pyogrio" >&2
+        pip_install h5py xarray h5netcdf numpy scipy rasterio geopandas rioxarray pyogrio
     fi
 }
 # Chromium: the report tests open the HTML in a real headless browser.
 ensure_browser() {
-    if ! command -v chromium >/dev/null && ! command -v chromium-headless-shell >/dev/null; then
-        echo "installing: chromium" >&2
-        local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-    fi
+    # shellcheck disable=SC2046
+    apt_install $(browser_needs)
 }
 # A single-node Slurm (slurm-wlm + munge from Debian) on this machine for the Slurm tests: installed, configured
 # (/etc/slurm/slurm.conf for this host: its cores and memory, one partition) and started once; kept running.
 ensure_slurm() {
     local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
-        echo "installing: slurm-wlm munge" >&2
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq slurm-wlm munge >/dev/null
-    fi
+    # shellcheck disable=SC2046
+    apt_install $(slurm_needs)
     if sinfo -h -o %t 2>/dev/null | grep -qE '^(idle|mix|alloc)'; then return 0; fi
     local host mem
     host=$(hostname -s)
