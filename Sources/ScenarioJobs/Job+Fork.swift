@@ -124,6 +124,7 @@ extension Job {
         if let t = traffic {
             out.append(("traffic.tick", "\(t.tick)"))
             out.append(("traffic.demand_scale", "\(t.demandScale)"))
+            for z in t.demandZones { out.append(("traffic.demand_zones.\(z.name)", "\(z.scale)@\(z.polygon)")) }
             out.append(("traffic.departure_jitter", "\(t.departureJitter)"))
             out.append(("traffic.vehicles", t.vehicles.map(Self.digest) ?? "the model's"))
             out.append(("traffic.iterations", "\(t.iterations)"))

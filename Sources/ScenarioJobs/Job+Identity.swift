@@ -71,7 +71,9 @@ extension Job {
         let flood = "\(f.closeDepth)|\(f.maxWait.milliseconds)|\(f.interval.milliseconds)"
         let g = t.signalResponse
         let signals = "\(g.darkDelay.milliseconds)|\(g.capacityFactor)|\(g.interval.milliseconds)"
+        let zones = t.demandZones.map { "\($0.name)=\($0.scale)@\($0.polygon)" }.joined(separator: ";")
         return "\(times)|\(factors)|\(t.iterations)|\(t.vehicles.map(digest) ?? "-")|\(flood)|\(signals)"
+            + (zones.isEmpty ? "" : "|zones:" + zones)
     }
 
     static func identity(_ e: EnergyJobSettings) -> String {

@@ -102,6 +102,10 @@ public struct TrafficJobSettings: Sendable, Equatable {
     public var storageCapacityFactor = 1.0
     /// Demand scaling of the model's vehicles (`VehiclePlans.scaled`), and the departure jitter of the copies.
     public var demandScale = 1.0
+    /// Demand scaled further by where trips start (`demand_zones: {name: {within: [points], scale: 1.2}}`): a
+    /// vehicle whose first link starts in a zone's polygon (the first that holds it, in name order) is scaled by
+    /// `demand_scale` × the zone's scale.
+    public var demandZones: [DemandZone] = []
     public var departureJitter = SimDuration.zero
     /// Days simulated toward a dynamic user equilibrium (1 = the given routes), and the share re-routed after each.
     public var iterations = 1
@@ -114,6 +118,14 @@ public struct TrafficJobSettings: Sendable, Equatable {
     /// Another vehicles table (`id,depart_s,route`) instead of the model's, resolved against the job's folder.
     public var vehicles: String?
     public var vehiclesLocation: SourceLocation?
+}
+
+/// A district whose trips are scaled (`traffic.demand_zones`).
+public struct DemandZone: Sendable, Equatable {
+    public var name: String
+    public var polygon: [JobPoint]
+    public var scale: Double
+    public var location: SourceLocation
 }
 
 /// Settings of the energy domain in a job.
@@ -465,6 +477,7 @@ public struct Job: Sendable {
     static let trafficKeys = [
         "tick", "stuck_time", "jam_spacing", "flow_capacity_factor", "storage_capacity_factor", "demand_scale",
         "departure_jitter", "iterations", "reroute_share", "junction_delay", "vehicles", "flood", "signals",
+        "demand_zones",
     ]
 
     static func parseTraffic(_ n: YNode, _ r: YAMLReader, paths: JobPaths = JobPaths()) -> TrafficJobSettings? {
@@ -491,6 +504,7 @@ public struct Job: Sendable {
             t.storageCapacityFactor = r.double(v, min: 0, max: 100, exclusiveMin: true) ?? 1
         }
         if let v = m["demand_scale"] { t.demandScale = r.double(v, min: 0, max: 1000) ?? 1 }
+        if let z = m["demand_zones"] { t.demandZones = parseDemandZones(z, r) }
         if let v = m["departure_jitter"] { t.departureJitter = r.duration(v, positive: false) ?? .zero }
         if let v = m["iterations"] { t.iterations = r.int(v, min: 1, max: 1000) ?? 1 }
         if let v = m["junction_delay"] { t.junctionDelay = r.duration(v, positive: false) ?? .zero }
@@ -741,6 +755,31 @@ public struct Job: Sendable {
             return nil
         }
         return (t, v)
+    }
+
+    /// `demand_zones: {name: {within: [point, point, point, ...], scale: 1.2}}`, in name order.
+    static func parseDemandZones(_ n: YNode, _ r: YAMLReader) -> [DemandZone] {
+        guard case .mapping(let m) = n.node else {
+            r.report(n, 3, "expected a mapping of zone names to {within: [points], scale: factor}")
+            return []
+        }
+        var out: [DemandZone] = []
+        for (k, v) in m {
+            guard let name = k.scalar?.string else { continue }
+            let child = n.child(name, v)
+            guard let zm = r.mapping(child, allowed: ["within", "scale"], required: ["within", "scale"], what: "a zone"),
+                let scale = r.double(zm["scale"], min: 0, max: 1000)
+            else { continue }
+            let items = zm["within"].flatMap { r.sequence($0) } ?? []
+            let points = items.compactMap { parsePoint($0, r) }
+            guard points.count == items.count else { continue }
+            if points.count < 3 {
+                r.report(zm["within"]!, 30, "zone '\(name)' needs a polygon of at least 3 points")
+                continue
+            }
+            out.append(DemandZone(name: name, polygon: points, scale: scale, location: child.location))
+        }
+        return out.sorted { $0.name < $1.name }
     }
 
     static func parsePoint(_ n: YNode, _ r: YAMLReader) -> JobPoint? {

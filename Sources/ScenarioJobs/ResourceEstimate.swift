@@ -76,7 +76,8 @@ public struct ResourceEstimate: Sendable {
                 entries = c.tokens - 2 * c.rows - c.gaps + c.gaps * gap
                 gaps = c.gaps
             }
-            let scale = t.demandScale
+            // bounded by the largest factor any vehicle gets (a district's scale applies to its trips only)
+            let scale = t.demandScale * max(1, t.demandZones.map(\.scale).max() ?? 1)
             e.domains.append(
                 (
                     "traffic",

@@ -50,7 +50,12 @@ public struct Scenario {
                     "network changes: \(setup.rerouted) vehicles re-routed around closed links, \(setup.dropped) "
                         + "left without a route (dropped)")
             }
-            let plans = setup.plans.scaled(by: t.demandScale, jitter: t.departureJitter, seed: job.seed)
+            let plans =
+                t.demandZones.isEmpty
+                ? setup.plans.scaled(by: t.demandScale, jitter: t.departureJitter, seed: job.seed)
+                : setup.plans.scaled(
+                    by: try ScenarioBuilder.demandFactors(job: job, model: model, network: network, plans: setup.plans),
+                    jitter: t.departureJitter, seed: job.seed)
             var p = QueueParameters()
             p.tick = t.tick
             p.stuckTime = t.stuckTime

@@ -98,4 +98,71 @@ extension ScenarioBuilder {
         if !problems.isEmpty { throw InputError(problems) }
         return out
     }
+
+    /// Each vehicle's demand factor: `traffic.demand_scale` × the scale of the first demand zone (in name order)
+    /// whose polygon holds the start of its first link. A zone that holds no trip's start is an error (its scale
+    /// would change nothing).
+    static func demandFactors(job: Job, model: CityModel, network: RoadNetwork, plans: VehiclePlans) throws
+        -> [Double]
+    {
+        guard let t = job.traffic else { return [] }
+        let proj =
+            model.epsg >= 32601 && model.epsg <= 32760
+            ? UTMProjection(zone: model.epsg % 100, north: model.epsg < 32700) : nil
+        var problems: [Diagnostic] = []
+        var polygons: [[(Double, Double)]] = []
+        for z in t.demandZones {
+            var pts: [(Double, Double)] = []
+            for p in z.polygon {
+                switch p {
+                case .projected(let x, let y): pts.append((x, y))
+                case .lonLat(let lon, let lat):
+                    guard let proj else { continue }
+                    let r = proj.forward(longitude: lon, latitude: lat)
+                    pts.append((r.x, r.y))
+                }
+            }
+            if pts.count < z.polygon.count {
+                problems.append(
+                    Diagnostic(
+                        z.location, code: "E-JOB-051", keyPath: "traffic.demand_zones.\(z.name)",
+                        message: "model '\(model.name)' has no UTM CRS, so lon/lat points cannot be placed",
+                        hint: "give the polygon as {x, y} points in the model's coordinates"))
+            }
+            polygons.append(pts)
+        }
+        var factors = [Double](repeating: t.demandScale, count: plans.count)
+        var used = [Int](repeating: 0, count: polygons.count)
+        for i in 0..<plans.count {
+            guard let first = plans.route(i).first, network.nodeX.count == network.nodeCount else { continue }
+            let v = Int(network.from[Int(first)])
+            let (x, y) = (network.nodeX[v], network.nodeY[v])
+            if let z = polygons.firstIndex(where: { Self.contains($0, x, y) }) {
+                factors[i] = t.demandScale * t.demandZones[z].scale
+                used[z] += 1
+            }
+        }
+        for (z, zone) in t.demandZones.enumerated() where used[z] == 0 && polygons[z].count >= 3 {
+            problems.append(
+                Diagnostic(
+                    zone.location, code: "E-JOB-053", keyPath: "traffic.demand_zones.\(zone.name)",
+                    message: "zone '\(zone.name)' holds the start of no trip (or only of trips an earlier zone takes)",
+                    hint: "check its polygon: points are {x, y} in the model's CRS or {lon, lat}"))
+        }
+        if !problems.isEmpty { throw InputError(problems) }
+        return factors
+    }
+
+    /// Point in polygon by the crossing number (a point on an edge may fall either way).
+    static func contains(_ polygon: [(Double, Double)], _ x: Double, _ y: Double) -> Bool {
+        var inside = false
+        var j = polygon.count - 1
+        for i in polygon.indices {
+            let (xi, yi) = polygon[i]
+            let (xj, yj) = polygon[j]
+            if (yi > y) != (yj > y), x < (xj - xi) * (y - yi) / (yj - yi) + xi { inside.toggle() }
+            j = i
+        }
+        return inside
+    }
 }

@@ -25,11 +25,18 @@ public struct VehiclePlans: Sendable, Equatable {
     /// Copies are named `<id>#<k>`.
     public func scaled(by factor: Double, jitter: SimDuration, seed: UInt64) -> VehiclePlans {
         if factor == 1 && jitter.milliseconds == 0 { return self }
+        return scaled(by: [Double](repeating: factor, count: count), jitter: jitter, seed: seed)
+    }
+
+    /// The demand scaled vehicle by vehicle (`factors[i]` for vehicle i; districts scaled apart), with the same
+    /// keyed draws as a single factor: a vehicle is kept or copied the same way whatever the others' factors.
+    public func scaled(by factors: [Double], jitter: SimDuration, seed: UInt64) -> VehiclePlans {
+        precondition(factors.count == count)
         let rng = Philox4x64(seed: seed, stream: 0x6A69_7474)  // "jitt"
-        let whole = Int(factor.rounded(.down))
-        let frac = factor - Double(whole)
         var out = VehiclePlans()
         for i in 0..<count {
+            let whole = Int(factors[i].rounded(.down))
+            let frac = factors[i] - Double(whole)
             let key = StableKey.of(ids[i])
             let r = rng.block((key, 0xFFFF_FFFF, 0, 0))
             let copies = whole + (Philox4x64.unitDouble(r.0) < frac ? 1 : 0)

@@ -7,11 +7,10 @@ import Testing
 /// fitted, and the demand recovered by calibration, also after a kill.
 @Suite(.serialized) struct TwinTests {
     /// Imports g20 into `dir`, runs the "truth" (demand × 0.8) and writes hourly counts of its 40 busiest links.
-    static func writeTruth(_ dir: String) throws {
+    static func writeTruth(_ dir: String, traffic: String = "traffic: {stuck_time: 10s, demand_scale: 0.8}") throws {
         let imp = try TrafficCLITests.writeG20(dir)
         #expect(imp.status == 0, "\(imp.err)")
-        let truth = TrafficCLITests.g20Job.replacingOccurrences(
-            of: "traffic: {stuck_time: 10s}", with: "traffic: {stuck_time: 10s, demand_scale: 0.8}")
+        let truth = TrafficCLITests.g20Job.replacingOccurrences(of: "traffic: {stuck_time: 10s}", with: traffic)
         try truth.write(toFile: dir + "/truth.yaml", atomically: true, encoding: .utf8)
         let r = try citytwin(["run", dir + "/truth.yaml", "--output", dir + "/truth", "--quiet"])
         #expect(r.status == 0, "\(r.err)")
@@ -247,5 +246,46 @@ import Testing
         let capacity = value("traffic.flow_capacity_factor")
         #expect(demand.map { abs($0 - 1.2) <= 0.025 * 1.0 } == true, "demand \(String(describing: demand))")
         #expect(capacity.map { abs($0 - 0.6) <= 0.025 * 0.8 } == true, "capacity \(String(describing: capacity))")
+    }
+
+    /// The g20 grid's west half as a demand zone: the trips starting there are scaled by the zone's scale, the
+    /// others by demand_scale alone; calibrating the zone's scale (`traffic.demand_zones.west.scale`) to counts
+    /// of a run whose west had 0.6 of its trips recovers 0.6 within 0.05 from 1.2.
+    @Test func demandZonesScaleTheirTripsAndCalibrate() throws {
+        let dir = tempDir("twinzones")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let west = "{within: [{x: -10, y: -10}, {x: 1890, y: -10}, {x: 1890, y: 3810}, {x: -10, y: 3810}], scale: "
+        try Self.writeTruth(dir, traffic: "traffic: {stuck_time: 10s, demand_zones: {west: \(west)0.6}}}")
+        let base = TrafficCLITests.g20Job.replacingOccurrences(
+            of: "traffic: {stuck_time: 10s}", with: "traffic: {stuck_time: 10s, demand_zones: {west: \(west)1.0}}}")
+        try base.write(toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
+        let cal = Self.calibration("zone", method: "nelder_mead", runs: 14).replacingOccurrences(
+            of: "{key: traffic.demand_scale, min: 0.5, max: 1.5, start: 1.2}",
+            with: "{key: traffic.demand_zones.west.scale, min: 0.3, max: 1.5, start: 1.2}")
+        try cal.write(toFile: dir + "/zone.calibration.yaml", atomically: true, encoding: .utf8)
+        let r = try citytwin(["calibrate", dir + "/zone.calibration.yaml", "-o", dir + "/out"])
+        #expect(r.status == 0, "\(r.err)")
+        let text = try String(contentsOfFile: dir + "/out/zone/best.yaml", encoding: .utf8)
+        let best = text.split(separator: "\n").first { $0.contains("traffic.demand_zones.west.scale:") }
+            .flatMap { Double($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) }
+        #expect(best.map { abs($0 - 0.6) < 0.05 } == true, "\(String(describing: best))\n\(r.out)")
+        // the zone scales only its own trips: fewer trips than all of g20's 20,001, more than 0.6 of them
+        let zoned = try citytwin(["run", dir + "/truth.yaml", "-o", dir + "/again", "--quiet"])
+        let line = zoned.out.split(separator: "\n").first { $0.contains("trips_completed") }
+        let trips = line.flatMap { Double($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }
+        #expect(trips.map { $0 > 0.6 * 20001 && $0 < 20001 } == true, "\(zoned.out)")
+        // a zone holding no trip, and one with two points, are located errors
+        let bad = base.replacingOccurrences(
+            of: "demand_zones: {west: \(west)1.0}}",
+            with: "demand_zones: {west: \(west)1.0}, far: {within: [{x: 9000, y: 9000}, {x: 9100, y: 9000}, "
+                + "{x: 9100, y: 9100}], scale: 2}, line: {within: [{x: 0, y: 0}, {x: 1, y: 1}], scale: 2}}")
+        try bad.write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let v = try citytwin(["validate", dir + "/bad.yaml"])
+        #expect(v.status == 64 && v.err.contains("traffic.demand_zones.line.within"), "\(v.err)")
+        let good = bad.replacingOccurrences(of: ", line: {within: [{x: 0, y: 0}, {x: 1, y: 1}], scale: 2}", with: "")
+        try good.write(toFile: dir + "/far.yaml", atomically: true, encoding: .utf8)
+        let w = try citytwin(["validate", dir + "/far.yaml"])
+        #expect(
+            w.status == 64 && w.err.contains("E-JOB-053") && w.err.contains("zone 'far' holds the start of no trip"))
     }
 }
