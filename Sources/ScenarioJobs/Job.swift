@@ -767,7 +767,9 @@ public struct Job: Sendable {
         for (k, v) in m {
             guard let name = k.scalar?.string else { continue }
             let child = n.child(name, v)
-            guard let zm = r.mapping(child, allowed: ["within", "scale"], required: ["within", "scale"], what: "a zone"),
+            guard
+                let zm = r.mapping(
+                    child, allowed: ["within", "scale"], required: ["within", "scale"], what: "a zone"),
                 let scale = r.double(zm["scale"], min: 0, max: 1000)
             else { continue }
             let items = zm["within"].flatMap { r.sequence($0) } ?? []
