@@ -21,7 +21,11 @@ public struct ForkPoint: Sendable, Equatable {
     /// The saved state in `source` — a checkpoint file, or a states or run folder (`<name>.states`,
     /// `<name>.work`) — at `time` (a duration since the start such as `7h`, or an ISO 8601 instant): the first
     /// kept state at or after it. A file is taken as it is (`time`, if given, must be its time).
-    public static func locate(_ source: String, at time: String?) throws -> ForkPoint {
+    public static func locate(_ given: String, at time: String?) throws -> ForkPoint {
+        // absolute, so the fork's result says where it came from wherever it is read
+        let source =
+            ((given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given)
+            as NSString).standardizingPath
         let folder = InputFile.isDirectory(source)
         guard folder || InputFile.isRegularFile(source) else {
             throw RunError(

@@ -16,6 +16,12 @@ public enum ResultInspector {
         for a in ["seed", "workers", "ranks", "partitions"] {
             if let v = try root.intAttribute(a) { out += "  \(a): \(v)\n" }
         }
+        // a fork: the saved state it started from; a run that kept its states: where they are
+        if let from = try root.stringAttribute("forked_from") {
+            let t = try root.doubleAttribute("fork_time_s").map { " at \(SimTime(milliseconds: Int64($0 * 1000)))" }
+            out += "  forked_from: \(from)\(t ?? "")\n"
+        }
+        if let states = try root.stringAttribute("states") { out += "  states: \(states) (beside this file)\n" }
         for g in try root.memberNames() where try root.isGroup(g) {
             let grp = try root.group(g)
             out += "\n/\(g)\n"
