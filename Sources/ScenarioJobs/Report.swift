@@ -102,7 +102,7 @@ public struct ResultReport: Sendable {
                 "<th>base mean</th><th>mean</th><th>Δ</th><th>interval</th><th>Holm p</th>"
                 + "<th class=\"l\">units</th></tr>"
             for k in d.kpis {
-                let interval = k.low.isFinite ? "[\(Self.num(k.low)), \(Self.num(k.high))]" : "one seed"
+                let interval = k.low.isFinite && k.n > 1 ? "[\(Self.num(k.low)), \(Self.num(k.high))]" : "one seed"
                 s += "<tr><td class=\"l\">\(k.domain)</td><td class=\"l\">\(Self.html(k.name))</td>"
                 s +=
                     "<td class=\"l\">\(Self.html(k.alternative ?? "")) vs \(Self.html(k.base ?? ""))</td>"
