@@ -16,7 +16,7 @@ import Yams
 /// observations:
 ///   - {kind: counts, file: counts.csv}
 /// objective: geh             # or [{term: geh, weight: 1}, {term: nse, weight: 2}]
-/// method: spsa               # or nelder_mead
+/// method: spsa               # or adaptive_spsa, nelder_mead
 /// budget: {runs: 60}
 /// ```
 public struct Calibration: Sendable {
@@ -26,7 +26,7 @@ public struct Calibration: Sendable {
         public func value(_ u: Double) -> Double { min + u * (max - min) }
         public func unit(_ v: Double) -> Double { (v - min) / (max - min) }
     }
-    public enum Method: String, Sendable, CaseIterable { case spsa, nelder_mead }
+    public enum Method: String, Sendable, CaseIterable { case spsa, adaptive_spsa, nelder_mead }
 
     public var file: String
     public var name: String

@@ -67,6 +67,11 @@ public final class CalibrationRunner {
             m.seed = c.spsaSeed
             final = try m.minimise(start: start, budget: max(2, budget - 1), evaluate)
             _ = try evaluate([final])
+        case .adaptive_spsa:
+            var m = Optimizers.AdaptiveSPSA()
+            m.seed = c.spsaSeed
+            final = try m.minimise(start: start, budget: max(4, budget - 1), evaluate)
+            _ = try evaluate([final])
         case .nelder_mead:
             final = try Optimizers.NelderMead().minimise(
                 start: start, budget: max(c.parameters.count + 1, budget), evaluate)

@@ -55,4 +55,29 @@ import Testing
         let again = try spsa.minimise(start: [0.9, 0.1], budget: 400) { $0.map(noisy) }
         #expect(again == best)
     }
+
+    /// A bowl 100 times steeper in y than in x, a little noise: plain SPSA, whose steps follow each coordinate's
+    /// slope, leaves x far from its minimum in 240 evaluations; adaptive SPSA's Newton steps reach both.
+    @Test func adaptiveSPSAReachesAFlatDirectionThatSPSADoesNot() throws {
+        func flat(_ p: [Double]) -> Double {
+            let h = p.reduce(UInt64(1469598103934665603)) { ($0 ^ $1.bitPattern) &* 1099511628211 }
+            let (a, b) = (p[0] - 0.3, p[1] - 0.7)
+            return a * a + 100 * b * b + 1e-4 * (Double(h % 1000) / 1000 - 0.5)
+        }
+        var plain = Optimizers.SPSA()
+        plain.seed = 5
+        let p = try plain.minimise(start: [0.9, 0.2], budget: 240) { $0.map(flat) }
+        var adaptive = Optimizers.AdaptiveSPSA()
+        adaptive.seed = 5
+        var batches: [Int] = []
+        let a = try adaptive.minimise(start: [0.9, 0.2], budget: 240) { points in
+            batches.append(points.count)
+            return points.map(flat)
+        }
+        #expect(batches.allSatisfy { $0 == 4 } && batches.count == 60, "four points a batch: \(batches.count)")
+        #expect(abs(p[0] - 0.3) > 0.1, "plain SPSA: \(p)")
+        #expect(abs(a[0] - 0.3) < 0.03 && abs(a[1] - 0.7) < 0.03, "adaptive SPSA: \(a)")
+        let again = try adaptive.minimise(start: [0.9, 0.2], budget: 240) { $0.map(flat) }
+        #expect(again == a, "the same objective and seed give the same points")
+    }
 }
