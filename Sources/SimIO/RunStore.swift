@@ -149,9 +149,12 @@ public final class RunStore: SimulationObserver {
                     var all = [Float]()
                     all.reserveCapacity(per * snapTimes.count)
                     for s in snaps[k] { all.append(contentsOf: s[v].floats) }
-                    try g.write("snap_" + variable.name, .float32(all), shape: [snapTimes.count, per])
+                    try g.write(
+                        "snap_" + variable.name, .float32(all), shape: [snapTimes.count, per], compress: keepStates)
                 }
-                try g.write("diag", .float64(diags[k]), shape: [diagTimes.count, schema.diagnostics.count])
+                try g.write(
+                    "diag", .float64(diags[k]), shape: [diagTimes.count, schema.diagnostics.count], compress: keepStates
+                )
             }
             try f.flush()
         } catch {
@@ -202,7 +205,11 @@ public final class RunStore: SimulationObserver {
                 let g = try root.createGroup(d.name)
                 let part = ranks > 1 && sim.isDistributed(k)
                 try g.setAttribute("part", Int64(part ? 1 : 0))
-                for a in part ? d.checkpointPart() : d.checkpointState() { try g.write(a.name, a.data, shape: a.shape) }
+                // kept states stay on disk: compressed (shuffle + deflate); a passing checkpoint is written as fast as
+                // it can be
+                for a in part ? d.checkpointPart() : d.checkpointState() {
+                    try g.write(a.name, a.data, shape: a.shape, compress: keepStates)
+                }
             }
             let exchange = sim.exchangeState()
             if !exchange.isEmpty {
