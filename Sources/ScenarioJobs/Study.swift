@@ -31,8 +31,8 @@ public struct Study: Sendable {
     public var alternatives: [Alternative]
     /// Every run, alternative-major.
     public var runs: [Run]
-    /// The saved state every run starts from (`from:`; nil: runs start at the beginning).
-    public var fork: ForkPoint?
+    /// The saved state each seed's runs start from (`from:`; empty: runs start at the beginning).
+    public var forks: [UInt64: ForkPoint] = [:]
 
     public struct Alternative: Sendable {
         public var name: String
@@ -128,7 +128,8 @@ public struct Study: Sendable {
                     + "\(maxRuns) runs", hint: "split it into several studies")
             throw InputError(r.diagnostics)
         }
-        let fork = m["from"].flatMap { parseFrom($0, r, studyDir: studyDir, seeds: seeds) }
+        let forks = m["from"].map { parseFrom($0, r, studyDir: studyDir, seeds: seeds) } ?? [:]
+        if m["from"] != nil && forks.count < seeds.count { throw InputError(r.diagnostics) }
         guard let baseRoot else { throw InputError(r.diagnostics) }
         // the study's own problems and those of every run, all at once
         let resolver = StudyResolver(study: file, base: baseRoot, specs: specs, reader: r)
@@ -147,7 +148,9 @@ public struct Study: Sendable {
                 let yaml = (try? Yams.serialize(node: tree.node)) ?? baseText
                 do {
                     var job = try Job.parse(root: tree, reader: jr, text: yaml, file: baseFile, access: access)
-                    if let fork { job = try job.forked(from: fork, locate: { tree.located($0).location }) }
+                    if let fork = forks[seed] {
+                        job = try job.forked(from: fork, locate: { tree.located($0).location })
+                    }
                     runs.append(Run(alternative: alt.name, seed: seed, job: job))
                 } catch let e as InputError {
                     for d in e.diagnostics {
@@ -171,35 +174,48 @@ public struct Study: Sendable {
         }
         return Study(
             file: file, name: name, description: r.string(m["description"]), baseFile: baseFile, seeds: seeds,
-            alternatives: alternatives, runs: runs, fork: fork)
+            alternatives: alternatives, runs: runs, forks: forks)
     }
 
     /// `from: {state: FOLDER|FILE, time: 7h}`: the saved state every run forks from (the path relative to the
-    /// study's folder); its run's seed must be the study's only seed.
-    static func parseFrom(_ n: YNode, _ r: YAMLReader, studyDir: String, seeds: [UInt64]) -> ForkPoint? {
+    /// study's folder), by seed. A path with `{seed}` names one state per seed (a forecast ensemble: each seed's run
+    /// forks from that seed's state); otherwise the state's seed must be the study's only seed.
+    static func parseFrom(_ n: YNode, _ r: YAMLReader, studyDir: String, seeds: [UInt64]) -> [UInt64: ForkPoint] {
         guard let m = r.mapping(n, allowed: ["state", "time"], required: ["state"], what: "a saved state"),
             let state = r.string(m["state"])
-        else { return nil }
-        let path = ((state.hasPrefix("/") || studyDir.isEmpty) ? state : studyDir + "/" + state)
-        let point: ForkPoint
-        do {
-            point = try ForkPoint.locate((path as NSString).standardizingPath, at: r.string(m["time"]))
-        } catch let e as RunError {
-            r.report(
-                m["time"] != nil && e.message.contains("state") ? m["time"]! : m["state"]!, 37, e.message, hint: e.hint)
-            return nil
-        } catch {
-            r.report(m["state"]!, 37, "\(error)")
-            return nil
+        else { return [:] }
+        let perSeed = state.contains("{seed}")
+        var out: [UInt64: ForkPoint] = [:]
+        for seed in perSeed ? seeds : Array(seeds.prefix(1)) {
+            let s = state.replacingOccurrences(of: "{seed}", with: "\(seed)")
+            let path = ((s.hasPrefix("/") || studyDir.isEmpty) ? s : studyDir + "/" + s)
+            let point: ForkPoint
+            do {
+                point = try ForkPoint.locate((path as NSString).standardizingPath, at: r.string(m["time"]))
+            } catch let e as RunError {
+                let at = m["time"] != nil && e.message.contains("at or after") ? m["time"]! : m["state"]!
+                r.report(at, 37, e.message, hint: e.hint)
+                continue
+            } catch {
+                r.report(m["state"]!, 37, "\(error)")
+                continue
+            }
+            let saved = ForkPoint.invariant(point.invariants, "seed") ?? "?"
+            if perSeed && saved != "\(seed)" {
+                r.report(
+                    m["state"]!, 38, "the state for seed \(seed) ('\(path)') was saved by a run with seed \(saved)",
+                    hint: "each seed's run forks from the state its own seed made")
+                continue
+            }
+            if !perSeed && seeds.map(String.init) != [saved] {
+                r.report(
+                    n, 38, "runs forked from the saved state continue its seed \(saved); the study runs \(seeds)",
+                    hint: "write 'seeds: [\(saved)]', or a state per seed: 'state: …/seed-{seed}/….states'")
+                continue
+            }
+            for k in perSeed ? [seed] : seeds { out[k] = point }
         }
-        let seed = ForkPoint.invariant(point.invariants, "seed") ?? "?"
-        if seeds.map(String.init) != [seed] {
-            r.report(
-                n, 38, "runs forked from the saved state continue its seed \(seed); the study runs \(seeds)",
-                hint: "write 'seeds: [\(seed)]' (a state per seed: one study each)")
-            return nil
-        }
-        return point
+        return out
     }
 
     static func isSafeName(_ s: String) -> Bool {

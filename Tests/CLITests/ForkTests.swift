@@ -238,6 +238,26 @@ import Testing
         let c = try citytwin(["compare", folder])
         #expect(c.status == 0, "\(c.err)")
         #expect(c.out.contains("closure") && c.out.contains("slow"), "\(c.out)")
+        // an ensemble: the day over two seeds keeps a state per seed, each seed's fork starts from its own
+        let day = "schema: 1\nname: days\nbase: g20.yaml\nseeds: [1, 2]\nalternatives:\n  - name: base\n"
+        try day.write(toFile: dir + "/days.study.yaml", atomically: true, encoding: .utf8)
+        let d = try citytwin(["study", "run", dir + "/days.study.yaml", "-o", dir + "/s", "--jobs", "2"])
+        #expect(d.status == 0, "\(d.err)")
+        let ensemble = study.replacingOccurrences(of: "name: responses", with: "name: ensemble")
+            .replacingOccurrences(of: "seeds: [42]", with: "seeds: [1, 2]")
+            .replacingOccurrences(of: "state: day/g20.states", with: "state: \"s/days/base/seed-{seed}/base.states\"")
+        try ensemble.write(toFile: dir + "/ensemble.study.yaml", atomically: true, encoding: .utf8)
+        let e = try citytwin(["study", "run", dir + "/ensemble.study.yaml", "-o", dir + "/s", "--jobs", "2"])
+        #expect(e.status == 0, "\(e.out)\n\(e.err)")
+        for seed in [1, 2] {
+            let same = try Self.differences(
+                dir + "/s/days/base/seed-\(seed)/base.h5", dir + "/s/ensemble/base/seed-\(seed)/base.h5")
+            #expect(same == [], "seed \(seed): the base fork is that seed's day")
+        }
+        let ce = try citytwin(["compare", dir + "/s/ensemble", "--csv", dir + "/ensemble.csv"])
+        #expect(ce.status == 0, "\(ce.err)")
+        let rows = try String(contentsOfFile: dir + "/ensemble.csv", encoding: .utf8)
+        #expect(rows.contains(",closure,") && !rows.contains("one seed"), "two seeds paired: \(rows.prefix(400))")
         // the state's seed, and a time the state folder does not have
         let wrong = study.replacingOccurrences(of: "seeds: [42]", with: "seeds: [1, 2]")
             .replacingOccurrences(of: "time: 1h", with: "time: 5h")
@@ -246,5 +266,9 @@ import Testing
         #expect(w.status == 64, "\(w.err)")
         #expect(
             w.err.contains("wrong.study.yaml:5:") && w.err.contains("no saved state at or after 05:00:00"), "\(w.err)")
+        try wrong.replacingOccurrences(of: "time: 5h", with: "time: 1h").write(
+            toFile: dir + "/seeds.study.yaml", atomically: true, encoding: .utf8)
+        let s2 = try citytwin(["validate", dir + "/seeds.study.yaml"])
+        #expect(s2.status == 64 && s2.err.contains("continue its seed 42; the study runs [1, 2]"), "\(s2.err)")
     }
 }
