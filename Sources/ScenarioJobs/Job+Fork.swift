@@ -79,7 +79,8 @@ public struct ForkPoint: Sendable, Equatable {
             stateJob: chosen.jobName, invariants: chosen.forkInvariants)
     }
 
-    static func milliseconds(_ s: String, start: String) -> Int64? {
+    /// Milliseconds since `start` of a duration (`7h`) or an ISO 8601 instant (nil: neither, or before the start).
+    public static func milliseconds(_ s: String, start: String) -> Int64? {
         if let d = SimDuration(parsing: s) { return d.milliseconds }
         guard let t = parseISO(s), let t0 = parseISO(start) else { return nil }
         let ms = (t.timeIntervalSince(t0) * 1000).rounded()

@@ -15,6 +15,9 @@ public struct RunOptions {
     public var progress: ((SimTime, SimTime) -> Void)?
     public var message: (String) -> Void = { _ in }
     public var stopRequested: () -> Bool = { false }
+    /// Stop after the first tick that reaches this simulated time (a checkpoint, then `completed` false), on every
+    /// rank alike (`--until`).
+    public var until: SimTime?
     /// Refuse jobs whose estimate exceeds this many bytes (nil: the memory the kernel says is available).
     public var maxMemory: Double?
     /// The ranks of a distributed run (`mpirun -np R citytwin run`; nil: this process alone). Rank 0 checks the
@@ -117,7 +120,8 @@ public enum JobRunner {
             checkpointInterval: job.checkpointInterval)
         let sim = Simulation(
             domains: domains, schedule: schedule, workers: workers, couplings: scenario.couplings, ranks: o.ranks)
-        sim.stopRequested = o.stopRequested
+        let until = o.until
+        sim.stopRequested = { [unowned sim] in o.stopRequested() || until.map { sim.clock >= $0 } ?? false }
         var meta = RunMetadata(
             jobName: job.name, jobYAML: job.text, jobHash: job.resultHash, seed: job.seed,
             engineVersion: o.engineVersion, gitCommit: o.gitCommit, workers: workers,

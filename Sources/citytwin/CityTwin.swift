@@ -189,11 +189,22 @@ struct RunSettings: ParsableArguments {
             "Keep every checkpoint, and after the run its states (<output>/<name>.states) to fork alternatives "
                 + "from (as the job key checkpoint: {keep: all})."))
     var keepCheckpoints = false
+    @Option(
+        help: ArgumentHelp(
+            "Stop after the first step that reaches this simulated time (7h, or an ISO 8601 instant), write a "
+                + "checkpoint and exit 130, as after SIGTERM: --resume continues (a time-limited allocation).",
+            valueName: "TIME"))
+    var until: String?
     @Flag(help: "No progress display.") var quiet = false
     @OptionGroup var access: AccessOptions
     @OptionGroup var resources: ResourceOptions
 
     func check() throws {
+        // every rank of an MPI launch checks this before MPI starts: one rank alone cannot fail later
+        if let until, ForkPoint.milliseconds(until, start: "0001-01-01T00:00:00Z") == nil {
+            throw ValidationError(
+                "--until '\(until)' is not a time: give a duration (7h, 105min) or an ISO 8601 instant")
+        }
         if let w = workers, w < 1 { throw ValidationError("--workers must be at least 1 (got \(w))") }
         if let p = partitions, p < 1 { throw ValidationError("--partitions must be at least 1 (got \(p))") }
     }
@@ -226,6 +237,8 @@ struct RunSettings: ParsableArguments {
         }
         if keepCheckpoints { j.keepStates = true }
         var o = RunOptions()
+        // checked before any rank started (`check`): here only an instant before the start can fail, and stops at once
+        if let until { o.until = SimTime(milliseconds: ForkPoint.milliseconds(until, start: j.startISO) ?? 0) }
         o.workers = workers
         o.partitions = partitions
         o.outputDirectory = output

@@ -271,4 +271,22 @@ import Testing
         let s2 = try citytwin(["validate", dir + "/seeds.study.yaml"])
         #expect(s2.status == 64 && s2.err.contains("continue its seed 42; the study runs [1, 2]"), "\(s2.err)")
     }
+
+    /// `--until`: a run stops after the first step reaching the time with a checkpoint there (exit 130) and resumes to
+    /// the uninterrupted result; a time that is not one is refused before anything starts.
+    @Test func runUntilATimeStopsAndResumes() throws {
+        let dir = tempDir("until")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try Self.g20Day(dir)
+        let r = try citytwin(["run", dir + "/g20.yaml", "-o", dir + "/u", "--until", "50min", "--quiet"])
+        #expect(r.status == 130 && r.err.contains("continue with: citytwin run"), "\(r.err)")
+        let cks = try FileManager.default.contentsOfDirectory(atPath: dir + "/u/g20.work/checkpoints")
+        #expect(cks.contains("ckpt-000003000000.h5"), "the stop's checkpoint at 50 min: \(cks)")
+        let again = try citytwin(["run", dir + "/g20.yaml", "-o", dir + "/u", "--resume", "--quiet"])
+        #expect(again.status == 0, "\(again.err)")
+        #expect(try Self.differences(dir + "/day/g20.h5", dir + "/u/g20.h5") == [])
+        let bad = try citytwin(["run", dir + "/g20.yaml", "-o", dir + "/v", "--until", "1h45min"])
+        #expect(bad.status == 64 && bad.err.contains("is not a time"), "\(bad.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/v"), "nothing was started")
+    }
 }

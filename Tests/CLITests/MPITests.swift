@@ -61,30 +61,19 @@ import Testing
         }
     }
 
-    /// Starts `job` on 2 ranks, sends SIGTERM to one rank once a checkpoint exists, waits for the run to end. A
-    /// short run may end before the signal arrives: then it starts again (at most three times) over its result.
-    static func stopOneRankOfTwo(job path: String, name: String, output: String) throws {
-        for attempt in 0..<3 {
-            let p = try startQuietly(
-                "/usr/bin/env",
-                ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", citytwinBinary]
-                    + ["run", path, "--output", output, "--quiet", "--workers", "1"]
-                    + (attempt > 0 ? ["--overwrite"] : []))
-            // a checkpoint after the start (the one at t = 0 would leave nothing to resume)
-            waitForCheckpoints(p, in: output + "/\(name).work/checkpoints") {
-                $0.contains { !$0.hasPrefix("ckpt-000000000000") }
-            }
-            // one rank alone is asked to stop (as a node's scheduler might): every rank stops after the same tick
-            let children = try runTool("pgrep", ["-P", "\(p.processIdentifier)", "citytwin"]).out
-                .split(separator: "\n").compactMap { Int32($0) }.sorted()
-            if let last = children.last { kill(last, SIGTERM) }
-            p.waitUntilExit()
-            if p.terminationStatus != 0 { return }
-        }
-        Issue.record("\(name) ended before one of its ranks could be stopped, three times")
+    /// Starts `job` on 2 ranks of which rank 1 alone is asked to stop at `until` (`--until`, as a node's scheduler
+    /// might ask one process: MPMD, rank 0 without it); every rank stops after the same tick, exit 130.
+    static func stopOneRankOfTwo(job path: String, output: String, until: String) throws {
+        let run = [citytwinBinary, "run", path, "--output", output, "--quiet", "--workers", "1"]
+        let r = try runTool(
+            "mpirun",
+            ["--allow-run-as-root", "--oversubscribe", "-np", "1"] + run + [":", "-np", "1"] + run
+                + ["--until", until])
+        #expect(r.status != 0, "the run stopped before its end")
+        #expect(r.err.components(separatedBy: "interrupted: checkpoint written").count == 2, "rank 0 says it: \(r.err)")
     }
 
-    /// SIGTERM to one rank: every rank stops after the same tick and rank 0 writes a checkpoint; resumed on 3
+    /// A stop asked of one rank: every rank stops after the same tick and rank 0 writes a checkpoint; resumed on 3
     /// ranks, the result is the uninterrupted threaded run's — for the storm (flood bands) and for a SUMO grid's
     /// traffic (vehicles crossing between the ranks' METIS partitions, queues gathered into the checkpoint).
     @Test func stoppedOnTwoRanksResumesOnThree() throws {
@@ -93,14 +82,17 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let imp = try TrafficCLITests.writeG20(dir)
         #expect(imp.status == 0, "\(imp.err)")
-        // the grid's day runs in about a second: checkpoints every 20 min leave time to stop it between two
+        // checkpoints every 20 min: two before the stop at 50 min
         try TrafficCLITests.g20Job.replacingOccurrences(of: "interval: 30min", with: "interval: 20min").write(
             toFile: dir + "/g20.yaml", atomically: true, encoding: .utf8)
-        let jobs = [(SafetyTests.root + "/Jobs/monaco-storm.yaml", "monaco-storm"), (dir + "/g20.yaml", "g20")]
-        for (path, name) in jobs {
+        let jobs = [
+            (SafetyTests.root + "/Jobs/monaco-storm.yaml", "monaco-storm", "105min"),
+            (dir + "/g20.yaml", "g20", "50min"),
+        ]
+        for (path, name, until) in jobs {
             let t = try citytwin(["run", path, "--output", dir + "/threads", "--quiet", "--workers", "2"])
             #expect(t.status == 0, "\(t.err)")
-            try Self.stopOneRankOfTwo(job: path, name: name, output: dir + "/ranks")
+            try Self.stopOneRankOfTwo(job: path, output: dir + "/ranks", until: until)
             // every checkpoint is rank 0's file and rank 1's part beside it
             let ckDir = dir + "/ranks/\(name).work/checkpoints"
             let files = try FileManager.default.contentsOfDirectory(atPath: ckDir).filter { $0.hasSuffix(".h5") }
