@@ -58,6 +58,72 @@ struct FitModel {
         var time: [Int64]
         /// (time, link): vehicles that left the link in the output interval ending at time, and their mean time on it.
         var exits: [Double], meanTravelTime: [Double]
+        /// Link shapes (CF geometry: points `shapeStart[a] ..< shapeStart[a + 1]`), for places matched to links.
+        var shapeStart: [Int] = [], shapeX: [Double] = [], shapeY: [Double] = []
+
+        /// The link a place's traffic is on: the nearest by distance to the links' shapes; of those as near within
+        /// 1 m (a street's two directions share a shape) the one whose direction there is nearest `heading`
+        /// (degrees clockwise from north; at most 60° off). A reason instead when none is within `maximum` metres
+        /// or the direction is ambiguous.
+        func snap(x px: Double, y py: Double, heading: Double, maximum: Double) -> (
+            link: Int?, distance: Double, reason: String
+        ) {
+            guard shapeStart.count == ids.count + 1 else {
+                return (nil, .nan, "the result has no link shapes to match a place to")
+            }
+            var near: [(link: Int, d: Double, bearing: Double)] = []
+            var best = Double.infinity
+            for a in ids.indices {
+                var dmin = Double.infinity
+                var bearing = 0.0
+                for k in shapeStart[a]..<max(shapeStart[a], shapeStart[a + 1] - 1) {
+                    let (x0, y0, x1, y1) = (shapeX[k], shapeY[k], shapeX[k + 1], shapeY[k + 1])
+                    let (dx, dy) = (x1 - x0, y1 - y0)
+                    let len2 = dx * dx + dy * dy
+                    let u = len2 > 0 ? min(1, max(0, ((px - x0) * dx + (py - y0) * dy) / len2)) : 0
+                    let (qx, qy) = (x0 + u * dx - px, y0 + u * dy - py)
+                    let d = (qx * qx + qy * qy).squareRoot()
+                    if d < dmin {
+                        dmin = d
+                        bearing = (atan2(dx, dy) * 180 / .pi + 360).truncatingRemainder(dividingBy: 360)
+                    }
+                }
+                if dmin <= best + 1 { near.append((a, dmin, bearing)) }
+                best = min(best, dmin)
+            }
+            near = near.filter { $0.d <= best + 1 }.sorted { ($0.d, $0.link) < ($1.d, $1.link) }
+            guard let first = near.first else { return (nil, .nan, "the model has no links") }
+            guard first.d <= maximum else {
+                return (
+                    nil, first.d,
+                    String(
+                        format: "the nearest link (%@) is %.0f m away, more than %.0f m", ids[first.link], first.d,
+                        maximum)
+                )
+            }
+            func off(_ b: Double) -> Double {
+                let d = abs(b - heading).truncatingRemainder(dividingBy: 360)
+                return min(d, 360 - d)
+            }
+            if heading.isNaN {
+                guard near.count == 1 else {
+                    let names = near.prefix(3).map { ids[$0.link] }.joined(separator: ", ")
+                    return (
+                        nil, first.d,
+                        "links \(names) are as near: give a 'heading' column to say which direction is counted"
+                    )
+                }
+                return (first.link, first.d, "")
+            }
+            guard let pick = near.min(by: { (off($0.bearing), $0.link) < (off($1.bearing), $1.link) }),
+                off(pick.bearing) <= 60
+            else {
+                return (
+                    nil, first.d, String(format: "no link near the place runs at heading %.0f° (within 60°)", heading)
+                )
+            }
+            return (pick.link, pick.d, "")
+        }
 
         /// The snapshots whose intervals make up `[from, to)`; the bin's ends must be output times.
         func bins(from: Int64, to: Int64) throws -> Range<Int> {
@@ -77,11 +143,20 @@ struct FitModel {
         let g = try group(
             "traffic", for: observations, needs: ["link_id", "time", "exits", "mean_travel_time", "link_length"])
         let ids = try g.dataset("link_id").readStrings()
-        return Traffic(
+        var t = Traffic(
             ids: ids, index: Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }),
             length: try g.dataset("link_length").read().doubles, time: try Self.times(g),
             exits: try g.dataset("exits").read().doubles,
             meanTravelTime: try g.dataset("mean_travel_time").read().doubles)
+        if try g.exists("link_node_count"), try g.exists("link_node_x"), try g.exists("link_node_y") {
+            let counts = try g.dataset("link_node_count").read().doubles
+            t.shapeStart = [0]
+            for c in counts { t.shapeStart.append(t.shapeStart.last! + Int(c)) }
+            t.shapeX = try g.dataset("link_node_x").read().doubles
+            t.shapeY = try g.dataset("link_node_y").read().doubles
+            if t.shapeStart.last != t.shapeX.count || t.shapeX.count != t.shapeY.count { t.shapeStart = [] }
+        }
+        return t
     }
 
     struct Flood {

@@ -29,13 +29,14 @@ public struct FitReport: Sendable {
                 (text.split(separator: "\n").first { !$0.hasPrefix("#") } ?? "").split(separator: ",").map {
                     $0.trimmingCharacters(in: .whitespacesAndNewlines)
                 })
-            if head.contains("link_id") { return Source(kind: head.contains("speed") ? .speeds : .counts, path: path) }
+            if head.contains("count") { return Source(kind: .counts, path: path) }
+            if head.contains("speed") { return Source(kind: .speeds, path: path) }
             if head.contains("p_mw") { return Source(kind: .loads, path: path) }
             if head.contains("depth") || head.contains("level") { return Source(kind: .gauges, path: path) }
             throw InputError(
                 SourceLocation(file: path, line: 1), code: "E-OBS-006",
                 message: "the header says neither counts, speeds, gauges nor loads",
-                hint: "counts: link_id,from,to,count; speeds: link_id,from,to,speed; gauges: name,x,y,time,depth; "
+                hint: "counts: link_id (or x,y[,heading]),from,to,count; speeds: … speed; gauges: name,x,y,time,depth; "
                     + "loads: asset,time,p_mw (or give a raster of the observed flood extent)")
         }
     }
@@ -132,8 +133,10 @@ extension FitReport {
         let t = try model.traffic(for: path)
         var byLink: [Int: (s: [Double], o: [Double])] = [:]
         var order: [Int] = []
-        for (k, a, bins) in matched(obs, path, t) {
+        var label: [Int: (String, String)] = [:]
+        for (k, a, bins, name, matchedText) in try matched(obs, path, t, model) {
             let hours = Double(obs.to[k] - obs.from[k]) / 3_600_000
+            if label[a] == nil { label[a] = (name, matchedText) }
             let m = bins.reduce(0.0) { $0 + t.exits[$1 * t.ids.count + a] }
             if byLink[a] == nil { order.append(a) }
             byLink[a, default: ([], [])].s.append(m / hours)
@@ -145,7 +148,7 @@ extension FitReport {
             let geh = zip(s, o).map { FitMeasures.geh(model: $0, count: $1) }
             sensors.append(
                 Sensor(
-                    kind: .counts, name: t.ids[a], matched: "link \(t.ids[a])", n: s.count,
+                    kind: .counts, name: label[a]!.0, matched: label[a]!.1, n: s.count,
                     measures: [
                         Measure("geh_mean", geh.reduce(0, +) / Double(geh.count), "1"),
                         Measure("geh_max", geh.max() ?? .nan, "1"),
@@ -180,7 +183,9 @@ extension FitReport {
         let m = t.ids.count
         var byLink: [Int: (s: [Double], o: [Double])] = [:]
         var order: [Int] = []
-        for (k, a, bins) in matched(obs, path, t) {
+        var label: [Int: (String, String)] = [:]
+        for (k, a, bins, name, matchedText) in try matched(obs, path, t, model) {
+            if label[a] == nil { label[a] = (name, matchedText) }
             var n = 0.0
             var time = 0.0
             for b in bins where t.exits[b * m + a] > 0 && t.meanTravelTime[b * m + a].isFinite {
@@ -198,7 +203,7 @@ extension FitReport {
             byLink[a, default: ([], [])].s.append(3.6 * t.length[a] * n / time)
             byLink[a, default: ([], [])].o.append(obs.value[k])
         }
-        addSeries(.speeds, order.map { (t.ids[$0], "link \(t.ids[$0])", byLink[$0]!) }, units: "km h-1")
+        addSeries(.speeds, order.map { (label[$0]!.0, label[$0]!.1, byLink[$0]!) }, units: "km h-1")
     }
 
     /// RMSE and bias per sensor and over all (plus NSE and KGE, means over the sensors, for gauges and loads).
@@ -238,19 +243,52 @@ extension FitReport {
     }
 
     /// Each row matched to its link and the output intervals of its bin; the rest go to `unmatched`.
-    mutating func matched(_ obs: Observations.LinkSeries, _ path: String, _ t: FitModel.Traffic)
-        -> [(row: Int, link: Int, bins: Range<Int>)]
+    /// Each observation's link (by id, or the place's nearest link) and the output intervals of its bin, with the
+    /// sensor's name and what it was matched to; the rest goes to `unmatched` with the reason.
+    mutating func matched(_ obs: Observations.LinkSeries, _ path: String, _ t: FitModel.Traffic, _ model: FitModel)
+        throws -> [(row: Int, link: Int, bins: Range<Int>, name: String, matched: String)]
     {
-        var out: [(Int, Int, Range<Int>)] = []
+        var (x, y) = (obs.x, obs.y)
+        if obs.located && obs.geographic {
+            guard let epsg = model.epsg else {
+                throw RunError(
+                    "\(path): places are given by lon/lat but the result has no CRS to project them to",
+                    hint: "give x, y in the model's coordinates")
+            }
+            (x, y) = try SpatialReference(epsg: epsg).fromLonLat(x, y)
+        }
+        var snapped: [String: (link: Int?, distance: Double, reason: String)] = [:]
+        var out: [(Int, Int, Range<Int>, String, String)] = []
         for k in obs.link.indices {
-            guard let a = match(link: obs.link[k], line: obs.line[k], path, t) else { continue }
-            do { out.append((k, a, try t.bins(from: obs.from[k], to: obs.to[k]))) } catch {
+            var a: Int?
+            var matchedText = ""
+            if obs.located {
+                let key = "\(x[k]) \(y[k]) \(obs.heading[k])"
+                if snapped[key] == nil {
+                    snapped[key] = t.snap(x: x[k], y: y[k], heading: obs.heading[k], maximum: Self.maximumSnap)
+                }
+                let s = snapped[key]!
+                guard let link = s.link else {
+                    unmatched.append(Unmatched(file: path, line: obs.line[k], name: obs.link[k], reason: s.reason))
+                    continue
+                }
+                a = link
+                matchedText = String(format: "link %@ (%.0f m)", t.ids[link], s.distance)
+            } else {
+                a = match(link: obs.link[k], line: obs.line[k], path, t)
+                matchedText = a.map { "link \(t.ids[$0])" } ?? ""
+            }
+            guard let a else { continue }
+            do { out.append((k, a, try t.bins(from: obs.from[k], to: obs.to[k]), obs.link[k], matchedText)) } catch {
                 let reason = (error as? RunError)?.message ?? "\(error)"
                 unmatched.append(Unmatched(file: path, line: obs.line[k], name: obs.link[k], reason: reason))
             }
         }
         return out
     }
+
+    /// How far (m) a count station may be from the link it is matched to.
+    static let maximumSnap = 30.0
 
     mutating func match(link id: String, line: Int, _ path: String, _ t: FitModel.Traffic) -> Int? {
         if let a = t.index[id] { return a }

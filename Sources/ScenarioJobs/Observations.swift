@@ -6,9 +6,17 @@ import SimCore
 /// job's start (`7h`, `25200s`). Every problem is located (file, line, column name) and an unknown column is an
 /// error with the nearest known name.
 public enum Observations {
-    /// Counts (vehicles in the bin) or mean speeds (km/h) of links over time bins `[from, to)`.
+    /// Counts (vehicles in the bin) or mean speeds (km/h) of links over time bins `[from, to)`, at a link by id, or
+    /// at a place (a count station: x, y or lon, lat, and the heading of the traffic it counts) matched to the
+    /// nearest link.
     public struct LinkSeries: Sendable, Equatable {
+        /// The link id, or for a place the station's name (its `station` column, else "x y").
         public var link: [String] = []
+        /// Places, when the file gives them instead of link ids: model CRS metres or longitude/latitude.
+        public var located = false, geographic = false
+        public var x: [Double] = [], y: [Double] = []
+        /// Direction of the traffic counted, degrees clockwise from north (NaN: not given).
+        public var heading: [Double] = []
         public var from: [Int64] = [], to: [Int64] = []  // ms since the job's start
         public var value: [Double] = []
         public var line: [Int] = []
@@ -34,22 +42,60 @@ public enum Observations {
         public var line: [Int] = []
     }
 
-    /// `link_id, from, to, count` (or `speed` with `speeds`).
+    /// `link_id, from, to, count` (or `speed` with `speeds`); or a place instead of `link_id`: `x, y` (or `lon, lat`)
+    /// with optional `heading` (degrees clockwise from north) and `station` (a name).
     public static func linkSeries(_ path: String, startISO: String, speeds: Bool = false) throws -> LinkSeries {
         let v = speeds ? "speed" : "count"
-        let t = try Table(path, required: ["link_id", "from", "to", v])
+        let t = try Table(
+            path, required: ["from", "to", v], optional: ["y", "lat", "heading", "station"],
+            oneOf: [["link_id", "x", "lon"]], shape: "link_id,from,to,\(v) (or x,y[,heading][,station] for link_id)")
         var out = LinkSeries()
+        out.located = !t.head.contains("link_id")
+        out.geographic = t.head.contains("lon")
+        let (cx, cy) = out.geographic ? ("lon", "lat") : ("x", "y")
         var problems: [Diagnostic] = []
+        let at = SourceLocation(file: path, line: t.headerLine)
+        if out.located && !t.head.contains(cy) {
+            problems.append(
+                Diagnostic(at, code: "E-OBS-003", message: "column '\(cy)' is missing (it goes with '\(cx)')"))
+        }
+        let allowed = out.located ? [cy, "heading", "station"] : []
+        for c in ["y", "lat", "heading", "station"] where t.head.contains(c) && !allowed.contains(c) {
+            problems.append(
+                Diagnostic(
+                    at, code: "E-OBS-002", message: "column '\(c)' does not go with these columns",
+                    hint: "a place is x, y or lon, lat (with heading and station); a link is link_id alone"))
+        }
+        if !problems.isEmpty { throw InputError(problems) }
         for r in t.rows {
             let from = t.time(r, "from", startISO: startISO, &problems)
             let to = t.time(r, "to", startISO: startISO, &problems)
             let x = t.number(r, v, &problems, minimum: 0, maximum: speeds ? 400 : 1e7)
+            var place: (Double, Double, Double)?
+            if out.located {
+                let lim: (Double, Double) = out.geographic ? (180, 90) : (1e8, 1e8)
+                let px = t.number(r, cx, &problems, minimum: -lim.0, maximum: lim.0)
+                let py = t.number(r, cy, &problems, minimum: -lim.1, maximum: lim.1)
+                let h =
+                    (r.fields["heading"] ?? "").isEmpty
+                    ? Double.nan : t.number(r, "heading", &problems, minimum: 0, maximum: 360)
+                guard let px, let py, let h else { continue }
+                place = (px, py, h)
+            }
             guard let from, let to, let x else { continue }
             guard to > from else {
                 problems.append(t.problem(r, "to", "the bin ends before it starts", hint: "give 'to' after 'from'"))
                 continue
             }
-            out.link.append(r.fields["link_id"] ?? "")
+            if let (px, py, h) = place {
+                out.x.append(px)
+                out.y.append(py)
+                out.heading.append(h)
+                let station = r.fields["station"] ?? ""
+                out.link.append(station.isEmpty ? "\(r.fields[cx] ?? "") \(r.fields[cy] ?? "")" : station)
+            } else {
+                out.link.append(r.fields["link_id"] ?? "")
+            }
             out.from.append(from)
             out.to.append(to)
             out.value.append(x)
@@ -118,9 +164,14 @@ public enum Observations {
         }
         let path: String
         let head: [String]
+        /// The header's line number (comment lines may come before it).
+        var headerLine = 1
         var rows: [Row] = []
 
-        init(_ path: String, required: [String], optional: [String] = [], oneOf: [[String]] = []) throws {
+        /// `shape`: the columns as the empty file's message names them (default: required, then the alternatives).
+        init(
+            _ path: String, required: [String], optional: [String] = [], oneOf: [[String]] = [], shape: String? = nil
+        ) throws {
             self.path = path
             let text = try InputFile.text(path, what: "the observations")
             var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
@@ -133,7 +184,7 @@ public enum Observations {
                 throw InputError(
                     SourceLocation(file: path), code: "E-OBS-001", message: "empty observations file",
                     hint: "the first line that is not a comment names the columns: "
-                        + (required + oneOf.map { $0[0] }).joined(separator: ",")
+                        + (shape ?? (required + oneOf.map { $0[0] }).joined(separator: ","))
                 )
             }
             head = lines[headerIndex].split(separator: ",", omittingEmptySubsequences: false).map {
@@ -141,6 +192,7 @@ public enum Observations {
             }
             let known = required + optional + oneOf.flatMap { $0 }
             var problems: [Diagnostic] = []
+            headerLine = headerIndex + 1
             let at = SourceLocation(file: path, line: headerIndex + 1)
             for h in head where !known.contains(h) {
                 problems.append(

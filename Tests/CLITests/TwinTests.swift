@@ -288,4 +288,43 @@ import Testing
         #expect(
             w.status == 64 && w.err.contains("E-JOB-053") && w.err.contains("zone 'far' holds the start of no trip"))
     }
+
+    /// Count stations given by place (x, y 3 m off the road and the heading of the traffic counted, no link ids)
+    /// match the links they stand by and fit exactly as the same counts by link id; without a heading a two-way
+    /// street is ambiguous, and a place far from every road is too far: both are reported, with file and line.
+    @Test func countStationsByPlaceMatchTheirLinks() throws {
+        let dir = tempDir("twinplaces")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.writeTruth(dir)
+        let script = """
+            import csv, math, sys
+            d = sys.argv[1]
+            nodes = {r['id']: (float(r['x']), float(r['y'])) for r in csv.DictReader(open(d + '/g20/network/nodes.csv'))}
+            links = {r['id']: (r['from'], r['to']) for r in csv.DictReader(open(d + '/g20/network/links.csv'))}
+            with open(d + '/places.csv', 'w') as o, open(d + '/bare.csv', 'w') as b:
+                o.write('# count stations by place\\nstation,x,y,heading,from,to,count\\n')
+                b.write('x,y,from,to,count\\n9000,9000,0h,1h,5\\n')
+                for r in csv.DictReader(open(d + '/counts.csv')):
+                    (x0, y0), (x1, y1) = (nodes[e] for e in links[r['link_id']])
+                    h = (math.degrees(math.atan2(x1 - x0, y1 - y0)) + 360) % 360
+                    x, y = (x0 + x1) / 2 + 3, (y0 + y1) / 2 + 2
+                    o.write(f"st-{r['link_id']},{x},{y},{h:.0f},{r['from']},{r['to']},{r['count']}\\n")
+                    b.write(f"{x},{y},{r['from']},{r['to']},{r['count']}\\n")
+            """
+        let py = try runPython(script, [dir])
+        #expect(py.status == 0, "\(py.err)")
+        let byID = try citytwin(["fit", dir + "/truth/g20.h5", dir + "/counts.csv"])
+        let byPlace = try citytwin(["fit", dir + "/truth/g20.h5", dir + "/places.csv", "--csv", dir + "/fit.csv"])
+        #expect(byPlace.status == 0, "\(byPlace.err)")
+        #expect(byPlace.out.contains("overall: geh_mean 0.0000") && byPlace.out.contains("counts: 40 sensors"))
+        let overall = { (out: String) in out.split(separator: "\n").first { $0.contains("overall:") } }
+        #expect(overall(byID.out) == overall(byPlace.out), "\(byPlace.out)")
+        let csv = try String(contentsOfFile: dir + "/fit.csv", encoding: .utf8)
+        #expect(
+            csv.contains(" (3 m),") && csv.contains(" (2 m),"), "matched 3 m or 2 m off the road: \(csv.prefix(300))")
+        let bare = try citytwin(["fit", dir + "/truth/g20.h5", dir + "/bare.csv"])
+        #expect(bare.err.isEmpty && bare.out.contains("not matched: 81 observations"), "\(bare.out)")
+        #expect(bare.out.contains("bare.csv:2: 9000 9000: the nearest link"), "\(bare.out)")
+        #expect(bare.out.contains("are as near: give a 'heading' column"), "\(bare.out)")
+    }
 }
