@@ -29,9 +29,7 @@ public enum Optimizers {
             let rng = Philox4x64(seed: seed, stream: 0x5350_5341)
             for k in 0..<iterations {
                 let ck = c / pow(Double(k + 1), gamma)
-                let delta = (0..<n).map { i -> Double in
-                    rng.block((UInt64(k), UInt64(i), 0, 0)).0 & 1 == 0 ? 1 : -1
-                }
+                let delta = Optimizers.signs(rng, iteration: k, count: n)
                 let plus = zip(theta, delta).map { Optimizers.clamp($0 + ck * $1) }
                 let minus = zip(theta, delta).map { Optimizers.clamp($0 - ck * $1) }
                 let y = try evaluate([plus, minus])
@@ -69,9 +67,6 @@ public enum Optimizers {
             var theta = start.map(Optimizers.clamp)
             var hBar = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
             let rng = Philox4x64(seed: seed, stream: 0x3253_5053)  // "2SPS"
-            func draw(_ k: Int, _ which: UInt64) -> [Double] {
-                (0..<n).map { i in rng.block((UInt64(k), UInt64(i), which, 0)).0 & 1 == 0 ? 1 : -1 }
-            }
             func step(_ x: [Double], _ d: [Double], _ s: Double) -> [Double] {
                 zip(x, d).map { Optimizers.clamp($0 + s * $1) }
             }
@@ -81,7 +76,8 @@ public enum Optimizers {
             for k in 0..<iterations {
                 let ck = c / pow(Double(k + 1), gamma)
                 let ct = cTilde / pow(Double(k + 1), gamma)
-                let (delta, tilde) = (draw(k, 0), draw(k, 1))
+                let delta = Optimizers.signs(rng, iteration: k, count: n)
+                let tilde = Optimizers.signs(rng, iteration: k, count: n, perturbation: 1)
                 let plus = step(theta, delta, ck)
                 let minus = step(theta, delta, -ck)
                 let plusT = step(plus, tilde, ct)
@@ -223,4 +219,9 @@ public enum Optimizers {
     }
 
     static func clamp(_ v: Double) -> Double { min(1, max(0, v)) }
+
+    /// Independent ±1 draws, one per coordinate, keyed by (iteration, coordinate, which perturbation).
+    static func signs(_ rng: Philox4x64, iteration k: Int, count n: Int, perturbation: UInt64 = 0) -> [Double] {
+        (0..<n).map { i in rng.block((UInt64(k), UInt64(i), perturbation, 0)).0 & 1 == 0 ? 1 : -1 }
+    }
 }
