@@ -59,4 +59,9 @@ public enum StableKey {
         }
         return mix(h)
     }
+
+    /// The key of a list of ids in order (each id's key folded in turn): whether two runs hold the same entities.
+    public static func of(_ ids: [String]) -> UInt64 {
+        ids.reduce(UInt64(ids.count)) { mix($0 ^ of($1)) }
+    }
 }

@@ -965,6 +965,10 @@ extension TrafficDomain {
             // the routes (re-routes appended) and the planning days that made them: a fork from this state runs
             // them without planning again
             NamedArray("route_seq", .int32(routeSeq.array)), NamedArray("route_seq_start", .int32(routeSeqStart)),
+            // which vehicles and links the state is of: a resume or fork on another population is refused
+            NamedArray(
+                "identity",
+                .int64([Int64(bitPattern: StableKey.of(plans.ids)), Int64(bitPattern: StableKey.of(network.linkIDs))])),
             NamedArray(
                 "iteration_results", shape: [iterationResults.count, 3],
                 .float64(iterationResults.flatMap { [$0.relativeGap, $0.averageExcess, $0.meanTravelTime] })),
@@ -997,6 +1001,15 @@ extension TrafficDomain {
     }
 
     public func restore(from state: [NamedArray]) throws {
+        if case .int64(let id)? = state.first(where: { $0.name == "identity" })?.data, id.count == 2 {
+            let mine = [StableKey.of(plans.ids), StableKey.of(network.linkIDs)].map { Int64(bitPattern: $0) }
+            if id[0] != mine[0] || id[1] != mine[1] {
+                throw RunError(
+                    "the checkpoint's traffic state is of other " + (id[0] != mine[0] ? "vehicles" : "links")
+                        + " than this job's (the model's tables changed, or another job saved it)",
+                    hint: "start the run afresh (or fork from a state of the same model and vehicles)")
+            }
+        }
         func find(_ name: String, _ count: Int) throws -> ArrayData {
             try state.checkpointArray(
                 name, count: count, domain: "traffic", mismatch: "a different network or population")

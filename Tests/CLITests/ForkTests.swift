@@ -193,6 +193,15 @@ import Testing
         #expect(time.status == 64 && time.err.contains("'1 o'clock' is not a time"), "\(time.err)")
         let own = try citytwin(["fork", states, "--from", "1h", "--job", dir + "/g20.yaml", "-o", dir + "/day"])
         #expect(own.status == 1 && own.err.contains("would write over the states it starts from"), "\(own.err)")
+        // the model's vehicles changed under the same model.yaml (one id renamed): the state is of others
+        let table = dir + "/g20/population/vehicles.csv"
+        let vehicles = try String(contentsOfFile: table, encoding: .utf8)
+        var lines = vehicles.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[1] = "renamed" + lines[1]
+        try lines.joined(separator: "\n").write(toFile: table, atomically: true, encoding: .utf8)
+        let other = try citytwin(["fork", states, "--from", "1h", "--job", dir + "/alt.yaml", "-o", dir + "/o"])
+        #expect(other.status == 1 && other.err.contains("is of other vehicles than this job's"), "\(other.err)")
+        try vehicles.write(toFile: table, atomically: true, encoding: .utf8)
         // kept states are replaced only with --overwrite (also when the result was moved away)
         try FileManager.default.removeItem(atPath: dir + "/day/g20.h5")
         let twice = try citytwin(["run", dir + "/g20.yaml", "-o", dir + "/day", "--quiet"])
